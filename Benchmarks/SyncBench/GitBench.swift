@@ -1,0 +1,1 @@
+func runGitBenchmark(_ arguments: [String]) { fatalError("git benchmark not written yet") }

@@ -1,0 +1,87 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// syncagent: a GitOps sync agent and drift detector for one service mesh across several Kubernetes regions.
+// Targets depend downward only: SyncAgent (executable) -> GitSource, Differ, Applier -> SyncCore -> C module maps.
+// KubeSim is the local Kubernetes API server used by tests, benchmarks and the demo; the product never imports it.
+let package = Package(
+    name: "syncagent",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "syncagent", targets: ["SyncAgent"]),
+        .executable(name: "kubesim", targets: ["KubeSim"]),
+        .executable(name: "syncbench", targets: ["SyncBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // C libraries from Debian, one module map each.
+        .systemLibrary(
+            name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(
+            name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Shared value types: Value, ObjectRef, Resource, Revision.
+        .target(
+            name: "SyncCore",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+
+        // libyaml -> Value with Kubernetes' YAML rules (sigs.k8s.io/yaml), positions kept; Value -> YAML.
+        // Shared by Differ (manifests), Applier (kubeconfig), SyncAgent (its config) and KubeSim (apply bodies).
+        .target(name: "KubeYAML", dependencies: ["SyncCore", "CYAML"]),
+
+        .target(name: "GitSource", dependencies: ["SyncCore", "CGit2"]),
+        .target(name: "Differ", dependencies: ["SyncCore", "KubeYAML"]),
+        .target(name: "Applier", dependencies: ["SyncCore", "KubeYAML", "CCurl"]),
+
+        .executableTarget(
+            name: "SyncAgent",
+            dependencies: [
+                "SyncCore", "KubeYAML", "GitSource", "Differ", "Applier",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .executableTarget(
+            name: "KubeSim",
+            dependencies: [
+                "SyncCore", "KubeYAML",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
+        // Benchmark programs (scripts/bench-*.sh run them and print figures and ratios); never used by tests.
+        .executableTarget(
+            name: "SyncBench", dependencies: ["SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "CYAML"],
+            path: "Benchmarks/SyncBench"),
+
+        // Test helpers: temporary folders, child processes (git daemon, kubesim, prometheus), waiting on conditions.
+        .target(name: "TestSupport", dependencies: ["SyncCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"]),
+        .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML", "TestSupport"]),
+        .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
+        .testTarget(name: "DifferTests", dependencies: ["Differ", "TestSupport"]),
+        .testTarget(name: "ApplierTests", dependencies: ["Applier", "TestSupport"]),
+        .testTarget(name: "SyncAgentTests", dependencies: ["SyncAgent", "TestSupport"]),
+        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "TestSupport"]),
+    ]
+)
+
+// Swift 6 language mode everywhere (strict concurrency); one setting list for every target.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.swiftLanguageMode(.v6)]
+}
