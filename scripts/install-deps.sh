@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what syncagent needs to build, test and demo, from Debian's packages, when it is missing.
+# Safe to run again: it does nothing when everything is there.
+set -euo pipefail
+
+packages=(pkg-config libgit2-dev libyaml-dev libcurl4-openssl-dev git curl prometheus openssl)
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+
+if ((${#missing[@]})); then
+    echo "install-deps: installing ${missing[*]}"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The prometheus package starts a system service on install; our tests start their own on loopback ports.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl stop prometheus || true
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-deps: the Swift toolchain (swift 6.x) is not on PATH; it is part of the machine image" >&2
+    exit 1
+fi
+if ! command -v kubectl >/dev/null 2>&1; then
+    echo "install-deps: WARNING: kubectl is not on PATH; the kubectl conformance tests will say so and skip" >&2
+fi
