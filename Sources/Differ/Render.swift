@@ -1,0 +1,79 @@
+import KubeYAML
+import SyncCore
+
+/// Reads manifest files into resources: all of them, or a ``RenderError`` listing every problem in every file.
+///
+/// - Only `.yaml`, `.yml` and `.json` files are read (``ManifestFile/isManifest``); JSON goes through the same
+///   YAML loader (JSON is YAML's flow style), so its problems have line and column too.
+/// - Documents are read by Kubernetes' rules (KubeYAML); empty and comment-only documents are skipped.
+/// - A `List` (any kind ending in `List` with an `items` sequence, e.g. `v1/List`, `ServiceList`) stands for its
+///   items, each with its own position; lists may nest.
+/// - Each object needs `apiVersion`, `kind` and `metadata.name`; a problem points at the document, or at
+///   `metadata` / the offending field when there is one.
+/// - Two documents (in one file or two) with the same ``ObjectKey`` are an error naming both places. Keys are
+///   compared as written: no namespace and `namespace: default` are different keys here, since only the cluster
+///   knows which kinds are namespaced.
+/// - The result is sorted by ``ObjectRef`` (group, kind, namespace, name, then version), whatever the file order.
+public func render(_ files: [ManifestFile]) throws(RenderError) -> [Resource] {
+    var renderer = Renderer()
+    for file in files.sorted(by: { $0.path < $1.path }) where file.isManifest {
+        renderer.read(file)
+    }
+    guard renderer.problems.isEmpty else { throw RenderError(problems: renderer.problems) }
+    return renderer.resources.sorted { $0.ref < $1.ref }
+}
+
+/// The state of one render: resources so far, where each key was first seen, problems so far.
+private struct Renderer {
+    var resources: [Resource] = []
+    var problems: [RenderError.Problem] = []
+    var firstSeen: [ObjectKey: SourceLocation] = [:]
+
+    mutating func read(_ file: ManifestFile) {
+        let (documents, errors) = YAML.loadCollectingErrors(file.bytes, file: file.path)
+        for error in errors {
+            problems.append(RenderError.Problem(location: error.location, message: error.message))
+        }
+        for document in documents {
+            collect(document.value, at: [], in: document)
+        }
+    }
+
+    private mutating func collect(_ value: Value, at path: [PathElement], in document: YAMLDocument) {
+        let location = document.location(at: path)
+        if let kind = value["kind"]?.stringValue, kind.hasSuffix("List"), let items = value["items"]?.arrayValue {
+            for (index, item) in items.enumerated() {
+                collect(item, at: path + ["items", .index(index)], in: document)
+            }
+            return
+        }
+        let resource: Resource
+        do {
+            resource = try Resource(body: value, source: location)
+        } catch {
+            problems.append(
+                RenderError.Problem(location: place(of: error, at: path, in: document), message: error.description))
+            return
+        }
+        if let first = firstSeen[resource.key] {
+            problems.append(
+                RenderError.Problem(
+                    location: location, message: "\(resource.key) is defined twice: first at \(first)"))
+            return
+        }
+        firstSeen[resource.key] = location
+        resources.append(resource)
+    }
+
+    /// Where to point for a malformed object: the offending field, `metadata` for a missing name, else the document.
+    private func place(of error: ResourceError, at path: [PathElement], in document: YAMLDocument) -> SourceLocation {
+        switch error {
+        case .notAMapping, .missingField("apiVersion"), .missingField("kind"):
+            return document.location(at: path)
+        case .missingField(let field), .wrongType(let field, _, _):
+            let steps = field.split(separator: ".").map { PathElement.key(String($0)) }
+            if field == "metadata.name" { return document.location(at: path + ["metadata"]) }
+            return document.location(at: path + steps)
+        }
+    }
+}
