@@ -37,11 +37,19 @@ let package = Package(
 
         // libyaml -> Value with Kubernetes' YAML rules (sigs.k8s.io/yaml), positions kept; Value -> YAML.
         // Shared by Differ (manifests), Applier (kubeconfig), SyncAgent (its config) and KubeSim (apply bodies).
-        .target(name: "KubeYAML", dependencies: ["SyncCore", "CYAML"]),
+        .target(
+            name: "KubeYAML",
+            dependencies: ["SyncCore", "CYAML", .product(name: "OrderedCollections", package: "swift-collections")]),
+
+        // Kubernetes structural schemas: list-map keys, merge keys, fieldsV1 field sets and managedFields.
+        // Shared by Differ (normalisation, drift attribution) and KubeSim (server-side apply).
+        .target(name: "KubeSchema", dependencies: ["SyncCore"]),
 
         .target(name: "GitSource", dependencies: ["SyncCore", "CGit2"]),
-        .target(name: "Differ", dependencies: ["SyncCore", "KubeYAML"]),
-        .target(name: "Applier", dependencies: ["SyncCore", "KubeYAML", "CCurl"]),
+        .target(name: "Differ", dependencies: ["SyncCore", "KubeYAML", "KubeSchema"]),
+        .target(
+            name: "Applier",
+            dependencies: ["SyncCore", "KubeYAML", "CCurl", .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(
             name: "SyncAgent",
@@ -54,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "KubeSim",
             dependencies: [
-                "SyncCore", "KubeYAML",
+                "SyncCore", "KubeYAML", "KubeSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -73,6 +81,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SyncCore"], path: "Tests/TestSupport"),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"]),
         .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML", "TestSupport"]),
+        .testTarget(name: "KubeSchemaTests", dependencies: ["KubeSchema", "TestSupport"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
         .testTarget(name: "DifferTests", dependencies: ["Differ", "TestSupport"]),
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "TestSupport"]),

@@ -1,0 +1,129 @@
+import Hummingbird
+import HTTPTypes
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import SyncCore
+
+/// The request context of the API server: Hummingbird's, plus the connection, to read a client certificate.
+struct KubeRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// Serves one region's API: fault injection, authentication (bearer token or the issued client certificate),
+/// then ``APIHandler``. Request bodies and Secret data are never logged.
+struct APIResponder: HTTPResponder {
+    typealias Context = KubeRequestContext
+    let region: Region
+    let handler: APIHandler
+
+    init(region: Region) {
+        self.region = region
+        self.handler = APIHandler(region: region)
+    }
+
+    func respond(to request: Request, context: KubeRequestContext) async throws -> Response {
+        let faults = region.faults.current
+        if faults.latencyMilliseconds > 0 {
+            try await Task.sleep(for: .milliseconds(faults.latencyMilliseconds))
+        }
+        let path = request.uri.path
+        let response: APIResponse
+        if try await !authenticated(request, context) {
+            response = APIResponse(error: .unauthorized())
+        } else if let injected = region.faults.injectedError() {
+            response = APIResponse(error: injected)
+        } else {
+            let body = try await request.body.collect(upTo: 64 << 20)
+            let apiRequest = APIRequest(
+                method: request.method.rawValue, path: path, query: APIRequest.parseQuery(request.uri.query ?? ""),
+                contentType: request.headers[.contentType] ?? "", accept: request.headers[.accept] ?? "",
+                userAgent: request.headers[.userAgent] ?? "", body: Array(buffer: body))
+            response = handler.handle(apiRequest)
+        }
+        region.logger.debug(
+            "request", metadata: ["method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(response.status)"])
+        var headers = HTTPFields()
+        headers[.contentType] = response.contentType
+        headers.append(HTTPField(name: HTTPField.Name("Audit-Id")!, value: "kubesim"))
+        for (name, value) in response.headers {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: response.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
+    }
+
+    private func authenticated(_ request: Request, _ context: KubeRequestContext) async throws -> Bool {
+        if let authorization = request.headers[.authorization] {
+            return authorization == "Bearer \(region.token)"
+        }
+        // A client certificate was already verified against kubesim's CA during the handshake.
+        let certificate = try? await context.channel.nioSSL_peerCertificate().get()
+        return certificate != nil
+    }
+}
+
+/// Builds the TLS configuration of the API ports: kubesim's server certificate; client certificates optional but,
+/// when presented, verified against kubesim's CA.
+enum TLSSetup {
+    static func configuration(_ certificates: Certificates) throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMBytes(Array(certificates.serverCertificatePEM.utf8))
+        let key = try NIOSSLPrivateKey(bytes: Array(certificates.serverKeyPEM.utf8), format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(certificates.caPEM.utf8)))
+        configuration.certificateVerification = .optionalVerification
+        configuration.applicationProtocols = ["http/1.1"]
+        return configuration
+    }
+}
+
+/// Runs one region's API port, closing it while the region is "down" (connections refused) and reopening it when
+/// it comes back.
+struct RegionAPIServer: Sendable {
+    let region: Region
+    let tls: TLSConfiguration
+    let onFirstListen: @Sendable () async -> Void
+
+    func run() async throws {
+        var running: Task<Void, any Error>? = nil
+        var announced = false
+        for await down in region.faults.downStates() {
+            if down {
+                if let task = running {
+                    task.cancel()
+                    _ = await task.result
+                    running = nil
+                    region.logger.info("region down: API port closed", metadata: ["region": "\(region.name)"])
+                }
+            } else if running == nil {
+                let announce = !announced
+                announced = true
+                let app = Application(
+                    responder: APIResponder(region: region), server: try .tls(.http1(), tlsConfiguration: tls),
+                    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: region.apiPort), serverName: nil),
+                    onServerRunning: { _ in if announce { await onFirstListen() } },
+                    logger: quietLogger(region.logger))
+                running = Task { try await app.runService(gracefulShutdownSignals: []) }
+            }
+            if Task.isCancelled { break }
+        }
+        running?.cancel()
+        _ = await running?.result
+    }
+}
+
+/// Hummingbird's own logs at warning level and above only, tagged with the region.
+func quietLogger(_ base: Logger) -> Logger {
+    var logger = base
+    logger.logLevel = max(base.logLevel, .warning)
+    return logger
+}

@@ -1,0 +1,170 @@
+import Foundation
+import SyncCore
+
+/// The simulated controllers of one region, driven by a clock (a tick every 100 ms), never by request handlers:
+/// workload rollouts (Deployments, StatefulSets, DaemonSets) and the mesh telemetry.
+///
+/// A rollout of generation G starts when first seen and takes `rolloutSeconds`; a container image whose tag ends
+/// in `-broken` never becomes ready, and the Deployment reports `ProgressDeadlineExceeded` after
+/// `progressDeadlineSeconds × rolloutSeconds / 300` seconds (4 s with the defaults).
+struct Controllers: Sendable {
+    let region: Region
+    let rolloutSeconds: Double
+
+    /// Per workload: the generation being rolled out, when it started, and how many replicas were available then.
+    struct Rollout: Sendable {
+        var generation: Int64
+        var started: Double
+        var availableAtStart: Int64
+    }
+
+    func run() async {
+        var rollouts: [String: Rollout] = [:]
+        var last = WallClock.now()
+        while !Task.isCancelled {
+            let now = WallClock.now()
+            region.withState { state in
+                tick(&state, now: now, rollouts: &rollouts)
+            }
+            region.telemetry.advance(region: region, seconds: now - last)
+            last = now
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    private func tick(_ state: inout RegionState, now: Double, rollouts: inout [String: Rollout]) {
+        for (key, kind) in [("apps/deployments", "Deployment"), ("apps/statefulsets", "StatefulSet"), ("apps/daemonsets", "DaemonSet")] {
+            guard let type = state.registry.lookup(group: "apps", version: "v1", kind: kind) else { continue }
+            for object in state.store.list(key, namespace: nil) {
+                let value = object.value
+                let namespace = value[path: ["metadata", "namespace"]]?.stringValue ?? ""
+                let name = value[path: ["metadata", "name"]]?.stringValue ?? ""
+                let id = "\(key)/\(namespace)/\(name)"
+                let generation = value[path: ["metadata", "generation"]]?.intValue ?? 1
+                var rollout = rollouts[id]
+                if rollout?.generation != generation {
+                    let observed = value[path: ["status", "observedGeneration"]]?.intValue
+                    let complete = observed == generation && value[path: ["status", "updatedReplicas"]] != nil
+                    // A finished rollout found at start-up keeps its times (from its Progressing condition).
+                    let finishedAt = (value[path: ["status", "conditions"]]?.arrayValue ?? [])
+                        .first { $0["type"]?.stringValue == "Progressing" }?["lastTransitionTime"]?.stringValue
+                        .flatMap(WallClock.parse)
+                    rollout = Rollout(
+                        generation: generation,
+                        started: complete ? min(now - rolloutSeconds - 1, finishedAt ?? now - rolloutSeconds - 1) : now,
+                        availableAtStart: value[path: ["status", "availableReplicas"]]?.intValue ?? value[path: ["status", "numberAvailable"]]?.intValue ?? 0)
+                    rollouts[id] = rollout
+                }
+                guard let rollout else { continue }
+                let status = self.status(kind: kind, value, rollout: rollout, now: now)
+                guard status != value["status"] else { continue }
+                var updated = value
+                updated["status"] = status
+                ManagedFields.recordUpdate(
+                    old: value, new: &updated, manager: "kube-controller-manager", apiVersion: "apps/v1", type: type,
+                    now: WallClock.timestamp(now), subresource: "status")
+                state.store.put(key, namespace: namespace, name: name, value: updated)
+            }
+        }
+    }
+
+    static func isBroken(_ value: Value) -> Bool {
+        (value[path: ["spec", "template", "spec", "containers"]]?.arrayValue ?? []).contains {
+            ($0["image"]?.stringValue ?? "").hasSuffix("-broken")
+        }
+    }
+
+    /// The ReplicaSet-like name of the current template: `name-<hash>`.
+    static func revisionName(_ value: Value) -> String {
+        let name = value[path: ["metadata", "name"]]?.stringValue ?? ""
+        let hash = stableHash(value[path: ["spec", "template"]]?.jsonString ?? "")
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        var n = hash
+        var suffix = ""
+        for _ in 0..<10 {
+            suffix.append(alphabet[Int(n % UInt64(alphabet.count))])
+            n /= UInt64(alphabet.count)
+        }
+        return "\(name)-\(suffix)"
+    }
+
+    private func status(kind: String, _ value: Value, rollout: Rollout, now: Double) -> Value {
+        let replicas = kind == "DaemonSet" ? 1 : (value[path: ["spec", "replicas"]]?.intValue ?? 1)
+        let elapsed = now - rollout.started
+        let progress = rolloutSeconds <= 0 ? 1 : min(1, max(0, elapsed / rolloutSeconds))
+        let broken = Controllers.isBroken(value)
+        let updated = broken ? min(replicas, max(1, Int64((Double(replicas) * progress).rounded(.up)))) : Int64((Double(replicas) * progress).rounded(.down))
+        let oldAvailable = min(replicas, rollout.availableAtStart)
+        let readyNew = broken ? 0 : updated
+        let available = min(replicas, readyNew + max(0, oldAvailable - updated))
+        let revision = Controllers.revisionName(value)
+        var status: Value = ["observedGeneration": .int(rollout.generation)]
+        switch kind {
+        case "Deployment":
+            status["replicas"] = .int(max(replicas, updated + max(0, oldAvailable - updated)))
+            status["updatedReplicas"] = .int(updated)
+            status["readyReplicas"] = .int(available)
+            status["availableReplicas"] = .int(available)
+            if replicas - available > 0 { status["unavailableReplicas"] = .int(replicas - available) }
+            if available == 0 { status["readyReplicas"] = nil; status["availableReplicas"] = nil }
+            let started = WallClock.timestamp(rollout.started)
+            let nowText = WallClock.timestamp(now)
+            let maxUnavailable = Controllers.maxUnavailable(value, replicas: replicas)
+            let minimumAvailable = available >= replicas - maxUnavailable
+            let availableCondition: Value = [
+                "type": "Available", "status": minimumAvailable ? "True" : "False", "lastUpdateTime": .string(started),
+                "lastTransitionTime": .string(started),
+                "reason": minimumAvailable ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                "message": minimumAvailable ? "Deployment has minimum availability." : "Deployment does not have minimum availability.",
+            ]
+            let deadline = Double(value[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600) * rolloutSeconds / 300
+            let progressing: Value
+            if broken && elapsed >= max(deadline, rolloutSeconds) {
+                progressing = [
+                    "type": "Progressing", "status": "False", "lastUpdateTime": .string(WallClock.timestamp(rollout.started + deadline)),
+                    "lastTransitionTime": .string(WallClock.timestamp(rollout.started + deadline)), "reason": "ProgressDeadlineExceeded",
+                    "message": .string("ReplicaSet \"\(revision)\" has timed out progressing."),
+                ]
+            } else if !broken && progress >= 1 {
+                progressing = [
+                    "type": "Progressing", "status": "True", "lastUpdateTime": .string(WallClock.timestamp(rollout.started + rolloutSeconds)),
+                    "lastTransitionTime": .string(started), "reason": "NewReplicaSetAvailable",
+                    "message": .string("ReplicaSet \"\(revision)\" has successfully progressed."),
+                ]
+            } else {
+                progressing = [
+                    "type": "Progressing", "status": "True", "lastUpdateTime": .string(nowText == started ? started : started),
+                    "lastTransitionTime": .string(started), "reason": "ReplicaSetUpdated",
+                    "message": .string("ReplicaSet \"\(revision)\" is progressing."),
+                ]
+            }
+            status["conditions"] = [availableCondition, progressing]
+        case "StatefulSet":
+            status["replicas"] = .int(replicas)
+            status["readyReplicas"] = .int(available)
+            status["availableReplicas"] = .int(available)
+            status["currentReplicas"] = .int(progress >= 1 && !broken ? replicas : max(0, replicas - updated))
+            status["updatedReplicas"] = .int(updated)
+            status["currentRevision"] = .string(progress >= 1 && !broken ? revision : "\(revision)-previous")
+            status["updateRevision"] = .string(revision)
+            status["collisionCount"] = 0
+        default:
+            status["currentNumberScheduled"] = .int(replicas)
+            status["desiredNumberScheduled"] = .int(replicas)
+            status["numberMisscheduled"] = 0
+            status["numberReady"] = .int(available)
+            status["numberAvailable"] = .int(available)
+            status["updatedNumberScheduled"] = .int(updated)
+            if replicas - available > 0 { status["numberUnavailable"] = .int(replicas - available) }
+        }
+        return status
+    }
+
+    /// `maxUnavailable` resolved against the replica count (percentages round down, as the real controller does).
+    static func maxUnavailable(_ value: Value, replicas: Int64) -> Int64 {
+        guard let raw = value[path: ["spec", "strategy", "rollingUpdate", "maxUnavailable"]] else { return 0 }
+        if let n = raw.intValue { return n }
+        if let s = raw.stringValue, s.hasSuffix("%"), let percent = Int64(s.dropLast()) { return replicas * percent / 100 }
+        return 0
+    }
+}

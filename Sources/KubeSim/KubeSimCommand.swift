@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `kubesim`: a local multi-region Kubernetes API server for tests, benchmarks and demos.
+@main
+struct KubeSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kubesim",
+        abstract: "A local multi-region Kubernetes API server (HTTPS, token auth, SSA, CRDs, simulated rollouts).",
+        discussion: """
+            Exit codes: 0 after SIGTERM/SIGINT; 64 for bad arguments; 1 when a port cannot be opened or the data \
+            folder cannot be written.
+            """)
+
+    @Option(name: .customLong("region"), help: "NAME=APIPORT[:METRICSPORT]; repeat for several regions.")
+    var regions: [String] = []
+
+    @Option(help: "Folder for certificates, tokens and objects (kept across restarts).")
+    var data: String?
+
+    @Option(help: "Where to write the kubeconfig (one context per region).")
+    var kubeconfig: String?
+
+    @Option(help: "Seconds a simulated rollout takes.")
+    var rolloutSeconds: Double = 2
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if regions.isEmpty { throw ValidationError("give at least one --region NAME=PORT[:METRICSPORT]") }
+        for region in regions where (try? RegionSpec(region)) == nil {
+            throw ValidationError("bad --region '\(region)': expected NAME=APIPORT[:METRICSPORT]")
+        }
+        if rolloutSeconds < 0 { throw ValidationError("--rollout-seconds must not be negative") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let specs = try regions.map { try RegionSpec($0) }
+        let simulator = try Simulator(
+            specs: specs, dataDirectory: data, kubeconfigPath: kubeconfig, rolloutSeconds: rolloutSeconds,
+            logger: Logger(label: "kubesim"))
+        try await simulator.run()
+    }
+}
+
+/// One `--region` argument.
+struct RegionSpec: Sendable {
+    var name: String
+    var apiPort: Int
+    var metricsPort: Int?
+
+    init(_ text: String) throws {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("bad region \(text)") }
+        let ports = parts[1].split(separator: ":").map { Int($0) }
+        guard let first = ports.first, let api = first, ports.count <= 2 else { throw ValidationError("bad region \(text)") }
+        name = parts[0]
+        apiPort = api
+        if ports.count == 2 {
+            guard let metrics = ports[1] else { throw ValidationError("bad region \(text)") }
+            metricsPort = metrics
+        }
+    }
+}
+

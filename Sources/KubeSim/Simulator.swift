@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import NIOSSL
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The whole simulator: regions, their API and metrics ports, the controllers, and the start-up/shutdown rules
+/// (print `kubesim ready` once every region listens; SIGTERM stops cleanly with the journals consistent).
+final class Simulator: Sendable {
+    let regions: [Region]
+    let certificates: Certificates
+    let kubeconfigPath: String?
+    let rolloutSeconds: Double
+    let logger: Logger
+    private let listening = Mutex(0)
+
+    init(specs: [RegionSpec], dataDirectory: String?, kubeconfigPath: String?, rolloutSeconds: Double, logger: Logger) throws {
+        let base = dataDirectory ?? NSTemporaryDirectory() + "kubesim-\(getpid())"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        certificates = try Certificates.loadOrCreate(in: base)
+        var regions: [Region] = []
+        for (index, spec) in specs.enumerated() {
+            let folder = "\(base)/regions/\(spec.name)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let tokenPath = "\(folder)/token"
+            let token: String
+            if let saved = try? String(contentsOfFile: tokenPath, encoding: .utf8), !saved.isEmpty {
+                token = saved.trimmingCharacters(in: .whitespacesAndNewlines)
+            } else {
+                token = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+                try Data(token.utf8).write(to: URL(fileURLWithPath: tokenPath), options: .atomic)
+                chmod(tokenPath, 0o600)
+            }
+            var regionLogger = logger
+            regionLogger[metadataKey: "region"] = "\(spec.name)"
+            regions.append(
+                try Region(
+                    name: spec.name, index: index, apiPort: spec.apiPort, metricsPort: spec.metricsPort, token: token,
+                    dataDirectory: dataDirectory == nil ? nil : folder, logger: regionLogger))
+        }
+        self.regions = regions
+        self.kubeconfigPath = kubeconfigPath
+        self.rolloutSeconds = rolloutSeconds
+        self.logger = logger
+    }
+
+    func run() async throws {
+        if let kubeconfigPath {
+            try Kubeconfig.write(to: kubeconfigPath, regions: regions, caPEM: certificates.caPEM)
+        }
+        let tls = try TLSSetup.configuration(certificates)
+        let signals = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let stop: @Sendable () -> Void = { [regions, logger] in
+            // Taking every region's lock waits out any write in progress, so the journals end on whole lines.
+            for region in regions { region.state.withLock { _ in } }
+            logger.info("kubesim stopped")
+            exit(0)
+        }
+        signals.setEventHandler(handler: stop)
+        interrupts.setEventHandler(handler: stop)
+        signals.resume()
+        interrupts.resume()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for region in regions {
+                group.addTask {
+                    try await RegionAPIServer(region: region, tls: tls, onFirstListen: { self.regionListening() }).run()
+                }
+                if region.metricsPort != nil {
+                    group.addTask { try await MetricsServer(region: region).run() }
+                }
+                group.addTask { await Controllers(region: region, rolloutSeconds: self.rolloutSeconds).run() }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+        withExtendedLifetime((signals, interrupts)) {}
+    }
+
+    private func regionListening() {
+        let count = listening.withLock { count -> Int in
+            count += 1
+            return count
+        }
+        if count == regions.count {
+            print("kubesim ready")
+            fflush(nil)
+            logger.info("kubesim ready", metadata: ["regions": "\(regions.map(\.name).joined(separator: ","))"])
+        }
+    }
+}
