@@ -40,4 +40,11 @@ static inline CURLcode syncagent_curl_getinfo_string(CURL *handle, CURLINFO info
 static inline CURLMcode syncagent_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
     return curl_multi_setopt(multi, option, value);
 }
+/* CURLMsg keeps a finished transfer's result in a union, which Swift reads awkwardly. */
+static inline CURLcode syncagent_curl_msg_result(const CURLMsg *message) {
+    return message->data.result;
+}
+static inline int syncagent_curl_msg_is_done(const CURLMsg *message) {
+    return message->msg == CURLMSG_DONE;
+}
 #endif

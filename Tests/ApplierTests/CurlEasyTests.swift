@@ -1,28 +1,26 @@
 import Applier
 import Foundation
+import SyncCore
 import TestSupport
 import Testing
 
-/// The libcurl handle against a real HTTP server on loopback (Python's http.server).
+/// One blocking libcurl easy handle against the loopback HTTPS server.
 @Suite struct CurlEasyTests {
-    @Test func getsAFileFromALoopbackServer() async throws {
-        let python = try requireTool("python3")
-        let root = try TemporaryDirectory()
-        try root.write("hello.json", #"{"kind":"Status","code":200}"#)
-        let port = try freePort()
-        let server = try ChildProcess([python, "-m", "http.server", "\(port)", "--bind", "127.0.0.1"], cwd: root.url)
-        defer { server.stop() }
-        try await waitUntil(timeout: 15, "http.server on \(port)") { isListening(port: port) }
-
+    @Test func getsFromALoopbackServerAndReusesTheConnection() async throws {
+        let pki = try TestPKI()
+        let server = try await LoopbackServer(pki: pki)
+        let connection = ConnectionOptions(certificateAuthority: try pki.read(pki.caPath))
         let curl = try CurlEasy()
-        let response = try curl.perform(HTTPRequest(url: "http://127.0.0.1:\(port)/hello.json"))
+        let response = try curl.perform(HTTPRequest(url: server.url + "/echo", connection: connection))
         #expect(response.status == 200)
-        #expect(response.text == #"{"kind":"Status","code":200}"#)
+        #expect(try Value(json: response.body)["method"] == "GET")
         #expect(response.headers["content-type"] == "application/json")
+        #expect(response.newConnections == 1)
 
-        // The same handle serves a second request (connection reuse) and reports a 404 as a status, not an error.
-        let missing = try curl.perform(HTTPRequest(url: "http://127.0.0.1:\(port)/nope"))
+        // The same handle serves a second request on the same connection, and a 404 is a status, not an error.
+        let missing = try curl.perform(HTTPRequest(url: server.url + "/nope", connection: connection))
         #expect(missing.status == 404)
+        #expect(missing.newConnections == 0)
     }
 
     @Test func refusedConnectionIsATransportError() throws {
