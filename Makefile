@@ -3,6 +3,8 @@
 
 SHELL := /bin/bash
 SWIFT ?= swift
+# sshd and friends live in /usr/sbin, which a non-login PATH may lack.
+export PATH := $(PATH):/usr/sbin:/sbin
 BUILD_LOG := .build/build.log
 
 .PHONY: all deps build test demo bench clean
@@ -24,7 +26,8 @@ demo: deps
 	$(SWIFT) build --product syncagent
 	@scripts/demo.sh
 
-bench: deps
+bench:
+	@EXTRA_PACKAGES="wrk gcc" scripts/install-deps.sh
 	@for b in scripts/bench-*.sh; do echo "== $$b"; $$b; done
 
 clean:

@@ -3,7 +3,8 @@
 # Safe to run again: it does nothing when everything is there.
 set -euo pipefail
 
-packages=(pkg-config libgit2-dev libyaml-dev libcurl4-openssl-dev git curl prometheus openssl)
+packages=(pkg-config libgit2-dev libyaml-dev libcurl4-openssl-dev git curl openssl prometheus
+          openssh-client openssh-server nghttp2-server python3 ${EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -19,10 +20,13 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The prometheus package starts a system service on install; our tests start their own on loopback ports.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl stop prometheus || true
-fi
+# The prometheus and openssh-server packages may start system services on install; our tests start their own on
+# free loopback ports and need neither.
+for service in prometheus ssh; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
+        systemctl stop "$service" || true
+    fi
+done
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "install-deps: the Swift toolchain (swift 6.x) is not on PATH; it is part of the machine image" >&2

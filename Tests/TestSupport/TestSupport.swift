@@ -108,7 +108,7 @@ final class TemporaryFile {
 
     init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("syncagent-test-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         handle = try FileHandle(forUpdating: url)
     }
 
@@ -149,57 +149,107 @@ public final class TemporaryDirectory: Sendable {
 
 /// A long-running child process (git daemon, kubesim, prometheus). Stopped with SIGTERM, then SIGKILL, on
 /// `stop()` or deinit, so a failing test never leaves it running.
+///
+/// Started with `posix_spawn` and an explicitly empty signal mask and default signal handlers: a child started
+/// from a test thread through Foundation's `Process` inherits that thread's blocked signals (SIGTERM among them),
+/// so it could only ever be stopped with SIGKILL.
 public final class ChildProcess: @unchecked Sendable {
-    // @unchecked: `process` is set once in init; Process is thread-safe for terminate/isRunning.
-    private let process: Process
+    // @unchecked: `pid` and `logFile` never change after init; `exitStatus` is guarded by `lock`.
+    private let lock = NSLock()
+    private var exitStatus: Int32?
     private let logFile: URL
     public let arguments: [String]
+    /// The process id.
+    public let pid: pid_t
 
     /// Starts the command; its stdout and stderr go to a log file readable with `log()`.
     public init(_ arguments: [String], cwd: URL? = nil, environment: [String: String] = [:]) throws {
         self.arguments = arguments
-        process = Process()
         let tool = arguments[0].contains("/") ? arguments[0] : (which(arguments[0]) ?? arguments[0])
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = Array(arguments.dropFirst())
-        if let cwd { process.currentDirectoryURL = cwd }
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // posix_spawn_file_actions_addchdir_np is not visible from Swift: a shell changes folder, then execs.
+        var command = [tool] + arguments.dropFirst()
+        if let cwd { command = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd.path] + command }
+        let executable = command[0]
+        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logFile.path, O_WRONLY | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        // Its own process group, so stop() can signal what it started too (e.g. a wrapper's child).
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        var child: pid_t = 0
+        let result = posix_spawn(&child, executable, &actions, &attributes, &argv, &envp)
+        guard result == 0 else {
+            throw TestSupportError("cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        pid = child
     }
 
-    /// The process id.
-    public var pid: Int32 { process.processIdentifier }
-
     /// Whether it is still running.
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool { reap(blocking: false) == nil }
 
     /// Everything it printed so far.
     public func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// Sends a signal (e.g. SIGKILL for a crash drill).
-    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    public func signal(_ signal: Int32) { kill(pid, signal) }
 
-    /// SIGTERM, wait up to `grace` seconds, then SIGKILL; returns the exit status.
+    /// Waits for the child without blocking (or blocking), once; returns its exit status when it has exited.
+    private func reap(blocking: Bool) -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+        guard result == pid else { return nil }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG by hand: the macros are not imported into Swift.
+        let signalled = status & 0x7f
+        exitStatus = signalled == 0 ? (status >> 8) & 0xff : 128 + signalled
+        return exitStatus
+    }
+
+    /// SIGTERM, wait up to `grace` seconds, then SIGKILL (to its whole process group); returns the exit status.
     @discardableResult
     public func stop(grace: Double = 5) -> Int32 {
-        if process.isRunning {
-            process.terminate()
-            let deadline = Date().addingTimeInterval(grace)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
+        if let status = reap(blocking: false) { return status }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while Date() < deadline {
+            if let status = reap(blocking: false) {
+                kill(-pid, SIGKILL)  // anything it left behind in its group
+                return status
             }
+            usleep(10_000)
         }
-        process.waitUntilExit()
-        return process.terminationStatus
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        return reap(blocking: true) ?? -1
     }
 
     /// Waits until the log contains `text`, or throws with the log after `timeout` seconds.
