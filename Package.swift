@@ -43,7 +43,9 @@ let package = Package(
 
         // Kubernetes structural schemas: list-map keys, merge keys, fieldsV1 field sets and managedFields.
         // Shared by Differ (normalisation, drift attribution) and KubeSim (server-side apply).
-        .target(name: "KubeSchema", dependencies: ["SyncCore"]),
+        .target(
+            name: "KubeSchema",
+            dependencies: ["SyncCore", .product(name: "OrderedCollections", package: "swift-collections")]),
 
         .target(name: "GitSource", dependencies: ["SyncCore", "CGit2"]),
         .target(name: "Differ", dependencies: ["SyncCore", "KubeYAML", "KubeSchema"]),

@@ -1,10 +1,11 @@
 import SyncCore
 
-/// Schemas of the built-in kinds kubesim serves: declared fields (so strict validation rejects unknown ones), the
-/// list-map keys server-side apply uses for `k:{...}` entries, and the merge keys of strategic merge patches.
-/// Rarely used sub-objects are modelled loosely (any members) rather than guessed wrong.
-enum BuiltinSchemas {
-    static let objectMeta = Schema.object([
+/// Schemas of the built-in kinds: declared fields (so strict validation rejects unknown ones), the list-map keys
+/// server-side apply uses for `k:{...}` entries, and the merge keys of strategic merge patches. Rarely used
+/// sub-objects are modelled loosely (any members) rather than guessed wrong.
+public enum BuiltinSchemas {
+    /// The schema of `objectMeta`.
+    public static let objectMeta = Schema.object([
         "name": .string, "generateName": .string, "namespace": .string, "selfLink": .string, "uid": .string,
         "resourceVersion": .string, "generation": .integer, "creationTimestamp": .anything,
         "deletionTimestamp": .anything, "deletionGracePeriodSeconds": .integer, "labels": .stringMap,
@@ -13,27 +14,33 @@ enum BuiltinSchemas {
         "managedFields": .atomicList(.anything),
     ])
 
-    static let labelSelector = Schema.object(
+    /// The schema of `labelSelector`.
+    public static let labelSelector = Schema.object(
         ["matchLabels": .stringMap, "matchExpressions": .atomicList(.looseObject)], atomic: true)
 
-    static let probe = Schema.object([
+    /// The schema of `probe`.
+    public static let probe = Schema.object([
         "exec": .looseObject, "httpGet": .looseObject, "tcpSocket": .looseObject, "grpc": .looseObject,
         "initialDelaySeconds": .integer, "timeoutSeconds": .integer, "periodSeconds": .integer,
         "successThreshold": .integer, "failureThreshold": .integer, "terminationGracePeriodSeconds": .integer,
     ])
 
-    static let containerPort = Schema.object([
+    /// The schema of `containerPort`.
+    public static let containerPort = Schema.object([
         "name": .string, "hostPort": .integer, "containerPort": .integer, "protocol": .string, "hostIP": .string,
     ])
 
-    static let envVar = Schema.object(["name": .string, "value": .string, "valueFrom": .looseObject])
+    /// The schema of `envVar`.
+    public static let envVar = Schema.object(["name": .string, "value": .string, "valueFrom": .looseObject])
 
-    static let resources = Schema.object([
+    /// The schema of `resources`.
+    public static let resources = Schema.object([
         "limits": Schema(.object(fields: [:], additional: .intOrString)),
         "requests": Schema(.object(fields: [:], additional: .intOrString)), "claims": .atomicList(.looseObject),
     ])
 
-    static let container = Schema.object([
+    /// The schema of `container`.
+    public static let container = Schema.object([
         "name": .string, "image": .string, "command": .stringList, "args": .stringList, "workingDir": .string,
         "ports": .keyedList(containerPort, keys: ["containerPort", "protocol"], patchKey: "containerPort"),
         "envFrom": .atomicList(.looseObject), "env": .keyedList(envVar, keys: ["name"]), "resources": resources,
@@ -47,7 +54,8 @@ enum BuiltinSchemas {
         "targetContainerName": .string,
     ])
 
-    static let podSpec = Schema.object([
+    /// The schema of `podSpec`.
+    public static let podSpec = Schema.object([
         "volumes": .keyedList(.looseObject, keys: ["name"]),
         "initContainers": .keyedList(container, keys: ["name"]),
         "containers": .keyedList(container, keys: ["name"]),
@@ -69,18 +77,21 @@ enum BuiltinSchemas {
         "hostnameOverride": .string,
     ])
 
-    static let podTemplate = Schema.object(["metadata": objectMeta, "spec": podSpec])
+    /// The schema of `podTemplate`.
+    public static let podTemplate = Schema.object(["metadata": objectMeta, "spec": podSpec])
 
-    static let looseStatus = Schema.looseObject
+    /// The schema of `looseStatus`.
+    public static let looseStatus = Schema.looseObject
 
     /// A top-level object of `spec` and `status`, with the type meta and object meta.
-    static func topLevel(_ fields: [String: Schema]) -> Schema {
+    public static func topLevel(_ fields: [String: Schema]) -> Schema {
         var all: [String: Schema] = ["apiVersion": .string, "kind": .string, "metadata": objectMeta]
         for (name, schema) in fields { all[name] = schema }
         return .object(all)
     }
 
-    static let deployment = topLevel([
+    /// The schema of `deployment`.
+    public static let deployment = topLevel([
         "spec": .object([
             "replicas": .integer, "selector": labelSelector, "template": podTemplate,
             "strategy": .object([
@@ -93,7 +104,8 @@ enum BuiltinSchemas {
         "status": looseStatus,
     ])
 
-    static let statefulSet = topLevel([
+    /// The schema of `statefulSet`.
+    public static let statefulSet = topLevel([
         "spec": .object([
             "replicas": .integer, "selector": labelSelector, "template": podTemplate,
             "volumeClaimTemplates": .atomicList(.looseObject), "serviceName": .string,
@@ -108,7 +120,8 @@ enum BuiltinSchemas {
         "status": looseStatus,
     ])
 
-    static let daemonSet = topLevel([
+    /// The schema of `daemonSet`.
+    public static let daemonSet = topLevel([
         "spec": .object([
             "selector": labelSelector, "template": podTemplate,
             "updateStrategy": .object([
@@ -120,12 +133,14 @@ enum BuiltinSchemas {
         "status": looseStatus,
     ])
 
-    static let servicePort = Schema.object([
+    /// The schema of `servicePort`.
+    public static let servicePort = Schema.object([
         "name": .string, "protocol": .string, "appProtocol": .string, "port": .integer, "targetPort": .intOrString,
         "nodePort": .integer,
     ])
 
-    static let service = topLevel([
+    /// The schema of `service`.
+    public static let service = topLevel([
         "spec": .object([
             "ports": .keyedList(servicePort, keys: ["port", "protocol"], patchKey: "port"),
             "selector": .atomicStringMap, "clusterIP": .string, "clusterIPs": .stringList, "type": .string,
@@ -139,24 +154,30 @@ enum BuiltinSchemas {
         "status": looseStatus,
     ])
 
-    static let namespace = topLevel([
+    /// The schema of `namespace`.
+    public static let namespace = topLevel([
         "spec": .object(["finalizers": .setList()]), "status": looseStatus,
     ])
 
-    static let configMap = topLevel(["data": .stringMap, "binaryData": .stringMap, "immutable": .boolean])
+    /// The schema of `configMap`.
+    public static let configMap = topLevel(["data": .stringMap, "binaryData": .stringMap, "immutable": .boolean])
 
-    static let secret = topLevel([
+    /// The schema of `secret`.
+    public static let secret = topLevel([
         "data": .stringMap, "stringData": .stringMap, "type": .string, "immutable": .boolean,
     ])
 
-    static let serviceAccount = topLevel([
+    /// The schema of `serviceAccount`.
+    public static let serviceAccount = topLevel([
         "secrets": .keyedList(.looseObject, keys: ["name"]),
         "imagePullSecrets": .atomicList(.looseObject), "automountServiceAccountToken": .boolean,
     ])
 
-    static let pod = topLevel(["spec": podSpec, "status": looseStatus])
+    /// The schema of `pod`.
+    public static let pod = topLevel(["spec": podSpec, "status": looseStatus])
 
-    static let event: Schema = {
+    /// The schema of `event`.
+    public static let event: Schema = {
         var fields: [String: Schema] = [:]
         for name in [
             "involvedObject", "reason", "message", "source", "firstTimestamp", "lastTimestamp", "count", "type",
@@ -167,13 +188,17 @@ enum BuiltinSchemas {
         return topLevel(fields)
     }()
 
-    static let role = topLevel(["rules": .atomicList(.looseObject)])
-    static let clusterRole = topLevel(["rules": .atomicList(.looseObject), "aggregationRule": .looseObject])
-    static let roleBinding = topLevel([
+    /// The schema of `role`.
+    public static let role = topLevel(["rules": .atomicList(.looseObject)])
+    /// The schema of `clusterRole`.
+    public static let clusterRole = topLevel(["rules": .atomicList(.looseObject), "aggregationRule": .looseObject])
+    /// The schema of `roleBinding`.
+    public static let roleBinding = topLevel([
         "subjects": .atomicList(.looseObject), "roleRef": Schema.object([:], atomic: true, preserveUnknown: true),
     ])
 
-    static let customResourceDefinition = topLevel([
+    /// The schema of `customResourceDefinition`.
+    public static let customResourceDefinition = topLevel([
         "spec": .object([
             "group": .string, "names": .looseObject, "scope": .string,
             "versions": .keyedList(.looseObject, keys: ["name"]), "conversion": .looseObject,
@@ -182,5 +207,51 @@ enum BuiltinSchemas {
         "status": looseStatus,
     ])
 
-    static let lease = topLevel(["spec": .looseObject])
+    /// The schema of `lease`.
+    public static let lease = topLevel(["spec": .looseObject])
+
+    /// The schema of a built-in kind by group and kind (any version), or nil for kinds not modelled here.
+    public static func schema(group: String, kind: String) -> Schema? {
+        switch (group, kind) {
+        case ("", "ConfigMap"): return configMap
+        case ("", "Event"): return event
+        case ("", "Namespace"): return namespace
+        case ("", "Pod"): return pod
+        case ("", "Secret"): return secret
+        case ("", "ServiceAccount"): return serviceAccount
+        case ("", "Service"): return service
+        case ("apps", "DaemonSet"), ("extensions", "DaemonSet"): return daemonSet
+        case ("apps", "Deployment"), ("extensions", "Deployment"): return deployment
+        case ("apps", "StatefulSet"): return statefulSet
+        case ("rbac.authorization.k8s.io", "ClusterRoleBinding"), ("rbac.authorization.k8s.io", "RoleBinding"):
+            return roleBinding
+        case ("rbac.authorization.k8s.io", "ClusterRole"): return clusterRole
+        case ("rbac.authorization.k8s.io", "Role"): return role
+        case ("apiextensions.k8s.io", "CustomResourceDefinition"): return customResourceDefinition
+        case ("coordination.k8s.io", "Lease"): return lease
+        default: return nil
+        }
+    }
+
+    /// A CRD version's `openAPIV3Schema` as a top-level object schema, with the implicit `apiVersion`, `kind` and
+    /// `metadata` every object has.
+    public static func customResource(openAPIV3Schema props: Value?) -> Schema {
+        let schema = props.map(Schema.fromOpenAPI) ?? .anything
+        guard case .object(var fields, let additional) = schema.shape else {
+            return Schema(
+                .object(fields: ["apiVersion": .string, "kind": .string, "metadata": objectMeta], additional: nil),
+                preserveUnknown: true)
+        }
+        fields["apiVersion"] = .string
+        fields["kind"] = .string
+        fields["metadata"] = objectMeta
+        return Schema(.object(fields: fields, additional: additional), preserveUnknown: schema.preserveUnknown)
+    }
+
+    /// The schema of any object: the built-in kind's, or for other kinds object metadata plus anything.
+    public static func schema(for object: Value) -> Schema {
+        let gvk = GroupVersionKind(
+            apiVersion: object["apiVersion"]?.stringValue ?? "", kind: object["kind"]?.stringValue ?? "")
+        return schema(group: gvk.group, kind: gvk.kind) ?? customResource(openAPIV3Schema: nil)
+    }
 }

@@ -1,12 +1,13 @@
 import SyncCore
 
 /// Fills in defaults as the real API server's defaulters do (k8s.io/kubernetes/pkg/apis/*/v1/defaults.go), for the
-/// kinds kubesim serves. Only absent fields are set.
-enum Defaulting {
-    static func apply(_ object: inout Value, type: ResourceType) {
-        guard !type.isCustom else { return }
-        switch (type.group, type.kind) {
-        case ("apps", "Deployment"): deployment(&object)
+/// built-in kinds modelled here. Only absent fields are set. Custom resources have no defaulting here (their CRD's
+/// `default:` values are not modelled).
+public enum Defaulting {
+    /// Defaults a built-in object of this group and kind; other kinds are left as they are.
+    public static func apply(_ object: inout Value, group: String, kind: String) {
+        switch (group, kind) {
+        case ("apps", "Deployment"), ("extensions", "Deployment"): deployment(&object)
         case ("apps", "StatefulSet"): statefulSet(&object)
         case ("apps", "DaemonSet"): daemonSet(&object)
         case ("", "Service"): service(&object)
@@ -26,7 +27,8 @@ enum Defaulting {
         if object[key] == nil || object[key]?.isNull == true { object[key] = value }
     }
 
-    static func deployment(_ object: inout Value) {
+    /// Defaults of a Deployment.
+    public static func deployment(_ object: inout Value) {
         var spec = object["spec"] ?? .emptyObject
         setDefault(&spec, "replicas", 1)
         var strategy = spec["strategy"] ?? .emptyObject
@@ -44,7 +46,8 @@ enum Defaulting {
         object["spec"] = spec
     }
 
-    static func statefulSet(_ object: inout Value) {
+    /// Defaults of a StatefulSet.
+    public static func statefulSet(_ object: inout Value) {
         var spec = object["spec"] ?? .emptyObject
         setDefault(&spec, "replicas", 1)
         setDefault(&spec, "podManagementPolicy", "OrderedReady")
@@ -63,7 +66,8 @@ enum Defaulting {
         object["spec"] = spec
     }
 
-    static func daemonSet(_ object: inout Value) {
+    /// Defaults of a DaemonSet.
+    public static func daemonSet(_ object: inout Value) {
         var spec = object["spec"] ?? .emptyObject
         var strategy = spec["updateStrategy"] ?? .emptyObject
         setDefault(&strategy, "type", "RollingUpdate")
@@ -87,7 +91,8 @@ enum Defaulting {
         spec["template"] = template
     }
 
-    static func podSpec(_ spec: inout Value, isPod: Bool) {
+    /// Defaults of a pod spec (a Pod's or a workload template's).
+    public static func podSpec(_ spec: inout Value, isPod: Bool) {
         setDefault(&spec, "restartPolicy", "Always")
         setDefault(&spec, "terminationGracePeriodSeconds", 30)
         setDefault(&spec, "dnsPolicy", "ClusterFirst")
@@ -121,7 +126,8 @@ enum Defaulting {
         }
     }
 
-    static func container(_ container: inout Value) {
+    /// Defaults of one container.
+    public static func container(_ container: inout Value) {
         setDefault(&container, "terminationMessagePath", "/dev/termination-log")
         setDefault(&container, "terminationMessagePolicy", "File")
         setDefault(&container, "resources", .emptyObject)
@@ -156,14 +162,15 @@ enum Defaulting {
     }
 
     /// `Always` for `:latest` or untagged images, else `IfNotPresent` (digests count as tags).
-    static func imagePullPolicy(_ image: String) -> String {
+    public static func imagePullPolicy(_ image: String) -> String {
         if image.contains("@") { return "IfNotPresent" }
         let lastPart = image.split(separator: "/").last.map(String.init) ?? image
         guard let colon = lastPart.lastIndex(of: ":") else { return "Always" }
         return lastPart[lastPart.index(after: colon)...] == "latest" ? "Always" : "IfNotPresent"
     }
 
-    static func service(_ object: inout Value) {
+    /// Defaults of a Service.
+    public static func service(_ object: inout Value) {
         var spec = object["spec"] ?? .emptyObject
         setDefault(&spec, "type", "ClusterIP")
         let type = spec["type"]?.stringValue ?? "ClusterIP"
@@ -185,7 +192,8 @@ enum Defaulting {
         object["spec"] = spec
     }
 
-    static func namespace(_ object: inout Value) {
+    /// Defaults of a Namespace.
+    public static func namespace(_ object: inout Value) {
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
         var labels = object[path: ["metadata", "labels"]] ?? .emptyObject
         labels["kubernetes.io/metadata.name"] = .string(name)
@@ -198,7 +206,8 @@ enum Defaulting {
         object["status"] = status
     }
 
-    static func secret(_ object: inout Value) {
+    /// Defaults of a Secret.
+    public static func secret(_ object: inout Value) {
         setDefault(&object, "type", "Opaque")
         // stringData is write-only: merged into data, base64-encoded.
         if let stringData = object["stringData"]?.objectValue {

@@ -1,117 +1,45 @@
 import OrderedCollections
 import SyncCore
 
-/// One step of a field path, as structured-merge-diff names it: a field (`f:`), a keyed list item (`k:`), a set
-/// member (`v:`) or a list index (`i:`).
-enum PathElement: Sendable, Hashable, Comparable {
-    case field(String)
-    /// Key fields of a list item, sorted by name.
-    case key([KeyField])
-    case value(Value)
-    case index(Int)
-
-    struct KeyField: Sendable, Hashable {
-        var name: String
-        var value: Value
-    }
-
-    /// The fieldsV1 spelling: `f:name`, `k:{"name":"x"}`, `v:"a"`, `i:0`.
-    var fieldsV1Key: String {
-        switch self {
-        case .field(let name): return "f:" + name
-        case .key(let fields):
-            var object: OrderedDictionary<String, Value> = [:]
-            for field in fields { object[field.name] = field.value }
-            return "k:" + Value.object(object).jsonString
-        case .value(let value): return "v:" + value.jsonString
-        case .index(let index): return "i:\(index)"
-        }
-    }
-
-    /// Parses a fieldsV1 key; nil for "." and anything malformed.
-    init?(fieldsV1Key key: String) {
-        guard key.count > 2 else { return nil }
-        let body = String(key.dropFirst(2))
-        switch key.prefix(2) {
-        case "f:": self = .field(body)
-        case "k:":
-            guard let object = try? Value(json: body).objectValue else { return nil }
-            self = .key(object.map { KeyField(name: $0.key, value: $0.value) }.sorted { $0.name < $1.name })
-        case "v:":
-            guard let value = try? Value(json: body) else { return nil }
-            self = .value(value)
-        case "i:":
-            guard let index = Int(body) else { return nil }
-            self = .index(index)
-        default: return nil
-        }
-    }
-
-    /// The path syntax of conflict messages: `.spec`, `[name="x"]`, `[=value]`, `[0]`.
-    var pathString: String {
-        switch self {
-        case .field(let name): return "." + name
-        case .key(let fields):
-            return "[" + fields.map { "\($0.name)=\($0.value.jsonString)" }.joined(separator: ",") + "]"
-        case .value(let value): return "[=\(value.jsonString)]"
-        case .index(let index): return "[\(index)]"
-        }
-    }
-
-    private var order: Int {
-        switch self {
-        case .field: return 0
-        case .key: return 1
-        case .value: return 2
-        case .index: return 3
-        }
-    }
-
-    static func < (a: PathElement, b: PathElement) -> Bool {
-        if a.order != b.order { return a.order < b.order }
-        switch (a, b) {
-        case (.field(let x), .field(let y)): return x < y
-        case (.index(let x), .index(let y)): return x < y
-        default: return a.fieldsV1Key < b.fieldsV1Key
-        }
-    }
-}
-
-/// A path from the object's root to one field.
-typealias FieldPath = [PathElement]
-
-extension Array where Element == PathElement {
-    /// `.spec.template.spec.containers[name="x"].image`
-    var pathString: String { map(\.pathString).joined() }
-}
-
 /// A set of field paths: what one manager owns. Serialises to and from the fieldsV1 trie.
-struct FieldSet: Sendable, Hashable {
-    private(set) var paths: Set<FieldPath> = []
+public struct FieldSet: Sendable, Hashable {
+    /// The paths, each from the object's root.
+    public private(set) var paths: Set<FieldPath> = []
 
-    init() {}
-    init(_ paths: Set<FieldPath>) { self.paths = paths }
+    /// The empty set.
+    public init() {}
+    /// A set of these paths.
+    public init(_ paths: Set<FieldPath>) { self.paths = paths }
 
-    var isEmpty: Bool { paths.isEmpty }
-    func contains(_ path: FieldPath) -> Bool { paths.contains(path) }
-    mutating func insert(_ path: FieldPath) { paths.insert(path) }
-    mutating func remove(_ path: FieldPath) { paths.remove(path) }
-    func union(_ other: FieldSet) -> FieldSet { FieldSet(paths.union(other.paths)) }
-    func subtracting(_ other: FieldSet) -> FieldSet { FieldSet(paths.subtracting(other.paths)) }
-    func intersection(_ other: FieldSet) -> FieldSet { FieldSet(paths.intersection(other.paths)) }
-    mutating func formUnion(_ other: FieldSet) { paths.formUnion(other.paths) }
-    mutating func subtract(_ other: FieldSet) { paths.subtract(other.paths) }
+    /// No paths.
+    public var isEmpty: Bool { paths.isEmpty }
+    /// Whether `path` itself is in the set.
+    public func contains(_ path: FieldPath) -> Bool { paths.contains(path) }
+    /// Adds a path.
+    public mutating func insert(_ path: FieldPath) { paths.insert(path) }
+    /// Removes a path.
+    public mutating func remove(_ path: FieldPath) { paths.remove(path) }
+    /// Both sets' paths.
+    public func union(_ other: FieldSet) -> FieldSet { FieldSet(paths.union(other.paths)) }
+    /// This set's paths not in `other`.
+    public func subtracting(_ other: FieldSet) -> FieldSet { FieldSet(paths.subtracting(other.paths)) }
+    /// The paths in both.
+    public func intersection(_ other: FieldSet) -> FieldSet { FieldSet(paths.intersection(other.paths)) }
+    /// Adds `other`'s paths.
+    public mutating func formUnion(_ other: FieldSet) { paths.formUnion(other.paths) }
+    /// Removes `other`'s paths.
+    public mutating func subtract(_ other: FieldSet) { paths.subtract(other.paths) }
 
     /// Drops every path that starts with `prefix` (the prefix included).
-    mutating func removeTree(_ prefix: FieldPath) {
+    public mutating func removeTree(_ prefix: FieldPath) {
         paths = paths.filter { !$0.starts(with: prefix) }
     }
 
     /// The fieldsV1 form: `{"f:spec":{"f:replicas":{}}}`, with `".": {}` marking a node that is itself a member.
-    var fieldsV1: Value {
+    public var fieldsV1: Value {
         final class Node {
             var member = false
-            var children: [PathElement: Node] = [:]
+            var children: [FieldPathElement: Node] = [:]
         }
         let root = Node()
         for path in paths {
@@ -139,7 +67,7 @@ struct FieldSet: Sendable, Hashable {
     }
 
     /// Reads the fieldsV1 trie.
-    init(fieldsV1: Value) {
+    public init(fieldsV1: Value) {
         var paths: Set<FieldPath> = []
         func walk(_ node: Value, _ prefix: FieldPath) {
             guard let members = node.objectValue else { return }
@@ -149,7 +77,7 @@ struct FieldSet: Sendable, Hashable {
                     if !prefix.isEmpty { paths.insert(prefix) }
                     continue
                 }
-                guard let element = PathElement(fieldsV1Key: key) else { continue }
+                guard let element = FieldPathElement(fieldsV1Key: key) else { continue }
                 walk(child, prefix + [element])
             }
         }
@@ -159,9 +87,9 @@ struct FieldSet: Sendable, Hashable {
 }
 
 /// Field sets of values, as structured-merge-diff computes them from a typed value.
-enum FieldSets {
+public enum FieldSets {
     /// Top-level fields no manager owns: identity and bookkeeping.
-    static func isIgnored(_ path: FieldPath, hasStatusSubresource: Bool) -> Bool {
+    public static func isIgnored(_ path: FieldPath, hasStatusSubresource: Bool) -> Bool {
         guard let first = path.first, case .field(let top) = first else { return false }
         if top == "apiVersion" || top == "kind" { return true }
         if top == "status" && hasStatusSubresource { return true }
@@ -173,7 +101,7 @@ enum FieldSets {
     }
 
     /// The set of every field `value` sets (the applied configuration's set for server-side apply).
-    static func of(_ value: Value, schema: Schema, hasStatusSubresource: Bool) -> FieldSet {
+    public static func of(_ value: Value, schema: Schema, hasStatusSubresource: Bool) -> FieldSet {
         var set = FieldSet()
         collect(value, schema, [], &set)
         set = FieldSet(set.paths.filter { !isIgnored($0, hasStatusSubresource: hasStatusSubresource) })
@@ -181,11 +109,11 @@ enum FieldSets {
     }
 
     /// The path element that names `item` in a list of this type.
-    static func element(for item: Value, in list: Schema, index: Int) -> PathElement {
+    public static func element(for item: Value, in list: Schema, index: Int) -> FieldPathElement {
         switch list.listType {
         case .map(let keys):
             guard let object = item.objectValue else { return .index(index) }
-            var fields: [PathElement.KeyField] = []
+            var fields: [FieldPathElement.KeyField] = []
             for key in keys {
                 // `protocol` keys of built-in port lists default to TCP before keys are compared, as the real
                 // server's schema defaults them.
@@ -238,7 +166,7 @@ enum FieldSets {
     }
 
     /// The value at `path`, or nil when absent.
-    static func lookup(_ value: Value, _ path: FieldPath, schema: Schema) -> Value? {
+    public static func lookup(_ value: Value, _ path: FieldPath, schema: Schema) -> Value? {
         var current = value
         var schema = schema
         for element in path {
@@ -260,7 +188,7 @@ enum FieldSets {
     }
 
     /// Removes the field at `path` from `value` (a list item by its key); no-op when absent.
-    static func remove(_ path: FieldPath, from value: inout Value, schema: Schema) {
+    public static func remove(_ path: FieldPath, from value: inout Value, schema: Schema) {
         guard let first = path.first else { return }
         let rest = Array(path.dropFirst())
         switch first {

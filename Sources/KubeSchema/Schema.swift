@@ -1,12 +1,13 @@
 import SyncCore
 
-/// The shape of an API type, as much as kubesim needs: field names for strict validation, scalar types, and how
-/// lists and maps merge (server-side apply's list-map keys, strategic merge patch's merge keys).
+/// The shape of an API type, as much as server-side apply and drift detection need: field names for strict
+/// validation, scalar types, and how lists and maps merge (server-side apply's list-map keys, strategic merge
+/// patch's merge keys).
 ///
-/// A class so that schemas can share sub-trees (a PodSpec inside three workload kinds) without copying.
-final class Schema: Sendable {
+/// A class so that schemas can share sub-trees (a PodSpec inside three workload kinds) without copying; immutable.
+public final class Schema: Sendable {
     /// What a node holds.
-    enum Shape: Sendable {
+    public enum Shape: Sendable {
         /// A string, number, boolean, int-or-string, or anything scalar.
         case scalar(ScalarType)
         /// A struct (declared fields) and/or a map (additional properties).
@@ -18,31 +19,32 @@ final class Schema: Sendable {
     }
 
     /// Scalar types, checked on write.
-    enum ScalarType: Sendable {
+    public enum ScalarType: Sendable {
         case string, integer, number, boolean, intOrString, any
     }
 
     /// How list items are identified.
-    enum ListType: Sendable, Equatable {
+    public enum ListType: Sendable, Equatable {
         case atomic
         case set
         case map(keys: [String])
     }
 
-    let shape: Shape
+    public let shape: Shape
     /// `x-kubernetes-map-type: atomic` / `+structType=atomic`: the object is owned and replaced as a whole.
-    let atomic: Bool
+    public let atomic: Bool
     /// Unknown fields are kept rather than rejected (`x-kubernetes-preserve-unknown-fields`, or loosely modelled
     /// parts of built-in types).
-    let preserveUnknown: Bool
+    public let preserveUnknown: Bool
     /// Strategic merge patch: the merge key of a list of objects ("name", "containerPort"); nil to replace.
-    let patchMergeKey: String?
+    public let patchMergeKey: String?
     /// Strategic merge patch strategy: "merge" (lists of scalars union, lists of objects by key) or nil.
-    let patchStrategy: String?
+    public let patchStrategy: String?
     /// Allowed values of an enumerated string, for validation messages.
-    let enumValues: [String]
+    public let enumValues: [String]
 
-    init(
+    /// A schema node from its parts.
+    public init(
         _ shape: Shape, atomic: Bool = false, preserveUnknown: Bool = false, patchMergeKey: String? = nil,
         patchStrategy: String? = nil, enumValues: [String] = []
     ) {
@@ -55,7 +57,7 @@ final class Schema: Sendable {
     }
 
     /// The schema of a member `key` of an object node; nil when the key is unknown and not allowed.
-    func child(_ key: String) -> Schema? {
+    public func child(_ key: String) -> Schema? {
         switch shape {
         case .object(let fields, let additional):
             if let field = fields[key] { return field }
@@ -67,68 +69,78 @@ final class Schema: Sendable {
     }
 
     /// Whether `key` is a declared struct field (not a map entry).
-    func declares(_ key: String) -> Bool {
+    public func declares(_ key: String) -> Bool {
         if case .object(let fields, _) = shape { return fields[key] != nil }
         return false
     }
 
     /// The element schema of a list node.
-    var element: Schema? {
+    public var element: Schema? {
         if case .list(let element, _) = shape { return element }
         if case .deduced = shape { return Schema.anything }
         return nil
     }
 
     /// The list type; deduced lists are atomic.
-    var listType: ListType {
+    public var listType: ListType {
         if case .list(_, let type) = shape { return type }
         return .atomic
     }
 
     // MARK: Building blocks
 
-    static let anything = Schema(.deduced)
-    static let string = Schema(.scalar(.string))
-    static let integer = Schema(.scalar(.integer))
-    static let number = Schema(.scalar(.number))
-    static let boolean = Schema(.scalar(.boolean))
-    static let intOrString = Schema(.scalar(.intOrString))
-    static let stringMap = Schema(.object(fields: [:], additional: .string))
-    static let atomicStringMap = Schema(.object(fields: [:], additional: .string), atomic: true)
-    static let stringList = Schema(.list(element: .string, type: .atomic))
+    /// Anything (deduced): maps merge key by key, lists are atomic.
+    public static let anything = Schema(.deduced)
+    /// A string.
+    public static let string = Schema(.scalar(.string))
+    /// An integer.
+    public static let integer = Schema(.scalar(.integer))
+    /// A number.
+    public static let number = Schema(.scalar(.number))
+    /// A Boolean.
+    public static let boolean = Schema(.scalar(.boolean))
+    /// An int-or-string (ports, quantities, percentages).
+    public static let intOrString = Schema(.scalar(.intOrString))
+    /// A map of strings (labels, annotations, ConfigMap data).
+    public static let stringMap = Schema(.object(fields: [:], additional: .string))
+    /// A map of strings replaced and owned as a whole (a Service selector).
+    public static let atomicStringMap = Schema(.object(fields: [:], additional: .string), atomic: true)
+    /// A list of strings replaced as a whole.
+    public static let stringList = Schema(.list(element: .string, type: .atomic))
     /// A loosely modelled struct: any members, merged as a struct.
-    static let looseObject = Schema(.object(fields: [:], additional: nil), preserveUnknown: true)
+    public static let looseObject = Schema(.object(fields: [:], additional: nil), preserveUnknown: true)
 
     /// A struct with these fields.
-    static func object(_ fields: [String: Schema], atomic: Bool = false, preserveUnknown: Bool = false) -> Schema {
+    public static func object(_ fields: [String: Schema], atomic: Bool = false, preserveUnknown: Bool = false) -> Schema {
         Schema(.object(fields: fields, additional: nil), atomic: atomic, preserveUnknown: preserveUnknown)
     }
 
     /// A list of objects keyed by `keys`, merged by `patchKey` in strategic merge patches.
-    static func keyedList(_ element: Schema, keys: [String], patchKey: String? = nil) -> Schema {
+    public static func keyedList(_ element: Schema, keys: [String], patchKey: String? = nil) -> Schema {
         Schema(
             .list(element: element, type: .map(keys: keys)), patchMergeKey: patchKey ?? keys[0],
             patchStrategy: "merge")
     }
 
     /// A list replaced as a whole.
-    static func atomicList(_ element: Schema) -> Schema {
+    public static func atomicList(_ element: Schema) -> Schema {
         Schema(.list(element: element, type: .atomic))
     }
 
     /// A list of scalars merged as a set.
-    static func setList(_ element: Schema = .string) -> Schema {
+    public static func setList(_ element: Schema = .string) -> Schema {
         Schema(.list(element: element, type: .set), patchStrategy: "merge")
     }
 
-    static func enumeration(_ values: [String]) -> Schema {
+    /// A string with these allowed values.
+    public static func enumeration(_ values: [String]) -> Schema {
         Schema(.scalar(.string), enumValues: values)
     }
 }
 
 extension Schema {
     /// Builds a schema from a CRD's `openAPIV3Schema` (JSONSchemaProps), reading the `x-kubernetes-*` extensions.
-    static func fromOpenAPI(_ props: Value) -> Schema {
+    public static func fromOpenAPI(_ props: Value) -> Schema {
         let preserve = props["x-kubernetes-preserve-unknown-fields"]?.boolValue ?? false
         if props["x-kubernetes-int-or-string"]?.boolValue == true { return .intOrString }
         let type = props["type"]?.stringValue ?? ""

@@ -1,71 +1,11 @@
+import KubeSchema
 import OrderedCollections
 import SyncCore
-
-/// One `metadata.managedFields` entry: which manager set which fields, by which operation.
-struct ManagedEntry: Sendable, Hashable {
-    var manager: String
-    /// "Apply" or "Update".
-    var operation: String
-    var apiVersion: String
-    var time: String
-    var fields: FieldSet
-    var subresource: String = ""
-
-    var value: Value {
-        var entry: Value = [
-            "manager": .string(manager), "operation": .string(operation), "apiVersion": .string(apiVersion),
-            "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": fields.fieldsV1,
-        ]
-        if !subresource.isEmpty { entry["subresource"] = .string(subresource) }
-        return entry
-    }
-
-    init(manager: String, operation: String, apiVersion: String, time: String, fields: FieldSet, subresource: String = "") {
-        self.manager = manager
-        self.operation = operation
-        self.apiVersion = apiVersion
-        self.time = time
-        self.fields = fields
-        self.subresource = subresource
-    }
-
-    init?(_ value: Value) {
-        guard let manager = value["manager"]?.stringValue, let operation = value["operation"]?.stringValue else {
-            return nil
-        }
-        self.manager = manager
-        self.operation = operation
-        self.apiVersion = value["apiVersion"]?.stringValue ?? ""
-        self.time = value["time"]?.stringValue ?? ""
-        self.fields = FieldSet(fieldsV1: value["fieldsV1"] ?? .emptyObject)
-        self.subresource = value["subresource"]?.stringValue ?? ""
-    }
-}
 
 /// Field ownership as the real server tracks it (structured-merge-diff): updates give the changed fields to their
 /// manager; server-side apply merges a configuration, detects conflicts with other managers, and removes fields a
 /// manager stopped applying that nobody else owns.
 enum ManagedFields {
-    static func entries(of object: Value) -> [ManagedEntry] {
-        object[path: ["metadata", "managedFields"]]?.arrayValue?.compactMap(ManagedEntry.init) ?? []
-    }
-
-    /// Writes entries back, Apply entries first, then by time, as the real server orders them.
-    static func store(_ entries: [ManagedEntry], into object: inout Value) {
-        let kept = entries.filter { !$0.fields.isEmpty }
-        let sorted = kept.enumerated().sorted { a, b in
-            let (x, y) = (a.element, b.element)
-            if (x.operation == "Apply") != (y.operation == "Apply") { return x.operation == "Apply" }
-            if x.time != y.time { return x.time < y.time }
-            return a.offset < b.offset
-        }.map(\.element)
-        if sorted.isEmpty {
-            object["metadata"]?["managedFields"] = nil
-        } else {
-            object["metadata"]?["managedFields"] = .array(sorted.map(\.value))
-        }
-    }
-
     /// Records a create, update or non-apply patch by `manager`: it takes the fields that changed.
     static func recordUpdate(
         old: Value?, new: inout Value, manager: String, apiVersion: String, type: ResourceType, now: String,
@@ -73,10 +13,10 @@ enum ManagedFields {
     ) {
         let schema = type.schema
         let status = type.hasStatusSubresource && subresource != "status"
-        var entries = old.map(entries(of:)) ?? []
+        var entries = old.map(ManagedFieldsEntry.entries(of:)) ?? []
         // A client that sends managedFields different from the stored ones replaces them (as the real server does).
         if let sent = new[path: ["metadata", "managedFields"]], sent != old?[path: ["metadata", "managedFields"]] {
-            entries = sent.arrayValue?.compactMap(ManagedEntry.init) ?? []
+            entries = sent.arrayValue?.compactMap(ManagedFieldsEntry.init) ?? []
         }
         let newSet = FieldSets.of(new, schema: schema, hasStatusSubresource: status)
         let oldSet = old.map { FieldSets.of($0, schema: schema, hasStatusSubresource: status) } ?? FieldSet()
@@ -103,7 +43,7 @@ enum ManagedFields {
         }
         let removed = oldSet.subtracting(newSet)
         if changed.isEmpty && removed.isEmpty {
-            store(entries, into: &new)
+            ManagedFieldsEntry.store(entries, into: &new)
             return
         }
         for index in entries.indices {
@@ -119,12 +59,12 @@ enum ManagedFields {
                 entries[index].apiVersion = apiVersion
             } else {
                 entries.append(
-                    ManagedEntry(
+                    ManagedFieldsEntry(
                         manager: manager, operation: "Update", apiVersion: apiVersion, time: now, fields: changed,
                         subresource: subresource))
             }
         }
-        store(entries, into: &new)
+        ManagedFieldsEntry.store(entries, into: &new)
     }
 
     /// Whether the node at `path` is a map (additional properties), whose presence is itself a field.
@@ -147,13 +87,13 @@ enum ManagedFields {
     ) throws(APIError) -> Value {
         let schema = type.schema
         let configSet = FieldSets.of(config, schema: schema, hasStatusSubresource: type.hasStatusSubresource)
-        let mine = ManagedEntry(manager: manager, operation: "Apply", apiVersion: apiVersion, time: now, fields: configSet)
+        let mine = ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: apiVersion, time: now, fields: configSet)
         guard let live else {
             var created = config
-            store([mine], into: &created)
+            ManagedFieldsEntry.store([mine], into: &created)
             return created
         }
-        var entries = entries(of: live)
+        var entries = ManagedFieldsEntry.entries(of: live)
         // Conflicts: fields this configuration changes that another manager owns.
         var conflicts: [(entry: Int, path: FieldPath)] = []
         for (index, entry) in entries.enumerated() where !(entry.manager == manager && entry.operation == "Apply") {
@@ -190,7 +130,7 @@ enum ManagedFields {
         for index in entries.indices { entries[index].fields.subtract(dropped) }
         entries.removeAll { $0.manager == manager && $0.operation == "Apply" }
         entries.append(mine)
-        store(entries, into: &merged)
+        ManagedFieldsEntry.store(entries, into: &merged)
         return merged
     }
 
@@ -207,7 +147,7 @@ enum ManagedFields {
             return .object(members)
         case (.array(var items), .array(let patch)):
             guard case .list(let element, let type) = schema.shape, type != .atomic else { return config }
-            var positions: [PathElement: Int] = [:]
+            var positions: [FieldPathElement: Int] = [:]
             for (index, item) in items.enumerated() {
                 positions[FieldSets.element(for: item, in: schema, index: index)] = index
             }
@@ -230,9 +170,9 @@ enum ManagedFields {
 
     /// The 409 the real server returns, e.g.
     /// `Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas`.
-    static func conflictError(_ conflicts: [(ManagedEntry, FieldPath)], type: ResourceType, live: Value) -> APIError {
+    static func conflictError(_ conflicts: [(ManagedFieldsEntry, FieldPath)], type: ResourceType, live: Value) -> APIError {
         let sorted = conflicts.sorted { ($0.0.manager, $0.1.pathString) < ($1.0.manager, $1.1.pathString) }
-        func who(_ entry: ManagedEntry) -> String {
+        func who(_ entry: ManagedFieldsEntry) -> String {
             var text = "\"\(entry.manager)\""
             if entry.operation == "Update" || !entry.apiVersion.isEmpty { text += " using \(entry.apiVersion)" }
             if !entry.subresource.isEmpty { text += " with subresource \"\(entry.subresource)\"" }

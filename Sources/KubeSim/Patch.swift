@@ -1,3 +1,4 @@
+import KubeSchema
 import OrderedCollections
 import SyncCore
 

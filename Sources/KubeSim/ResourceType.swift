@@ -1,3 +1,4 @@
+import KubeSchema
 import OrderedCollections
 import SyncCore
 
@@ -102,7 +103,7 @@ struct Registry: Sendable {
         versions.sort { versionPriority($0["name"]?.stringValue ?? "") > versionPriority($1["name"]?.stringValue ?? "") }
         for version in versions where version["served"]?.boolValue != false {
             guard let name = version["name"]?.stringValue else { continue }
-            let schema = Registry.topLevel(version[path: ["schema", "openAPIV3Schema"]].map(Schema.fromOpenAPI) ?? .anything)
+            let schema = BuiltinSchemas.customResource(openAPIV3Schema: version[path: ["schema", "openAPIV3Schema"]])
             add(
                 ResourceType(
                     group: group, version: name, plural: plural,
@@ -113,17 +114,6 @@ struct Registry: Sendable {
                     hasGeneration: true, isCustom: true,
                     printerColumns: version["additionalPrinterColumns"]?.arrayValue ?? []))
         }
-    }
-
-    /// A CRD's schema with the implicit `apiVersion`, `kind` and `metadata` of every object.
-    static func topLevel(_ schema: Schema) -> Schema {
-        guard case .object(var fields, let additional) = schema.shape else {
-            return Schema(.object(fields: ["apiVersion": .string, "kind": .string, "metadata": BuiltinSchemas.objectMeta], additional: nil), preserveUnknown: true)
-        }
-        fields["apiVersion"] = .string
-        fields["kind"] = .string
-        fields["metadata"] = BuiltinSchemas.objectMeta
-        return Schema(.object(fields: fields, additional: additional), preserveUnknown: schema.preserveUnknown)
     }
 
     /// Kubernetes' version ordering: GA > beta > alpha, higher numbers first.

@@ -1,3 +1,4 @@
+import KubeSchema
 import Foundation
 import SyncCore
 
@@ -164,7 +165,7 @@ extension RegionState {
         }
         object["metadata"]?["resourceVersion"] = nil
         object["metadata"]?["selfLink"] = nil
-        Defaulting.apply(&object, type: type)
+        if !type.isCustom { Defaulting.apply(&object, group: type.group, kind: type.kind) }
         if type.group.isEmpty && type.kind == "Service" { allocateClusterIP(&object, old: old?.value) }
         if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" { crdStatus(&object) }
         let causes = Validation.validate(object, old: old?.value, type: type)

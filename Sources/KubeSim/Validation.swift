@@ -1,3 +1,4 @@
+import KubeSchema
 import SyncCore
 
 /// What the schema walk found: unknown fields (for `fieldValidation`) and values of the wrong type.
