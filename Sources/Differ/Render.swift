@@ -77,3 +77,12 @@ private struct Renderer {
         }
     }
 }
+
+/// Reads saved live objects (`kubectl get -o yaml` output: a `List`, or several documents), whatever the file's
+/// name ends in: every object's body, or a ``RenderError`` listing every problem.
+public func renderLiveObjects(_ file: ManifestFile) throws(RenderError) -> [Value] {
+    var renderer = Renderer()
+    renderer.read(file)
+    guard renderer.problems.isEmpty else { throw RenderError(problems: renderer.problems) }
+    return renderer.resources.sorted { $0.ref < $1.ref }.map(\.body)
+}

@@ -1,0 +1,65 @@
+import SyncCore
+
+/// Renders the manifests one region receives from a folder laid out for several regions.
+///
+/// Layout, relative to `root` (the config folder inside the repository or on disk):
+/// - `regions/<region>/**`: only that region's objects;
+/// - everything else (by convention `base/**`): objects every region receives.
+///
+/// An object in the region's folder replaces the common object with the same ``ObjectKey`` (so a region can carry
+/// its own gateway address or locality weights). Each layer is rendered with ``render(_:)``'s rules; problems in
+/// both layers are reported together, and any problem means no resources at all. A folder with no `regions/`
+/// folder gives every region the same set. Naming a region with no folder, when `regions/` has others, is an
+/// error (most likely a typo in the configuration), and so is naming no region when there are region folders.
+///
+/// - Parameters:
+///   - files: every file under `root` (manifests and others; only manifests are read).
+///   - root: the prefix of `files`' paths that is the config folder, e.g. `"mesh"`; `""` for the paths as given.
+///   - region: the region to render for; nil renders every file as one set (only without `regions/`).
+public func render(_ files: [ManifestFile], root: String, region: String?) throws(RenderError) -> [Resource] {
+    let prefix = root.isEmpty || root == "." ? "" : (root.hasSuffix("/") ? root : root + "/")
+    func relative(_ path: String) -> Substring? {
+        path.hasPrefix(prefix) ? path.dropFirst(prefix.count) : nil
+    }
+    var common: [ManifestFile] = []
+    var byRegion: [String: [ManifestFile]] = [:]
+    for file in files {
+        guard let path = relative(file.path) else { continue }
+        if path.hasPrefix("regions/") {
+            let name = String(path.dropFirst("regions/".count).prefix { $0 != "/" })
+            byRegion[name, default: []].append(file)
+        } else {
+            common.append(file)
+        }
+    }
+    let regionsSeen = Set(byRegion.keys)
+    guard let region else {
+        guard regionsSeen.isEmpty else {
+            throw RenderError(problems: [
+                RenderError.Problem(
+                    location: SourceLocation(file: prefix + "regions", line: 1, column: 1),
+                    message: "this folder has per-region folders (\(regionsSeen.sorted().joined(separator: ", "))); "
+                        + "name one with --region to render what that region receives")
+            ])
+        }
+        return try render(files)
+    }
+    if !regionsSeen.isEmpty && !regionsSeen.contains(region) {
+        let place = SourceLocation(file: prefix + "regions", line: 1, column: 1)
+        throw RenderError(problems: [
+            RenderError.Problem(
+                location: place,
+                message: "no folder for region \"\(region)\"; regions here: \(regionsSeen.sorted().joined(separator: ", "))")
+        ])
+    }
+
+    var problems: [RenderError.Problem] = []
+    var base: [Resource] = []
+    var overrides: [Resource] = []
+    do { base = try render(common) } catch { problems += error.problems }
+    do { overrides = try render(byRegion[region] ?? []) } catch { problems += error.problems }
+    guard problems.isEmpty else { throw RenderError(problems: problems) }
+
+    let replaced = Set(overrides.map(\.key))
+    return (base.filter { !replaced.contains($0.key) } + overrides).sorted { $0.ref < $1.ref }
+}
