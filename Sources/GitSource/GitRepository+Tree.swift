@@ -1,0 +1,236 @@
+import CGit2
+
+/// A file read from a commit's tree: its path from the repository root, and its bytes.
+public struct GitFile: Sendable, Hashable, CustomStringConvertible {
+    /// The path from the repository root, `/`-separated (for a resolved symlink: the link's path).
+    public var path: String
+    /// The file's contents, exactly as committed.
+    public var bytes: [UInt8]
+
+    /// A file at `path` holding `bytes`.
+    public init(path: String, bytes: [UInt8]) {
+        self.path = path
+        self.bytes = bytes
+    }
+
+    /// "path (N bytes)".
+    public var description: String { "\(path) (\(bytes.count) bytes)" }
+}
+
+extension GitRepository {
+    /// The files under `path` (recursively) in the tree of the commit `revision` names, read from the object
+    /// database, sorted by path.
+    ///
+    /// - Parameters:
+    ///   - revision: anything ``resolve(_:)`` accepts.
+    ///   - path: a folder (or one file) from the repository root; `""` or `"."` for the whole tree.
+    ///   - extensions: the file name extensions to keep, case-insensitive, with or without the dot
+    ///     (`["yaml", "yml", "json"]`); empty keeps every file.
+    /// - Throws: ``GitSourceError/pathNotFound(path:commit:)``; ``GitSourceError/submodule(path:commit:)`` for a
+    ///   gitlink anywhere under `path`; ``GitSourceError/symlinkEscapes(path:target:commit:)`` for any symlink
+    ///   under `path` that points outside the repository; ``GitSourceError/symlinkUnresolved(path:target:commit:reason:)``
+    ///   for a kept symlink (its name has a wanted extension) that dangles, loops or names a folder. A symlink to
+    ///   a file inside the repository is read as that file, under the link's path.
+    public func files(
+        at revision: String, under path: String = "", extensions: Set<String> = []
+    ) throws(GitSourceError) -> [GitFile] {
+        let prefix = try Self.normalisedPath(path)
+        let commit = try lookupCommit(revision)
+        let commitSHA = commit.withPointer { ObjectID.hex(git_commit_id($0)) }
+        let root = try commit.withPointer { commit throws(GitSourceError) in
+            try gitHandle(TreeKind.self, "git_commit_tree", "\(subject) commit \(commitSHA)") {
+                git_commit_tree(&$0, commit)
+            }
+        }
+        var reader = TreeReader(
+            repository: self, root: root, commit: commitSHA,
+            extensions: Set(extensions.map { $0.lowercased().trimmingPrefix(".") }.map(String.init)))
+        if prefix.isEmpty {
+            try reader.walk(root, under: "")
+        } else {
+            try reader.read(path: prefix)
+        }
+        return reader.files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    /// `""` for the root; otherwise the path without `./`, leading or trailing slashes. `..` is refused.
+    static func normalisedPath(_ path: String) throws(GitSourceError) -> String {
+        let components = path.split(separator: "/").filter { $0 != "." }
+        if components.contains("..") {
+            throw GitSourceError.invalidArgument(
+                "path '\(path)' must not contain '..'; give it from the repository root")
+        }
+        return components.joined(separator: "/")
+    }
+}
+
+/// Walks one commit's tree, collecting files and enforcing the symlink and submodule rules.
+private struct TreeReader {
+    let repository: GitRepository
+    let root: GitHandle<TreeKind>
+    let commit: String
+    let extensions: Set<String>
+    var files: [GitFile] = []
+
+    /// The longest chain of symlinks followed before calling it a loop.
+    static let maxSymlinkHops = 8
+
+    init(repository: GitRepository, root: GitHandle<TreeKind>, commit: String, extensions: Set<String>) {
+        self.repository = repository
+        self.root = root
+        self.commit = commit
+        self.extensions = extensions
+    }
+
+    /// Reads what `path` names: a folder is walked, a file or link read.
+    mutating func read(path: String) throws(GitSourceError) {
+        guard let entry = try entry(at: path) else {
+            throw GitSourceError.pathNotFound(path: path, commit: commit)
+        }
+        try entry.withPointer { entry throws(GitSourceError) in
+            try visit(entry, path: path, filtered: false)
+        }
+    }
+
+    /// Visits every entry of `tree`, whose path is `path`.
+    mutating func walk(_ tree: GitHandle<TreeKind>, under path: String) throws(GitSourceError) {
+        try tree.withPointer { tree throws(GitSourceError) in
+            for index in 0..<git_tree_entrycount(tree) {
+                guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+                let name = String(cString: git_tree_entry_name(entry))
+                try visit(entry, path: path.isEmpty ? name : "\(path)/\(name)", filtered: true)
+            }
+        }
+    }
+
+    /// One entry: folders are walked, files kept when their extension is wanted (or `filtered` is false).
+    private mutating func visit(_ entry: OpaquePointer, path: String, filtered: Bool) throws(GitSourceError) {
+        let wanted = !filtered || isWanted(path)
+        switch git_tree_entry_filemode(entry) {
+        case GIT_FILEMODE_TREE:
+            var oid = git_tree_entry_id(entry).pointee
+            let subtree = try repository.handle.withPointer { repository throws(GitSourceError) in
+                try gitHandle(TreeKind.self, "git_tree_lookup", "commit \(commit) path \(path)") {
+                    git_tree_lookup(&$0, repository, &oid)
+                }
+            }
+            try walk(subtree, under: path)
+        case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
+            if wanted {
+                files.append(GitFile(path: path, bytes: try blob(git_tree_entry_id(entry).pointee, path: path)))
+            }
+        case GIT_FILEMODE_LINK:
+            let target = try linkTarget(git_tree_entry_id(entry).pointee, path: path)
+            let resolved = try Self.resolve(target, linkPath: path, commit: commit)
+            if wanted {
+                files.append(GitFile(path: path, bytes: try follow(link: path, target: target, resolved: resolved)))
+            }
+        case GIT_FILEMODE_COMMIT:
+            throw GitSourceError.submodule(path: path, commit: commit)
+        default:
+            break  // unreadable modes are skipped, as git does
+        }
+    }
+
+    /// Whether a file name has one of the wanted extensions.
+    private func isWanted(_ path: String) -> Bool {
+        if extensions.isEmpty { return true }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
+        return extensions.contains(name[name.index(after: dot)...].lowercased())
+    }
+
+    /// Follows a link (and links it leads to) to a file in the same commit.
+    private func follow(link: String, target: String, resolved: String) throws(GitSourceError) -> [UInt8] {
+        var current = resolved
+        for _ in 0..<Self.maxSymlinkHops {
+            guard let entry = try entry(at: current) else {
+                throw GitSourceError.symlinkUnresolved(
+                    path: link, target: target, commit: commit, reason: "does not name a file in the repository")
+            }
+            let next: String? = try entry.withPointer { entry throws(GitSourceError) -> String? in
+                switch git_tree_entry_filemode(entry) {
+                case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
+                    return nil
+                case GIT_FILEMODE_LINK:
+                    let nextTarget = try linkTarget(git_tree_entry_id(entry).pointee, path: current)
+                    do {
+                        return try Self.resolve(nextTarget, linkPath: current, commit: commit)
+                    } catch {
+                        throw GitSourceError.symlinkEscapes(
+                            path: link, target: "\(target) -> \(nextTarget)", commit: commit)
+                    }
+                case GIT_FILEMODE_TREE:
+                    throw GitSourceError.symlinkUnresolved(
+                        path: link, target: target, commit: commit, reason: "names a folder, which is not followed")
+                case GIT_FILEMODE_COMMIT:
+                    throw GitSourceError.submodule(path: current, commit: commit)
+                default:
+                    throw GitSourceError.symlinkUnresolved(
+                        path: link, target: target, commit: commit, reason: "names an unreadable entry")
+                }
+            }
+            guard let next else {
+                return try entry.withPointer { entry throws(GitSourceError) in
+                    try blob(git_tree_entry_id(entry).pointee, path: current)
+                }
+            }
+            current = next
+        }
+        throw GitSourceError.symlinkUnresolved(
+            path: link, target: target, commit: commit, reason: "leads through more than \(Self.maxSymlinkHops) links")
+    }
+
+    /// The path from the repository root that a link's target names, or an escape error.
+    static func resolve(_ target: String, linkPath: String, commit: String) throws(GitSourceError) -> String {
+        if target.hasPrefix("/") || target.isEmpty {
+            throw GitSourceError.symlinkEscapes(path: linkPath, target: target, commit: commit)
+        }
+        var components = linkPath.split(separator: "/").dropLast().map(String.init)
+        for component in target.split(separator: "/", omittingEmptySubsequences: true) {
+            switch component {
+            case ".": continue
+            case "..":
+                if components.isEmpty {
+                    throw GitSourceError.symlinkEscapes(path: linkPath, target: target, commit: commit)
+                }
+                components.removeLast()
+            default: components.append(String(component))
+            }
+        }
+        return components.joined(separator: "/")
+    }
+
+    /// The tree entry at a path from the root, or nil when there is none.
+    private func entry(at path: String) throws(GitSourceError) -> GitHandle<TreeEntryKind>? {
+        if path.isEmpty { return nil }
+        var out: OpaquePointer?
+        let code = root.withPointer { git_tree_entry_bypath(&out, $0, path) }
+        if code == GIT_ENOTFOUND.rawValue {
+            git_error_clear()
+            return nil
+        }
+        try git("git_tree_entry_bypath", "commit \(commit) path \(path)") { code }
+        return out.map { GitHandle<TreeEntryKind>(taking: $0) }
+    }
+
+    /// A blob's bytes.
+    private func blob(_ id: git_oid, path: String) throws(GitSourceError) -> [UInt8] {
+        var oid = id
+        let blob = try repository.handle.withPointer { repository throws(GitSourceError) in
+            try gitHandle(BlobKind.self, "git_blob_lookup", "commit \(commit) path \(path)") {
+                git_blob_lookup(&$0, repository, &oid)
+            }
+        }
+        return blob.withPointer { blob in
+            let size = Int(git_blob_rawsize(blob))
+            guard size > 0, let content = git_blob_rawcontent(blob) else { return [] }
+            return Array(UnsafeRawBufferPointer(start: content, count: size))
+        }
+    }
+
+    /// A symlink's target: the text of its blob.
+    private func linkTarget(_ id: git_oid, path: String) throws(GitSourceError) -> String {
+        String(decoding: try blob(id, path: path), as: UTF8.self)
+    }
+}

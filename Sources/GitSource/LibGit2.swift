@@ -1,0 +1,137 @@
+import CGit2
+
+/// The process-wide libgit2 set-up and the one error helper every call goes through.
+enum LibGit2 {
+    /// Runs `git_libgit2_init` exactly once, the first time any GitSource entry point needs libgit2.
+    ///
+    /// A Swift global is initialised under `swift_once`, so concurrent first callers are safe. libgit2 is never
+    /// shut down: its global state lives as long as the process, as one agent process uses it until it exits.
+    private static let initialised: Int32 = git_libgit2_init()
+
+    /// Makes sure libgit2 is initialised; cheap after the first call.
+    static func ensureInitialised() {
+        precondition(initialised > 0, "git_libgit2_init failed")
+    }
+
+    /// The libgit2 feature bits (`GIT_FEATURE_*`).
+    static var features: Int32 {
+        ensureInitialised()
+        return git_libgit2_features()
+    }
+}
+
+/// Calls a libgit2 function and turns a negative result into a ``GitSourceError``.
+///
+/// libgit2 keeps its last error per thread, so `git_error_last()` is read at once, on the thread that made the
+/// call, before anything else can replace it. `subject` names the repository, remote or ref the call works on;
+/// it is evaluated only on failure. Messages are scrubbed of URL credentials.
+func git(
+    _ function: String, _ subject: @autoclosure () -> String, _ call: () -> Int32
+) throws(GitSourceError) {
+    let code = call()
+    guard code < 0 else { return }
+    let (errorClass, message) = lastGitError()
+    throw GitSourceError.libgit2(
+        function: function, code: code, errorClass: errorClass, message: Redaction.scrub(message),
+        subject: Redaction.scrub(subject()))
+}
+
+/// The calling thread's last libgit2 error class and message, then cleared so it cannot leak into a later error.
+func lastGitError() -> (errorClass: Int32, message: String) {
+    guard let error = git_error_last() else { return (0, "") }
+    let message = error.pointee.message.map { String(cString: $0) } ?? ""
+    let errorClass = error.pointee.klass
+    git_error_clear()
+    return (errorClass, message.trimmingSuffix(while: { $0 == "\n" || $0 == "." }))
+}
+
+extension String {
+    /// This string without the trailing characters that match.
+    func trimmingSuffix(while predicate: (Character) -> Bool) -> String {
+        var result = self
+        while let last = result.last, predicate(last) { result.removeLast() }
+        return result
+    }
+}
+
+/// Object ids as 40-hex strings and back.
+enum ObjectID {
+    /// The 40-hex form of an object id.
+    static func hex(_ oid: UnsafePointer<git_oid>) -> String {
+        withUnsafeBytes(of: oid.pointee.id) { bytes in
+            var text = ""
+            text.reserveCapacity(40)
+            let digits = Array("0123456789abcdef")
+            for byte in bytes {
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0x0F)])
+            }
+            return text
+        }
+    }
+
+    /// The 40-hex form of an object id held by value.
+    static func hex(_ oid: git_oid) -> String {
+        withUnsafePointer(to: oid) { hex($0) }
+    }
+
+    /// Whether `text` is a full 40-hex SHA-1.
+    static func isFullSHA(_ text: String) -> Bool {
+        text.utf8.count == 40 && text.utf8.allSatisfy(\.isHexDigit)
+    }
+
+    /// Whether `text` could be an abbreviated SHA (4 to 40 hex digits).
+    static func isHex(_ text: String) -> Bool {
+        (4...40).contains(text.utf8.count) && text.utf8.allSatisfy(\.isHexDigit)
+    }
+
+    /// Parses a full 40-hex SHA.
+    static func parse(_ text: String) throws(GitSourceError) -> git_oid {
+        var oid = git_oid()
+        try git("git_oid_fromstr", "object id '\(text)'") { git_oid_fromstrn(&oid, text, text.utf8.count) }
+        return oid
+    }
+}
+
+extension UInt8 {
+    /// Whether this byte is an ASCII hex digit.
+    var isHexDigit: Bool {
+        (0x30...0x39).contains(self) || (0x61...0x66).contains(self) || (0x41...0x46).contains(self)
+    }
+}
+
+/// Removes credentials from URLs before they reach a message or a log line.
+enum Redaction {
+    /// `scheme://user:secret@host/...` → `scheme://user:***@host/...`; a token given as the whole user part
+    /// (`https://TOKEN@host`) becomes `***`. Everything else is left as it is. Applied to every URL that appears
+    /// anywhere in the text.
+    static func scrub(_ text: String) -> String {
+        guard text.contains("://") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let schemeEnd = rest.range(of: "://") {
+            result += rest[..<schemeEnd.upperBound]
+            rest = rest[schemeEnd.upperBound...]
+            // The authority ends at the first '/', whitespace or quote.
+            let authorityEnd =
+                rest.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "'" || $0 == "\"" || $0 == "\n" })
+                ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@") {
+                let userinfo = authority[..<at]
+                if let colon = userinfo.firstIndex(of: ":") {
+                    result += userinfo[..<colon] + ":***"
+                } else if userinfo.count >= 20 {
+                    result += "***"  // a long user part is a token, as in https://ghp_xxx@github.com
+                } else {
+                    result += userinfo
+                }
+                result += authority[at...]
+            } else {
+                result += authority
+            }
+            rest = rest[authorityEnd...]
+        }
+        return result + rest
+    }
+}
