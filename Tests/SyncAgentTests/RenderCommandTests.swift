@@ -1,0 +1,126 @@
+import Foundation
+import SyncCore
+import TestSupport
+import Testing
+
+/// `syncagent render` end to end: the built binary on the example config, from a folder and from Git.
+@Suite struct RenderCommandTests {
+    let syncagent = productPath("syncagent")
+    let mesh = packageRoot.appendingPathComponent("config/mesh").path
+
+    @Test func rendersTheExampleConfigForEachRegion() throws {
+        for (region, other) in [("us-sanjose-1", "us-chicago-1"), ("us-chicago-1", "us-sanjose-1")] {
+            let output = try run([syncagent, "render", "--dir", mesh, "--region", region, "-o", "json"])
+            #expect(output.status == 0, "\(output.stderr)")
+            let list = try Value(json: output.stdout)
+            let items = try #require(list["items"]?.arrayValue)
+            let kinds = items.compactMap { $0["kind"]?.stringValue }
+            #expect(kinds.filter { $0 == "Deployment" }.count == 6)  // productpage, details, reviews v1-v3, ratings
+            #expect(kinds.filter { $0 == "DestinationRule" }.count == 4)
+            #expect(kinds.filter { $0 == "VirtualService" }.count == 5)
+            #expect(kinds.contains("Namespace") && kinds.contains("Gateway") && kinds.contains("PrometheusRule"))
+
+            // The region's own reviews DestinationRule keeps 80 % local and sends 20 % to the other region.
+            let reviews = try #require(items.first { $0["kind"] == "DestinationRule" && $0[path: ["metadata", "name"]] == "reviews" })
+            let distribute = try #require(reviews[path: ["spec", "trafficPolicy", "loadBalancer", "localityLbSetting", "distribute"]]?.arrayValue?.first)
+            #expect(distribute["from"] == .string("\(region)/*"))
+            #expect(distribute[path: ["to", "\(region)/*"]] == 80)
+            #expect(distribute[path: ["to", "\(other)/*"]] == 20)
+
+            // The reviews VirtualService splits 50/30/20 with 3 retries of 2 s and a 10 s timeout.
+            let vs = try #require(items.first { $0["kind"] == "VirtualService" && $0[path: ["metadata", "name"]] == "reviews" })
+            let route = try #require(vs[path: ["spec", "http"]]?.arrayValue?.first)
+            #expect(route["route"]?.arrayValue?.map { $0["weight"] } == [50, 30, 20])
+            #expect(route[path: ["retries", "attempts"]] == 3)
+            #expect(route[path: ["retries", "perTryTimeout"]] == "2s")
+            #expect(route["timeout"] == "10s")
+        }
+    }
+
+    @Test func outputIsStableAndSorted() throws {
+        let first = try runChecked([syncagent, "render", "--dir", mesh, "--region", "us-sanjose-1"])
+        let second = try runChecked([syncagent, "render", "--dir", mesh, "--region", "us-sanjose-1"])
+        #expect(first == second)
+        #expect(first.hasPrefix("apiVersion: v1\nkind: Namespace\n"))  // core group first, by kind
+    }
+
+    @Test func asksForARegionWhenTheFolderHasRegionFolders() throws {
+        let output = try run([syncagent, "render", "--dir", mesh])
+        #expect(output.status == 2)
+        #expect(output.stdout.isEmpty)
+        #expect(output.stderr.contains("--region"))
+        #expect(output.stderr.contains("us-chicago-1, us-sanjose-1"))
+    }
+
+    @Test func unknownRegionIsAnError() throws {
+        let output = try run([syncagent, "render", "--dir", mesh, "--region", "eu-frankfurt-1"])
+        #expect(output.status == 2)
+        #expect(output.stderr.contains("no folder for region \"eu-frankfurt-1\""))
+    }
+
+    @Test func everyProblemIsReportedAndNothingIsPrinted() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write("good.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n")
+        try dir.write("a/missing-name.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {}\n")
+        try dir.write("b/dup-key.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n")
+        try dir.write("notes.txt", "not: [a manifest")
+        let output = try run([syncagent, "render", "--dir", dir.path])
+        #expect(output.status == 2)
+        #expect(output.stdout.isEmpty)
+        #expect(output.stderr.contains("\(dir.path)/a/missing-name.yaml:4:3"))  // the metadata mapping
+        #expect(output.stderr.contains("metadata.name"))
+        #expect(output.stderr.contains("\(dir.path)/b/dup-key.yaml:5:"))
+        #expect(!output.stderr.contains("notes.txt"))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        let neither = try run([syncagent, "render"])
+        #expect(neither.status == 2)
+        #expect(neither.stderr.contains("--dir DIR or --repo URL"))
+        let both = try run([syncagent, "render", "--dir", mesh, "--repo", "file:///nowhere"])
+        #expect(both.status == 2)
+        let badFormat = try run([syncagent, "render", "--dir", mesh, "-o", "xml"])
+        #expect(badFormat.status == 2)
+        let version = try run([syncagent, "--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        let help = try run([syncagent, "render", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--region"))
+    }
+
+    @Test func rendersFromGitAtAnyCommitWithoutAWorkTree() throws {
+        let work = try TemporaryDirectory()
+        let repo = work.url.appendingPathComponent("config-repo")
+        try runChecked(["git", "init", "-q", "-b", "main", repo.path])
+        try runChecked(["cp", "-R", mesh, repo.appendingPathComponent("mesh").path])
+        try runChecked(["git", "-C", repo.path, "add", "-A"])
+        try runChecked(["git", "-C", repo.path, "commit", "-qm", "Bookinfo mesh"])
+        let first = try runChecked(["git", "-C", repo.path, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        // A second commit changes the reviews weights.
+        let vsFile = repo.appendingPathComponent("mesh/base/30-virtual-services.yaml")
+        let text = try String(contentsOf: vsFile, encoding: .utf8)
+        try text.replacingOccurrences(of: "weight: 50", with: "weight: 40").replacingOccurrences(of: "weight: 30", with: "weight: 40")
+            .write(to: vsFile, atomically: true, encoding: .utf8)
+        try runChecked(["git", "-C", repo.path, "commit", "-qam", "reviews 40/40/20"])
+
+        let cache = work.url.appendingPathComponent("cache").path
+        let fromDir = try runChecked([syncagent, "render", "--dir", repo.appendingPathComponent("mesh").path, "--region", "us-chicago-1"])
+        let head = try runChecked([
+            syncagent, "render", "--repo", "file://\(repo.path)", "--path", "mesh", "--region", "us-chicago-1", "--cache", cache,
+        ])
+        #expect(head == fromDir)
+        #expect(head.contains("weight: 40"))
+
+        let old = try runChecked([
+            syncagent, "render", "--repo", "file://\(repo.path)", "--ref", first, "--path", "mesh", "--region", "us-chicago-1",
+            "--cache", cache,
+        ])
+        #expect(old.contains("weight: 50"))
+        #expect(!old.contains("weight: 40"))
+
+        let missing = try run([syncagent, "render", "--repo", "file://\(repo.path)", "--ref", "no-such-branch", "--cache", cache])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no-such-branch"))
+    }
+}
