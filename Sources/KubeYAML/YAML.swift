@@ -2,18 +2,32 @@ import CYAML
 import OrderedCollections  // via SyncCore, whose Value.object holds one
 import SyncCore
 
-/// Limits that keep hostile input cheap to reject.
+/// Limits that keep hostile input cheap to reject, and how strictly mappings are read.
 public struct YAMLLoadOptions: Sendable, Hashable {
+    /// What a mapping that writes one key twice means.
+    public enum DuplicateKeys: Sendable, Hashable {
+        /// An error naming both places, as kubectl's strict decoding reports it. The default, and the only right
+        /// choice for manifests: a repeated key usually hides an edit that was meant to win.
+        case reject
+        /// The last value written wins (keeping the first one's place in the mapping), as Go's lenient decoders
+        /// read it. For reading server output and upstream fixtures only, never for manifests to apply.
+        case lastWins
+    }
+
     /// How many nodes aliases may expand to in one document before it is rejected as a "billion laughs".
     /// Anchored values are shared, not copied, but every consumer (diff, JSON, hashing) walks the expansion.
     public var maxAliasExpansion: Int
     /// How deeply collections may nest (each level costs stack in the loader and in every consumer).
     public var maxDepth: Int
+    /// Whether a key written twice in one mapping is an error (``DuplicateKeys/reject``, the default) or the last
+    /// value wins (``DuplicateKeys/lastWins``, for reading server output or fixtures only).
+    public var duplicateKeys: DuplicateKeys
 
-    /// Limits; the defaults suit manifests of any real size.
-    public init(maxAliasExpansion: Int = 1_000_000, maxDepth: Int = 1_000) {
+    /// Limits; the defaults suit manifests of any real size and reject duplicate keys.
+    public init(maxAliasExpansion: Int = 1_000_000, maxDepth: Int = 1_000, duplicateKeys: DuplicateKeys = .reject) {
         self.maxAliasExpansion = maxAliasExpansion
         self.maxDepth = maxDepth
+        self.duplicateKeys = duplicateKeys
     }
 }
 
@@ -25,7 +39,8 @@ public struct YAMLLoadOptions: Sendable, Hashable {
 /// - anchors and aliases share values; aliases may expand to at most ``YAMLLoadOptions/maxAliasExpansion`` nodes;
 /// - merge keys (`<<: *base`, `<<: [*a, *b]`) copy members not written in the mapping itself; explicit members
 ///   win wherever they are written, and among several merged mappings the first wins (the YAML merge spec);
-/// - a key written twice in one mapping is an error naming both places (kubectl's strict decoding);
+/// - a key written twice in one mapping is an error naming both places (kubectl's strict decoding), unless
+///   ``YAMLLoadOptions/duplicateKeys`` is ``YAMLLoadOptions/DuplicateKeys/lastWins`` (server output, fixtures);
 /// - documents that are empty or null (`---` alone, comments only) are skipped;
 /// - input must be UTF-8; errors name `file:line:column`, lines and columns from 1, columns in characters.
 public enum YAML {
@@ -307,6 +322,7 @@ private struct Composer {
             entries[keyIndex].key = key
             if members.updateValue(value, forKey: key) != nil {
                 if merged.remove(key) != nil { continue }
+                if options.duplicateKeys == .lastWins { continue }
                 var first = ""
                 if let firstIndex = SourceMap(file: file, entries: entries).keyIndex(
                     in: index, named: key, before: keyIndex)
