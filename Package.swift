@@ -93,8 +93,14 @@ let package = Package(
         .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML", "TestSupport"]),
         .testTarget(name: "KubeSchemaTests", dependencies: ["KubeSchema", "TestSupport"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
-        .testTarget(name: "DifferTests", dependencies: ["Differ", "TestSupport"]),
-        .testTarget(name: "ApplierTests", dependencies: ["Applier", "TestSupport"]),
+        .testTarget(name: "DifferTests", dependencies: ["Differ", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ApplierTests",
+            dependencies: [
+                "Applier", "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            exclude: ["Fixtures"]),
         .testTarget(name: "SyncAgentTests", dependencies: ["SyncAgent", "TestSupport"]),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "TestSupport"]),
     ]

@@ -12,6 +12,7 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 "$BIN/kubesim" --region "us-sanjose-1=$(port):$(port)" --region "us-chicago-1=$(port):$(port)" \
     --data "$WORK/data" --kubeconfig "$WORK/kubeconfig" >"$WORK/kubesim.log" 2>&1 &
 SIM=$!
+: >>"$WORK/kubesim.log"
 for _ in $(seq 1 300); do grep -q "kubesim ready" "$WORK/kubesim.log" && break; sleep 0.1; done
 export KUBECONFIG="$WORK/kubeconfig"
 mkdir -p "$WORK/desired"
@@ -37,6 +38,15 @@ open(sys.argv[1], "w").write("\n---\n".join(docs) + "\n")
 PY
 for region in us-sanjose-1 us-chicago-1; do
     kubectl --context "$region" apply --server-side --field-manager syncagent -f "$WORK/desired/objects.yaml" >/dev/null
+done
+# Both tools are timed against a settled cluster: wait (up to 60 s) until kubesim's controllers have finished the
+# 1,000 rollouts, whose status writes would otherwise compete with whichever tool runs first.
+for region in us-sanjose-1 us-chicago-1; do
+    for _ in $(seq 1 600); do
+        pending=$(kubectl --context "$region" get deployments -n default --no-headers | awk '$2 != "1/1"' | wc -l)
+        test "$pending" = 0 && break
+        sleep 0.1
+    done
 done
 cat >"$WORK/syncagent.yaml" <<YAML
 regions:

@@ -77,8 +77,10 @@ public func diff(
     } else {
         drift = changes.isEmpty ? .inSync : .modified
     }
+    var shownTarget = mask(target)
+    if masking { shownTarget = SecretMasking.markChanged(shownTarget, changes: changes) }
     return ResourceDiff(
-        ref: desired.ref, drift: drift, changes: changes, mode: mode, live: mask(liveSide), target: mask(target))
+        ref: desired.ref, drift: drift, changes: changes, mode: mode, live: mask(liveSide), target: shownTarget)
 }
 
 /// Compares a region: every desired object with its live counterpart (matched by identity; a desired object
@@ -87,9 +89,12 @@ public func diff(
 ///
 /// - `live`: the live objects that were found (desired ones and inventory ones).
 /// - `predicted`: dry-run results by the desired object's identity.
+/// - `compared`: results already made by the desired object's identity (``diffWithoutDryRun(desired:live:options:ownership:)``),
+///   used as they are.
 public func diff(
     region: String, desired: [Resource], live: [Value], predicted: [ObjectKey: Value] = [:],
-    options: DiffOptions = DiffOptions(), ownership: Ownership = .fromManagedFields
+    options: DiffOptions = DiffOptions(), ownership: Ownership = .fromManagedFields,
+    compared: [ObjectKey: ResourceDiff] = [:]
 ) -> RegionDiff {
     let index = LiveIndex(live)
     var results: [ResourceDiff] = []
@@ -97,6 +102,10 @@ public func diff(
     for resource in desired {
         let found = index.match(resource.key)
         if let found { matched.insert(found.key) }
+        if let done = compared[resource.key] {
+            results.append(done)
+            continue
+        }
         results.append(
             diff(
                 desired: resource, live: found?.body, predicted: predicted[resource.key], options: options,

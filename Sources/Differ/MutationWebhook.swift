@@ -10,6 +10,13 @@ enum MutationWebhook {
         guard !owned.isEmpty else { return predicted }
         var set = FieldSet()
         for entry in owned { set.formUnion(entry.fields) }
+        // A Secret's stringData is written into data by the server: owning stringData.K owns data.K's value, which
+        // must keep the prediction (else a changed Secret value would be reverted to live and hidden).
+        if predicted["apiVersion"] == "v1", predicted["kind"] == "Secret" {
+            for path in set.paths where path.count == 2 && path[0] == .field("stringData") {
+                set.insert([.field("data"), path[1]])
+            }
+        }
         let prefixes = Set(set.paths.flatMap { path in (0...path.count).map { Array(path.prefix($0)) } })
         return revert(predicted, live, [], schema, set, prefixes) ?? predicted
     }

@@ -51,8 +51,10 @@ public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
 
     /// `.spec.replicas: 5 → 3 (live set by kubectl-edit at 2024-05-01T10:00:00Z)`: live first, as a sync would
     /// change it.
+    /// A changed Secret value reads `.data.password: <changed, value hidden>`.
     public var description: String {
         var text = "\(pathString): \(FieldChange.show(live)) → \(FieldChange.show(desired))"
+        if SecretMasking.isMaskedChange(self) { text = "\(pathString): <changed, value hidden>" }
         if let manager {
             text += " (live set by \(manager)\(time.map { " at \($0)" } ?? ""))"
         }
@@ -63,6 +65,7 @@ public struct FieldChange: Sendable, Hashable, CustomStringConvertible {
     public var attribution: String {
         let who = manager ?? "an unknown manager"
         var text = "\(who) changed \(pathString) \(FieldChange.show(desired)) → \(FieldChange.show(live))"
+        if SecretMasking.isMaskedChange(self) { text = "\(who) changed \(pathString) (value hidden)" }
         if let time { text += " at \(time)" }
         return text
     }

@@ -22,6 +22,26 @@ public enum SecretMasking {
         return object
     }
 
+    /// What a changed Secret value is shown as on the desired side of a unified diff, so a change of a masked value
+    /// still shows (both sides would otherwise read ``mask``).
+    public static let changedMask: Value = "<changed, value hidden>"
+
+    /// The masked target with every changed `data`/`stringData` value that exists on both sides shown as
+    /// ``changedMask``.
+    static func markChanged(_ target: Value, changes: [FieldChange]) -> Value {
+        var target = target
+        for change in changes where change.live != nil && change.desired != nil && change.path.count == 2 {
+            guard case .field(let top) = change.path[0], top == "data" || top == "stringData",
+                case .field(let key) = change.path[1], target[top]?[key] != nil
+            else { continue }
+            target[top]?[key] = changedMask
+        }
+        return target
+    }
+
+    /// Whether both sides of a change are masked values (a Secret value changed; which way is hidden).
+    static func isMaskedChange(_ change: FieldChange) -> Bool { change.live == mask && change.desired == mask }
+
     /// A change with its values masked when it is in `data` or `stringData`.
     static func masked(_ change: FieldChange) -> FieldChange {
         guard case .field(let top)? = change.path.first, top == "data" || top == "stringData" else { return change }

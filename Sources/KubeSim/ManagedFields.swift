@@ -128,8 +128,17 @@ enum ManagedFields {
             FieldSets.remove(path, from: &merged, schema: schema)
         }
         for index in entries.indices { entries[index].fields.subtract(dropped) }
-        entries.removeAll { $0.manager == manager && $0.operation == "Apply" }
-        entries.append(mine)
+        if let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Apply" }) {
+            // As the API server does, a re-apply of the same fields keeps the entry's time and place, so a no-op
+            // apply stays a no-op (no new resourceVersion) when a second boundary passed since the last one.
+            var kept = mine
+            if entries[index].fields == configSet && entries[index].apiVersion == apiVersion {
+                kept.time = entries[index].time
+            }
+            entries[index] = kept
+        } else {
+            entries.append(mine)
+        }
         ManagedFieldsEntry.store(entries, into: &merged)
         return merged
     }

@@ -135,7 +135,7 @@ struct FakeOCI {
               wrong-first)
                 if [ "$runs" = 1 ]; then token=expired-token; fi ;;
               short)
-                ttl=2 ;;
+                ttl=6 ;;
             esac
             expiry=$(date -u -d "+$ttl seconds" +%Y-%m-%dT%H:%M:%SZ)
             printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\\n' "$token" "$expiry"
@@ -203,12 +203,12 @@ struct FakeOCI {
     @Test func runsAgainAfterExpiry() async throws {
         let sim = try await KubeSim()
         let oci = try FakeOCI(tokenFile: "\(sim.dataPath)/regions/us-sanjose-1/token")
-        try oci.setMode("short")  // expires two seconds after it is made
+        try oci.setMode("short")  // expires six seconds after it is made (whole seconds: 5 to 6)
         let client = try client(sim, oci, LogCapture())
         _ = try await client.serverVersion()
         _ = try await client.serverVersion()
         #expect(oci.runs == 1)
-        let expired = Date().addingTimeInterval(3)
+        let expired = Date().addingTimeInterval(7)
         try await waitUntil(timeout: 10, "the credential to expire") { Date() > expired }
         _ = try await client.serverVersion()
         #expect(oci.runs == 2)

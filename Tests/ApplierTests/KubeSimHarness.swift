@@ -8,52 +8,10 @@ import TestSupport
     import Glibc
 #endif
 
-/// A kubesim with two regions (API and fault-control ports), its data folder and kubeconfig, for the client's
-/// integration tests. Killed when it goes away (its data is temporary, so no graceful stop is needed).
-final class KubeSim: Sendable {
-    let folder: TemporaryDirectory
-    let apiPorts: [String: Int]
-    let metricsPorts: [String: Int]
-    private let process: ChildProcess
+/// The Applier suites' kubesim: TestSupport's shared fixture, plus helpers that need the Applier module.
+typealias KubeSim = KubeSimCluster
 
-    var kubeconfigPath: String { folder.path + "/kubeconfig" }
-    var dataPath: String { folder.path + "/data" }
-    var caPath: String { dataPath + "/ca.crt" }
-
-    init() async throws {
-        let binary = productPath("kubesim")
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw TestSupportError("kubesim is not built at \(binary): run `swift build --build-tests`")
-        }
-        folder = try TemporaryDirectory(prefix: "applier-kubesim")
-        var api: [String: Int] = [:]
-        var metrics: [String: Int] = [:]
-        var arguments = [binary]
-        for region in ["us-sanjose-1", "us-chicago-1"] {
-            api[region] = try freePort()
-            metrics[region] = try freePort()
-            arguments += ["--region", "\(region)=\(api[region] ?? 0):\(metrics[region] ?? 0)"]
-        }
-        apiPorts = api
-        metricsPorts = metrics
-        arguments += ["--data", folder.path + "/data", "--kubeconfig", folder.path + "/kubeconfig"]
-        process = try ChildProcess(arguments)
-        try await process.waitForLog("kubesim ready", timeout: 60)
-    }
-
-    deinit {
-        process.signal(SIGKILL)
-        process.stop()
-    }
-
-    func log() -> String { process.log() }
-
-    /// The region's bearer token, as kubesim wrote it.
-    func token(_ region: String = "us-sanjose-1") throws -> String {
-        try String(contentsOfFile: "\(dataPath)/regions/\(region)/token", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
+extension KubeSimCluster {
     /// A client of a region through kubesim's own kubeconfig (bearer token).
     func client(
         _ region: String = "us-sanjose-1", retry: RetryPolicy = RetryPolicy(maxAttempts: 4, initialBackoff: 0.05),

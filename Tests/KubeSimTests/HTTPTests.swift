@@ -9,7 +9,7 @@ import TestSupport
     static let deployment = #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1.27","ports":[{"containerPort":80}]}]}}}}"#
 
     @Test func everyErrorIsAStatusWithTheRealReasonAndCode() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         let base = "/api/v1/namespaces/default/configmaps"
         func reason(_ body: String) throws -> String? { try Value(json: body)["reason"]?.stringValue }
 
@@ -54,7 +54,7 @@ import TestSupport
     }
 
     @Test func dryRunValidatesAndDefaultsButStoresNothing() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         let path = "/apis/apps/v1/namespaces/default/deployments"
         let created = try sim.request("POST", "\(path)?dryRun=All", body: Self.deployment)
         #expect(created.status == 201)
@@ -87,7 +87,7 @@ import TestSupport
     }
 
     @Test func managedFieldsRecordApplyThenEditByManager() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         let path = "/apis/apps/v1/namespaces/default/deployments"
         let applied = try sim.request("PATCH", "\(path)/web?fieldManager=gitops", body: Self.deployment, contentType: "application/apply-patch+yaml")
         #expect(applied.status == 201)
@@ -101,8 +101,15 @@ import TestSupport
         #expect(fields[path: ["f:spec", "f:replicas"]] == nil)
 
         // A kubectl-edit style update (PUT) is recorded under its own manager, and bumps generation.
-        object["spec"]?["replicas"] = 4
-        let edited = try sim.request("PUT", "\(path)/web?fieldManager=kubectl-edit", body: object.jsonString)
+        // The simulated controller may write status between our read and the PUT (409 Conflict, correct server
+        // behaviour): re-read and retry, as kubectl edit does.
+        var edited = (status: 0, body: "")
+        for _ in 0..<10 {
+            object["spec"]?["replicas"] = 4
+            edited = try sim.request("PUT", "\(path)/web?fieldManager=kubectl-edit", body: object.jsonString)
+            guard edited.status == 409 else { break }
+            object = try Value(json: try sim.request("GET", "\(path)/web").body)
+        }
         #expect(edited.status == 200)
         let after = try Value(json: edited.body)
         #expect(after[path: ["metadata", "generation"]] == 2)
@@ -124,7 +131,7 @@ import TestSupport
     }
 
     @Test func strategicMergePatchMergesContainersByName() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         let path = "/apis/apps/v1/namespaces/default/deployments"
         _ = try sim.request("POST", path, body: Self.deployment)
         let patch = #"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"envoy:1.30"},{"name":"web","env":[{"name":"MODE","value":"fast"}]}]}}}}"#
@@ -138,7 +145,7 @@ import TestSupport
     }
 
     @Test func objectsPersistAcrossARestart() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         #expect(try sim.request("POST", "/api/v1/namespaces/default/configmaps", body: Self.configMap).status == 201)
         let before = try Value(json: try sim.request("GET", "/api/v1/namespaces/default/configmaps/settings").body)
         try await sim.restart()
@@ -153,7 +160,7 @@ import TestSupport
     }
 
     @Test func deletingANamespaceDeletesItsObjects() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         #expect(try sim.request("POST", "/api/v1/namespaces", body: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#).status == 201)
         let ns = try Value(json: try sim.request("GET", "/api/v1/namespaces/shop").body)
         #expect(ns[path: ["metadata", "labels", "kubernetes.io/metadata.name"]] == "shop")
@@ -165,7 +172,7 @@ import TestSupport
     }
 
     @Test func listSelectsByLabelsAndFieldsAndPages() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         for (name, tier) in [("a", "web"), ("b", "db"), ("c", "web")] {
             let body = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(name)","labels":{"tier":"\#(tier)"}}}"#
             #expect(try sim.request("POST", "/api/v1/namespaces/default/configmaps", body: body).status == 201)
@@ -184,7 +191,7 @@ import TestSupport
     }
 
     @Test func aRegionTakenDownRefusesConnectionsUntilBroughtBack() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         let api = sim.regions[0].api
         _ = try sim.metricsRequest("POST", "/faults/down")
         try await waitUntil(timeout: 10, "the API port to close") { !isListening(port: api) }
@@ -201,7 +208,7 @@ import TestSupport
     }
 
     @Test func clientCertificateAuthenticates() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         let output = try run([
             "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", sim.caPath, "--cert", sim.dataPath + "/client.crt",
             "--key", sim.dataPath + "/client.key", "https://127.0.0.1:\(sim.regions[0].api)/api/v1/namespaces",
@@ -210,7 +217,7 @@ import TestSupport
     }
 
     @Test func meshMetricsFollowVirtualServiceWeightsAndErrorAnnotations() async throws {
-        let sim = try await KubeSimFixture(rolloutSeconds: 0.2)
+        let sim = try await KubeSimCluster(rolloutSeconds: 0.2)
         // Minimal Istio CRDs (KubectlTests applies the real ones); the Service is created last so that all its
         // traffic is routed by the VirtualService from the first request.
         let vsCRD = #"{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"virtualservices.networking.istio.io"},"spec":{"group":"networking.istio.io","names":{"kind":"VirtualService","plural":"virtualservices","singular":"virtualservice","listKind":"VirtualServiceList"},"scope":"Namespaced","versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}"#

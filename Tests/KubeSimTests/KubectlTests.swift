@@ -7,7 +7,7 @@ import TestSupport
 @Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
 struct KubectlTests {
     @Test func serverSideApplyOfCRDsAndBookinfoShowsRealDefaultsAndDiffs() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         let crds = try sim.kubectlChecked(["apply", "--server-side", "-f", istioCRDs])
         #expect(crds.contains("customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io serverside-applied"))
         let app = try sim.kubectlChecked(["apply", "--server-side", "-f", "\(bookinfo)/platform/kube/bookinfo.yaml"])
@@ -54,7 +54,7 @@ struct KubectlTests {
     }
 
     @Test func conflictingApplyFromASecondManagerFailsWithTheRealMessage() async throws {
-        let sim = try await KubeSimFixture()
+        let sim = try await KubeSimCluster()
         try sim.kubectlChecked(["apply", "--server-side", "-f", "\(bookinfo)/platform/kube/bookinfo.yaml"])
         let scaled = """
             apiVersion: apps/v1
@@ -79,7 +79,7 @@ struct KubectlTests {
     }
 
     @Test func rolloutReachesAvailableAndBrokenImagesExceedTheDeadline() async throws {
-        let sim = try await KubeSimFixture(rolloutSeconds: 0.5)
+        let sim = try await KubeSimCluster(rolloutSeconds: 0.5)
         try sim.kubectlChecked(["apply", "--server-side", "-f", "\(bookinfo)/platform/kube/bookinfo.yaml"])
         try await waitUntil(timeout: 20, "details-v1 to become available") {
             let d = try Value(json: try sim.kubectlChecked(["get", "deployment", "details-v1", "-o", "json"]))

@@ -279,25 +279,43 @@ public func waitUntil(
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
+/// A TCP port on 127.0.0.1 that was free a moment ago, never handed out before by this process.
+///
+/// Chosen below Linux's ephemeral range (32768–60999): a port from that range, freed while a fixture restarts on
+/// it (kubesim's failover drill), can be taken meanwhile as the source port of any outgoing connection (curl,
+/// kubectl, another test's client), and the restart then fails to bind. Below the range only a bind takes it.
 public func freePort() throws -> Int {
+    for _ in 0..<200 {
+        let candidate = Int.random(in: 20_000..<32_768)
+        guard PortRegistry.claim(candidate) else { continue }
+        if canBind(port: candidate) { return candidate }
+    }
+    throw TestSupportError("no free port found in 20000..<32768")
+}
+
+/// Ports this process has handed out, so two fixtures never share one.
+private enum PortRegistry {
+    nonisolated(unsafe) private static var claimed: Set<Int> = []  // guarded by `lock`
+    private static let lock = NSLock()
+
+    static func claim(_ port: Int) -> Bool { lock.withLock { claimed.insert(port).inserted } }
+}
+
+/// Whether a listening socket could bind 127.0.0.1:port now (with SO_REUSEADDR, as servers bind).
+private func canBind(port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestSupportError("socket() failed") }
+    guard fd >= 0 else { return false }
     defer { close(fd) }
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard bound == 0 else { throw TestSupportError("bind() failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw TestSupportError("getsockname() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return bound == 0
 }
 
 /// Whether something accepts TCP connections on 127.0.0.1:port.
@@ -323,4 +341,14 @@ public func requireTool(_ tool: String) throws -> String {
         throw TestSupportError("required tool '\(tool)' is not on PATH: run `make deps` (CI installs it)")
     }
     return path
+}
+
+/// Runs blocking work (a child process waited for, `run`, `runChecked`, kubectl) on a thread of its own, so an
+/// async test never holds one of the few threads of Swift's cooperative pool while a process runs (on a 2-core
+/// machine two such tests would stall every other test's awaits).
+@discardableResult
+public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }
