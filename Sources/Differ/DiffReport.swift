@@ -52,7 +52,7 @@ public struct DiffReport: Sendable, Hashable, CustomStringConvertible {
         }.joined(separator: "\n")
     }
 
-    /// The JSON report (schema in docs/diff.md): `{"hasDifferences", "regions": [{"region", "revision",
+    /// The JSON report (schema in the README, "Drift detection"): `{"hasDifferences", "regions": [{"region", "revision",
     /// "summary", "resources": [{"apiVersion", "kind", "namespace", "name", "class", "mode", "changes": [{"path",
     /// "live", "desired", "manager", "time"}]}]}]}`; absent values are left out.
     public var json: Value {

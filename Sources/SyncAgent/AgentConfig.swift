@@ -9,7 +9,7 @@ import SyncCore
 /// repo: {url: https://example.org/mesh-config.git, branch: main, path: mesh}
 /// regions:                      # in rollout order
 ///   - {name: us-sanjose-1, kubeconfig: ~/.kube/config, context: oke-sanjose}
-/// ignore:                       # optional: differences that do not count (docs/diff.md)
+/// ignore:                       # optional: differences that do not count (README, "Drift detection")
 ///   - {group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}
 /// ```
 /// Unknown keys are errors naming the key, file, line and column.

@@ -20,7 +20,7 @@ struct DriftCheck: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(folder)#\(index)" }
 }
 
-/// Cases where syncagent's verdict is deliberately not upstream's (docs/diff.md explains each).
+/// Cases where syncagent's verdict is deliberately not upstream's (the README's "Drift detection" section explains each).
 let judgedDifferently: [String: String] = [
     "diff/flux-ssa/offline/spec-metadata-name-changed-ignored#0":
         "a different metadata.name is a different object: the desired one is missing live",

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `syncagent diff` and `syncagent drift` end to end: the built binary against two kubesim regions holding the
-/// example mesh (docs/diff.md).
+/// example mesh (README, "Drift detection").
 @Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
 struct DiffCommandTests {
     @Test func aSyncedMeshHasNoDifferencesAndDefaultsNeverShow() async throws {

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `syncagent diff` without a cluster: `--live` files (and `--inventory`), exit codes, the JSON schema of
-/// docs/diff.md, configuration errors and Secret masking.
+/// the README's JSON schema, configuration errors and Secret masking.
 @Suite struct DiffOfflineTests {
     let syncagent = productPath("syncagent")
 
