@@ -1,0 +1,32 @@
+import SyncCore
+
+extension RegionApplier {
+    /// Server-side applies one object unless its live state already matches: `created`, `configured` or
+    /// `unchanged`.
+    ///
+    /// An existing object is first applied as a server-side dry run; when what the server would store equals the
+    /// live object (apart from `status` and `metadata.resourceVersion`, which controllers move on their own), the
+    /// apply would change nothing, so nothing is sent. The dry run is sound where a client-side comparison is not:
+    /// defaults, admission webhooks and field ownership are all the server's.
+    func apply(_ resource: Resource) async throws(ApplierError) -> ApplyAction {
+        guard let live = try await client.getIfPresent(resource.ref) else {
+            let response = try await client.apply(resource)
+            return response.created ? .created : .configured
+        }
+        let dryRun = try await client.apply(resource, options: ApplyOptions(dryRun: true))
+        if Self.comparable(dryRun.resource.body) == Self.comparable(live.body) { return .unchanged }
+        let response = try await client.apply(resource)
+        return response.created ? .created : .configured
+    }
+
+    /// An object without the parts that change without an apply: `status` and `metadata.resourceVersion`.
+    static func comparable(_ body: Value) -> Value {
+        var body = body
+        body["status"] = nil
+        if var metadata = body["metadata"] {
+            metadata["resourceVersion"] = nil
+            body["metadata"] = metadata
+        }
+        return body
+    }
+}

@@ -1,0 +1,261 @@
+import Applier
+import Foundation
+import Logging
+import SyncCore
+import TestSupport
+import Testing
+
+/// The executor of a region plan against kubesim: apply (created / unchanged / configured), wait, prune, inventory.
+@Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+struct RegionApplierTests {
+    /// Namespace, ConfigMap, Service and Deployment in namespace `shop`; `mode` and `image` vary.
+    static func shop(mode: String = "blue", image: String = "nginx:1.27") throws -> [Resource] {
+        try resources(
+            """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: settings, namespace: shop}
+            data: {mode: \(mode)}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: shop}
+            spec:
+              selector: {app: web}
+              ports: [{port: 80, targetPort: 8080}]
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: shop}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers: [{name: web, image: "\(image)"}]
+            """)
+    }
+
+    static let deployment = ObjectRef(apiVersion: "apps/v1", kind: "Deployment", namespace: "shop", name: "web")
+
+    /// The plan for `desired`, ending with a wait until every applied object is ready.
+    static func planWithWait(region: String, _ desired: [Resource], prune: [ObjectRef] = []) throws -> RegionPlan {
+        var plan = try RegionPlan(region: region, desired: desired, pruneRefs: prune)
+        if prune.isEmpty {
+            plan.steps.append(
+                .wait(WaitStep(condition: .ready, reason: .waveComplete, wave: 0, objects: plan.applied.map(\.ref))))
+        }
+        return plan
+    }
+
+    static func applier(_ sim: KubeSim, _ region: String) throws -> RegionApplier {
+        RegionApplier(client: try sim.client(region), logger: Logger(label: "test"), pollInterval: .milliseconds(50))
+    }
+
+    @Test func appliesOnceThenLeavesUnchangedThenConfiguresTheChangeInEachRegion() async throws {
+        let sim = try await KubeSim()
+        let regions = ["us-sanjose-1", "us-chicago-1"]
+        for region in regions {
+            let applier = try Self.applier(sim, region)
+            let plan = try Self.planWithWait(region: region, try Self.shop())
+            let report = await applier.execute(plan, revision: "rev1", readinessTimeout: .seconds(20))
+            #expect(report.failure == nil, "\(report)")
+            #expect(report.changes.map(\.action) == [.created, .created, .created, .created], "\(report)")
+            #expect(
+                report.description.hasPrefix(
+                    "region \(region) at rev1: 4 created, 0 configured, 0 unchanged, 0 pruned, 0 skipped\n"
+                        + "  v1/Namespace shop created\n"))
+            // The wait ended only once the Deployment rolled out.
+            let live = try await applier.client.get(Self.deployment)
+            #expect(assessHealth(live).isSuccessful, "\(assessHealth(live))")
+            #expect(live.body[path: ["status", "availableReplicas"]]?.intValue == 2)
+        }
+
+        // Re-run: nothing sent; the resourceVersions do not move.
+        let chicago = try Self.applier(sim, "us-chicago-1")
+        let before = try await chicago.client.get(Self.deployment).body[path: ["metadata", "resourceVersion"]]
+        let rerun = await chicago.execute(
+            try Self.planWithWait(region: "us-chicago-1", try Self.shop()), revision: "rev2",
+            readinessTimeout: .seconds(20))
+        #expect(rerun.failure == nil, "\(rerun)")
+        #expect(rerun.changes.map(\.action) == [.unchanged, .unchanged, .unchanged, .unchanged], "\(rerun)")
+        #expect(try await chicago.client.get(Self.deployment).body[path: ["metadata", "resourceVersion"]] == before)
+
+        // One change in one region: only that object is configured, and only there.
+        let changed = await chicago.execute(
+            try Self.planWithWait(region: "us-chicago-1", try Self.shop(mode: "green")), revision: "rev3",
+            readinessTimeout: .seconds(20))
+        #expect(changed.failure == nil, "\(changed)")
+        #expect(
+            changed.changes.map(\.description) == [
+                "v1/Namespace shop unchanged", "v1/ConfigMap shop/settings configured", "v1/Service shop/web unchanged",
+                "apps/v1/Deployment shop/web unchanged",
+            ])
+        let settings = ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "settings")
+        #expect(try await chicago.client.get(settings).body[path: ["data", "mode"]] == "green")
+        let sanJose = try Self.applier(sim, "us-sanjose-1")
+        #expect(try await sanJose.client.get(settings).body[path: ["data", "mode"]] == "blue")
+
+        // The inventory records the revision, the time and the objects.
+        let inventory = try #require(try await chicago.readInventory())
+        #expect(inventory.revision == "rev3")
+        #expect(!inventory.time.isEmpty)
+        #expect(inventory.objects == (try Self.shop()).map(\.ref).sorted())
+        #expect(changed.inventory == inventory)
+        let text = try sim.kubectlChecked(
+            ["get", "configmap", "-n", "syncagent-system", "syncagent-inventory", "-o", "jsonpath={.data}"],
+            region: "us-chicago-1")
+        #expect(text.contains("rev3") && text.contains("settings"), "\(text)")
+        #expect(try await sanJose.readInventory()?.revision == "rev1")
+    }
+
+    @Test func aBrokenImageFailsTheWaitWithProgressDeadlineExceeded() async throws {
+        let sim = try await KubeSim()
+        let applier = try Self.applier(sim, "us-sanjose-1")
+        let plan = try Self.planWithWait(region: "us-sanjose-1", try Self.shop(image: "nginx:1.27-broken"))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let report = await applier.execute(plan, revision: "badc0de", readinessTimeout: .seconds(30))
+        #expect(clock.now - started < .seconds(30))
+        let failure = try #require(report.failure, "\(report)")
+        #expect(failure.step == "wait")
+        #expect(failure.object == Self.deployment)
+        #expect(failure.message.contains("ProgressDeadlineExceeded"), "\(failure)")
+        #expect(
+            failure.description.hasPrefix(
+                "region us-sanjose-1 at badc0de: step 5 (wait) failed on apps/v1/Deployment shop/web: not ready: "
+                    + "failed (ProgressDeadlineExceeded)"), "\(failure)")
+        #expect(report.inventory == nil)
+        #expect(try await applier.readInventory() == nil)  // a failed sync records nothing
+    }
+
+    @Test func aWaitThatDoesNotFinishTimesOutNamingTheObject() async throws {
+        let sim = try await KubeSim(regions: ["us-sanjose-1"], rolloutSeconds: 30)
+        let applier = try Self.applier(sim, "us-sanjose-1")
+        let plan = try Self.planWithWait(region: "us-sanjose-1", try Self.shop())
+        let clock = ContinuousClock()
+        let started = clock.now
+        let report = await applier.execute(plan, revision: "slow", readinessTimeout: .milliseconds(800))
+        #expect(clock.now - started < .seconds(10))
+        let failure = try #require(report.failure, "\(report)")
+        #expect(failure.object == Self.deployment)
+        #expect(failure.message.hasPrefix("not ready after 0.8 seconds: in progress"), "\(failure)")
+    }
+
+    @Test func prunesOnlyInventoryObjectsAndKeepsDisabledOnes() async throws {
+        let sim = try await KubeSim(regions: ["us-sanjose-1"])
+        let applier = try Self.applier(sim, "us-sanjose-1")
+        let extra = try resources(
+            """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: old, namespace: shop}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: keep
+              namespace: shop
+              annotations: {syncagent.io/prune: disabled}
+            """)
+        let desired = try Self.shop()
+        #expect(try await applier.pruneCandidates(desired: desired).isEmpty)  // no inventory yet
+        let first = await applier.execute(
+            try RegionPlan(region: "us-sanjose-1", desired: desired + extra), revision: "rev1",
+            readinessTimeout: .seconds(20))
+        #expect(first.failure == nil, "\(first)")
+        // Made by hand with kubectl (kubesim does not decode `kubectl create configmap`'s protobuf body).
+        try sim.kubectlChecked(
+            ["apply", "--server-side", "-f", "-"],
+            input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: manual, namespace: shop}\ndata: {a: '1'}\n")
+
+        let candidates = try await applier.pruneCandidates(desired: desired)
+        let old = ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "old")
+        let keep = ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "keep")
+        let manual = ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "shop", name: "manual")
+        #expect(candidates == [keep, old])
+
+        // Even when a plan asks to prune the kubectl-made object, it is not in the inventory, so it stays.
+        let plan = try RegionPlan(region: "us-sanjose-1", desired: desired, pruneRefs: candidates + [manual])
+        let report = await applier.execute(plan, revision: "rev2", readinessTimeout: .seconds(20))
+        #expect(report.failure == nil, "\(report)")
+        #expect(
+            report.changes.filter { $0.action != .unchanged }.map(\.description).sorted() == [
+                "v1/ConfigMap shop/keep skipped (syncagent.io/prune: disabled)",
+                "v1/ConfigMap shop/manual skipped (not in the inventory)", "v1/ConfigMap shop/old pruned",
+            ])
+        #expect(try await applier.client.getIfPresent(old) == nil)
+        #expect(try await applier.client.getIfPresent(keep) != nil)
+        #expect(try await applier.client.getIfPresent(manual) != nil)
+        let inventory = try #require(try await applier.readInventory())
+        #expect(inventory.revision == "rev2")
+        #expect(inventory.objects == desired.map(\.ref).sorted())
+        #expect(try await applier.pruneCandidates(desired: desired).isEmpty)
+    }
+
+    @Test func waitsForADefinitionToBeEstablishedBeforeApplyingObjectsOfIt() async throws {
+        let sim = try await KubeSim(regions: ["us-sanjose-1"])
+        let applier = try Self.applier(sim, "us-sanjose-1")
+        let desired = try resources(
+            """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: crontabs.stable.example.com}
+            spec:
+              group: stable.example.com
+              scope: Namespaced
+              names: {plural: crontabs, singular: crontab, kind: CronTab}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+            ---
+            apiVersion: stable.example.com/v1
+            kind: CronTab
+            metadata: {name: nightly, namespace: default}
+            spec: {cronSpec: "0 3 * * *"}
+            """)
+        let plan = try RegionPlan(region: "us-sanjose-1", desired: desired)
+        #expect(plan.waits.map(\.condition) == [.established])
+        let report = await applier.execute(plan, revision: "crd1", readinessTimeout: .seconds(20))
+        #expect(report.failure == nil, "\(report)")
+        #expect(report.changes.map(\.action) == [.created, .created], "\(report)")
+        #expect(try await applier.readInventory()?.objects == desired.map(\.ref).sorted())
+    }
+
+    @Test func aFailedApplyStopsThePlanThere() async throws {
+        let sim = try await KubeSim(regions: ["us-sanjose-1"])
+        let applier = try Self.applier(sim, "us-sanjose-1")
+        // A custom resource whose definition was never applied: the apply fails, and the webhook after it is not
+        // applied.
+        let desired = try resources(
+            """
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: shop}
+            ---
+            apiVersion: stable.example.com/v1
+            kind: CronTab
+            metadata: {name: nightly, namespace: shop}
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingWebhookConfiguration
+            metadata: {name: guard}
+            webhooks: []
+            """)
+        let plan = try RegionPlan(region: "us-sanjose-1", desired: desired)
+        let report = await applier.execute(plan, revision: "r9", readinessTimeout: .seconds(5))
+        let failure = try #require(report.failure, "\(report)")
+        #expect(failure.step == "apply")
+        #expect(failure.object?.kind == "CronTab")
+        #expect(failure.description.hasPrefix("region us-sanjose-1 at r9: step 2 (apply) failed on "), "\(failure)")
+        #expect(report.changes.map(\.description) == ["v1/Namespace shop created"])
+        #expect(report.inventory == nil)
+    }
+}
