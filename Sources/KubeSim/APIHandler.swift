@@ -101,12 +101,16 @@ struct APIHandler: Sendable {
             let name = parts.count > 1 ? parts[parts.startIndex + 1] : nil
             let subresource = parts.count > 2 ? parts[parts.startIndex + 2] : ""
             if parts.count > 3 { throw .pathNotFound() }
-            if !subresource.isEmpty && subresource != "status" { throw .pathNotFound() }
+            if !subresource.isEmpty && subresource != "status" && !(subresource == "scale" && RegionState.hasScale(type)) {
+                throw .pathNotFound()
+            }
             let wantsTable = request.accept.contains("as=Table")
             guard let name else {
                 // Collection verbs.
                 if type.namespaced && namespace == nil && request.method != "GET" { throw .methodNotAllowed(request.method, request.path) }
                 switch request.method {
+                case "GET" where ["true", "1"].contains(request.query["watch"] ?? ""):
+                    return try state.watch(type, namespace: namespace, request: request)
                 case "GET":
                     let response = try state.list(type, namespace: namespace, query: request.query)
                     return wantsTable ? Tables.table(fromList: response, type: type, request: request) : response
@@ -120,6 +124,13 @@ struct APIHandler: Sendable {
             }
             if type.namespaced && namespace == nil { throw .pathNotFound() }
             let target = ResourceTarget(type: type, namespace: namespace ?? "", name: name, subresource: subresource)
+            if subresource == "scale" {
+                switch request.method {
+                case "GET": return try state.getScale(target)
+                case "PUT", "PATCH": return try state.writeScale(target, request: request)
+                default: throw .methodNotAllowed(request.method, request.path)
+                }
+            }
             switch request.method {
             case "GET":
                 let response = try state.get(target)

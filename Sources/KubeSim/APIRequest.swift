@@ -55,6 +55,8 @@ struct APIResponse: Sendable {
     var body: [UInt8]
     var contentType: String = "application/json"
     var headers: [(String, String)] = []
+    /// An open watch, streamed instead of `body`.
+    var watch: WatchStream? = nil
 
     init(status: Int, body: [UInt8], contentType: String = "application/json", headers: [(String, String)] = []) {
         self.status = status

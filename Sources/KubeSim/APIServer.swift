@@ -56,6 +56,12 @@ struct APIResponder: HTTPResponder {
         for (name, value) in response.headers {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
+        if let watch = response.watch {
+            // Chunked, one event a line, as the real server streams a watch.
+            return Response(
+                status: HTTPResponse.Status(code: response.status), headers: headers,
+                body: ResponseBody { writer in try await watch.write(to: &writer) })
+        }
         return Response(
             status: HTTPResponse.Status(code: response.status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))

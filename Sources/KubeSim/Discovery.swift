@@ -55,6 +55,12 @@ enum Discovery {
                     "kind": .string(type.kind), "verbs": ["get", "patch", "update"],
                 ])
             }
+            if type.group == "apps" && ["Deployment", "StatefulSet", "ReplicaSet"].contains(type.kind) {
+                resources.append([
+                    "name": .string("\(type.plural)/scale"), "singularName": "", "namespaced": .bool(type.namespaced),
+                    "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"],
+                ])
+            }
         }
         let groupVersion = group.isEmpty ? version : "\(group)/\(version)"
         return [

@@ -26,6 +26,8 @@ struct ObjectStore: Sendable {
     private(set) var resourceVersion: UInt64 = 0
     /// Appends every write to a file when the region persists (`--data`).
     let journal: Journal?
+    /// Hands every write to the region's open watches.
+    let watchHub = WatchHub()
 
     init(journal: Journal?) {
         self.journal = journal
@@ -67,8 +69,10 @@ struct ObjectStore: Sendable {
         var value = value
         value["metadata"]?["resourceVersion"] = .string(String(rv))
         let object = StoredObject(value: value, resourceVersion: rv)
+        let existed = tables[key]?[namespace]?[name] != nil
         tables[key, default: [:]][namespace, default: [:]][name] = object
         journal?.record(key: key, namespace: namespace, name: name, object: object, resourceVersion: rv)
+        watchHub.publish(WatchEvent(kind: existed ? .modified : .added, key: key, namespace: namespace, object: object))
         return object
     }
 
@@ -80,6 +84,10 @@ struct ObjectStore: Sendable {
         if tables[key]?[namespace]?.isEmpty == true { tables[key]?[namespace] = nil }
         let rv = nextResourceVersion()
         journal?.record(key: key, namespace: namespace, name: name, object: nil, resourceVersion: rv)
+        var last = object.value
+        last["metadata"]?["resourceVersion"] = .string(String(rv))
+        watchHub.publish(
+            WatchEvent(kind: .deleted, key: key, namespace: namespace, object: StoredObject(value: last, resourceVersion: rv)))
         return object
     }
 
@@ -94,6 +102,7 @@ struct ObjectStore: Sendable {
                 tables[entry.key]?[entry.namespace]?[entry.name] = nil
             }
         }
+        watchHub.expire(through: resourceVersion)
     }
 
     /// Every stored object with its place, for compacting the journal.

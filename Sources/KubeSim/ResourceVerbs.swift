@@ -143,7 +143,7 @@ extension RegionState {
 
     /// The common end of every write: bookkeeping metadata, defaulting, validation, managed fields, storage.
     /// `old` is nil for a create. Returns the stored (or, for dry runs, would-be-stored) value.
-    private mutating func commit(
+    mutating func commit(
         _ new: Value, old: StoredObject?, target: ResourceTarget, request: APIRequest, applyManaged: Bool,
         warnings: inout [String]
     ) throws(APIError) -> (value: Value, created: Bool) {
@@ -280,7 +280,17 @@ extension RegionState {
             headers: warnings.map { ("Warning", "299 - \"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"") })
     }
 
+    /// kubesim speaks JSON and YAML only. A protobuf body (kubectl's typed clients send one for built-in kinds) gets
+    /// 415, as a server without protobuf answers, and client-go then falls back to JSON.
+    static func requireTextBody(_ request: APIRequest) throws(APIError) {
+        let contentType = request.contentType.split(separator: ";").first.map { String($0).trimming(" ") } ?? ""
+        if contentType.contains("protobuf") {
+            throw .unsupportedMediaType(contentType, accepted: ["application/json", "application/yaml"])
+        }
+    }
+
     mutating func create(_ target: ResourceTarget, request: APIRequest) throws(APIError) -> APIResponse {
+        try RegionState.requireTextBody(request)
         var body = try BodyDecoder.decode(request.body, allowYAML: true)
         var target = target
         try checkIdentity(&body, target, requireName: false)
@@ -304,6 +314,7 @@ extension RegionState {
     }
 
     mutating func update(_ target: ResourceTarget, request: APIRequest) throws(APIError) -> APIResponse {
+        try RegionState.requireTextBody(request)
         var body = try BodyDecoder.decode(request.body, allowYAML: true)
         try checkIdentity(&body, target, requireName: true)
         guard let old = store.get(target.type.storageKey, namespace: target.namespace, name: target.name) else {

@@ -48,6 +48,9 @@ import TestSupport
         #expect(try notAllowed.status == 405 && (reason(notAllowed.body)) == "MethodNotAllowed")
         let mediaType = try sim.request("PATCH", "\(base)/settings", body: "{}", contentType: "text/plain")
         #expect(try mediaType.status == 415 && (reason(mediaType.body)) == "UnsupportedMediaType")
+        // kubesim has no protobuf: a protobuf body is refused as such, not misread as YAML.
+        let protobuf = try sim.request("POST", base, body: "k8s\u{0}\n\u{0F}", contentType: "application/vnd.kubernetes.protobuf")
+        #expect(try protobuf.status == 415 && (reason(protobuf.body)) == "UnsupportedMediaType")
 
         let noManager = try sim.request("PATCH", "\(base)/settings", body: Self.configMap, contentType: "application/apply-patch+yaml")
         #expect(noManager.status == 422 && noManager.body.contains("fieldManager"))
@@ -157,6 +160,10 @@ import TestSupport
         let oldRV = Int(before[path: ["metadata", "resourceVersion"]]?.stringValue ?? "") ?? 0
         let newRV = Int(try Value(json: next.body)[path: ["metadata", "resourceVersion"]]?.stringValue ?? "") ?? 0
         #expect(newRV > oldRV)
+        // The changes before the restart are gone: a watch from before the last of them is told 410 Expired (and lists again).
+        let watch = try sim.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&resourceVersion=\(oldRV - 1)")
+        let event = try Value(json: watch.body)
+        #expect(event["type"] == "ERROR" && event[path: ["object", "code"]] == 410 && event[path: ["object", "reason"]] == "Expired")
     }
 
     @Test func deletingANamespaceDeletesItsObjects() async throws {
@@ -188,6 +195,37 @@ import TestSupport
         #expect(page["items"]?.arrayValue?.count == 2)
         let token = page[path: ["metadata", "continue"]]?.stringValue ?? ""
         #expect(try names("limit=2&continue=\(token)") == ["c"])
+    }
+
+    @Test func watchStreamsEventsOneALineUntilItsTimeout() async throws {
+        let sim = try await KubeSimCluster()
+        let base = "/api/v1/namespaces/default/configmaps"
+        func events(_ body: String) throws -> [Value] {
+            try body.split(separator: "\n").map { try Value(json: Array($0.utf8)) }
+        }
+        #expect(try sim.request("POST", base, body: Self.configMap).status == 201)
+        let other = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"other","labels":{"tier":"x"}}}"#
+        #expect(try sim.request("POST", base, body: other).status == 201)
+
+        // Without a resourceVersion: the current matching objects as ADDED, then the stream ends at the timeout.
+        let initial = try sim.request("GET", "\(base)?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dsettings")
+        #expect(initial.status == 200)
+        let added = try events(initial.body)
+        #expect(added.count == 1)
+        #expect(added.first?["type"] == "ADDED" && added.first?[path: ["object", "kind"]] == "ConfigMap")
+        #expect(added.first?[path: ["object", "apiVersion"]] == "v1")
+        #expect(added.first?[path: ["object", "metadata", "name"]] == "settings")
+
+        // From a listed resourceVersion: the changes since, filtered by the label selector.
+        let listed = try Value(json: try sim.request("GET", base).body)
+        let version = listed[path: ["metadata", "resourceVersion"]]?.stringValue ?? ""
+        #expect(try sim.request("PATCH", "\(base)/other", body: #"{"data":{"b":"2"}}"#, contentType: "application/merge-patch+json").status == 200)
+        #expect(try sim.request("PATCH", "\(base)/settings", body: #"{"data":{"b":"2"}}"#, contentType: "application/merge-patch+json").status == 200)
+        #expect(try sim.request("DELETE", "\(base)/other").status == 200)
+        let changes = try events(
+            try sim.request("GET", "\(base)?watch=true&timeoutSeconds=1&labelSelector=tier%3Dx&resourceVersion=\(version)").body)
+        #expect(changes.map { $0["type"]?.stringValue ?? "" } == ["MODIFIED", "DELETED"])
+        #expect(changes.allSatisfy { $0[path: ["object", "kind"]] == "ConfigMap" && $0[path: ["object", "metadata", "name"]] == "other" })
     }
 
     @Test func aRegionTakenDownRefusesConnectionsUntilBroughtBack() async throws {

@@ -35,7 +35,9 @@ struct KubectlTests {
         let yaml = try sim.kubectlChecked(["get", "deployment", "details-v1", "-o", "yaml"])
         #expect(yaml.contains("imagePullPolicy: IfNotPresent") && yaml.contains("schedulerName: default-scheduler"))
 
-        // diff: 0 on the unchanged set, 1 after a change.
+        // diff: 0 on the unchanged set (once the rollouts settled, so status stops moving), 1 after a change.
+        try sim.kubectlChecked(["wait", "--for=condition=Available", "deployments", "--all", "--timeout=20s"])
+        try sim.kubectlChecked(["rollout", "status", "deployment/productpage-v1", "--timeout=20s"])
         let unchanged = try sim.kubectl(["diff", "--server-side", "-f", "\(bookinfo)/platform/kube/bookinfo.yaml", "-f", "\(bookinfo)/networking/virtual-service-reviews-90-10.yaml"])
         #expect(unchanged.status == 0, "\(unchanged.stdout)\(unchanged.stderr)")
         let changed = try sim.kubectl(["diff", "--server-side", "-f", "\(bookinfo)/networking/virtual-service-reviews-80-20.yaml"])
@@ -92,5 +94,57 @@ struct KubectlTests {
             let progressing = d[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Progressing" }
             return progressing?["reason"] == "ProgressDeadlineExceeded" && d[path: ["status", "observedGeneration"]] == 2
         }
+    }
+
+    @Test func scaleSubresourceChangesReplicasAndTheRolloutCatchesUp() async throws {
+        let sim = try await KubeSimCluster(rolloutSeconds: 0.5)
+        try sim.kubectlChecked(["apply", "--server-side", "-f", "\(bookinfo)/platform/kube/bookinfo.yaml"])
+        // kubectl finds the subresource through discovery, then PATCHes `.../deployments/NAME/scale`.
+        let resources = try Value(json: try sim.kubectlChecked(["get", "--raw", "/apis/apps/v1"]))
+        let scaleEntry = resources["resources"]?.arrayValue?.first { $0["name"] == "deployments/scale" }
+        #expect(scaleEntry?["kind"] == "Scale" && scaleEntry?["group"] == "autoscaling" && scaleEntry?["version"] == "v1")
+        #expect(scaleEntry?["verbs"] == ["get", "patch", "update"])
+
+        let scaled = try sim.kubectlChecked(["scale", "deployment", "details-v1", "--replicas=3"])
+        #expect(scaled.contains("deployment.apps/details-v1 scaled"))
+        let deployment = try Value(json: try sim.kubectlChecked(["get", "deployment", "details-v1", "-o", "json", "--show-managed-fields"]))
+        #expect(deployment[path: ["spec", "replicas"]] == 3)
+        #expect(deployment[path: ["metadata", "generation"]] == 2)
+        let managers = deployment[path: ["metadata", "managedFields"]]?.arrayValue ?? []
+        let scaler = managers.first { $0["subresource"] == "scale" }
+        #expect(scaler?["manager"] == "kubectl" && scaler?["operation"] == "Update")
+        #expect(scaler?[path: ["fieldsV1", "f:spec", "f:replicas"]] == .emptyObject)
+
+        let scale = try Value(json: try sim.kubectlChecked(["get", "--raw", "/apis/apps/v1/namespaces/default/deployments/details-v1/scale"]))
+        #expect(scale["kind"] == "Scale" && scale["apiVersion"] == "autoscaling/v1")
+        #expect(scale[path: ["spec", "replicas"]] == 3)
+        #expect(scale[path: ["status", "selector"]] == "app=details,version=v1")
+
+        let rollout = try sim.kubectl(["rollout", "status", "deployment/details-v1", "--timeout=20s"])
+        #expect(rollout.status == 0, "\(rollout.stderr)")
+        #expect(rollout.stdout.contains("successfully rolled out"))
+        let after = try Value(json: try sim.kubectlChecked(["get", "deployment", "details-v1", "-o", "json"]))
+        #expect(after[path: ["status", "availableReplicas"]] == 3 && after[path: ["status", "observedGeneration"]] == 2)
+        #expect(try sim.kubectlChecked(["get", "deployment", "details-v1", "-o", "jsonpath={.spec.replicas}"]) == "3")
+    }
+
+    @Test func waitAndRolloutStatusFollowTheWatch() async throws {
+        let sim = try await KubeSimCluster(rolloutSeconds: 1)
+        try sim.kubectlChecked(["apply", "--server-side", "-f", "\(bookinfo)/platform/kube/bookinfo.yaml"])
+        // Not available yet: `wait` lists, then follows the watch until the condition turns True.
+        let wait = try sim.kubectl(["wait", "--for=condition=Available", "deployment/ratings-v1", "--timeout=20s"])
+        #expect(wait.status == 0, "\(wait.stderr)")
+        #expect(wait.stdout.contains("deployment.apps/ratings-v1 condition met"))
+
+        try sim.kubectlChecked(["set", "image", "deployment/ratings-v1", "ratings=registry.istio.io/release/examples-bookinfo-ratings-v1:1.21.0"])
+        let rollout = try sim.kubectl(["rollout", "status", "deployment/ratings-v1", "--timeout=20s"])
+        #expect(rollout.status == 0, "\(rollout.stderr)")
+        #expect(rollout.stdout.contains("deployment \"ratings-v1\" successfully rolled out"))
+        #expect(rollout.stderr.isEmpty, "\(rollout.stderr)")
+
+        // A broken image never becomes available: wait times out instead of returning early.
+        try sim.kubectlChecked(["set", "image", "deployment/ratings-v1", "ratings=registry.istio.io/release/examples-bookinfo-ratings-v1:1.21.0-broken"])
+        let stuck = try sim.kubectl(["rollout", "status", "deployment/ratings-v1", "--timeout=3s"])
+        #expect(stuck.status != 0)
     }
 }
