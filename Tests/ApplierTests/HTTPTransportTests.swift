@@ -245,9 +245,7 @@ import Testing
 }
 
 private let connectProxyScript = #"""
-    import signal, socket, sys, threading
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    import socket, sys, threading
     port, log = int(sys.argv[1]), sys.argv[2]
 
     def pipe(source, target):

@@ -121,13 +121,10 @@ private struct CapturingHandler: LogHandler {
 }
 
 private let loopbackServerScript = #"""
-    import json, signal, ssl, sys, threading, time
+    import json, ssl, sys, threading, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import urlparse, parse_qs
 
-    # Children of the test runner start with most signals blocked; ChildProcess.stop() relies on SIGTERM.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     port, cert, key, ca, token_file = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
     lock = threading.Lock()
     hits = {}

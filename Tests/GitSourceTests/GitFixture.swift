@@ -168,17 +168,6 @@ final class GitFixture {
     }
 }
 
-/// The command that runs `arguments` as a long-lived server, after closing every inherited descriptor above 2.
-///
-/// Foundation's `Process` (TestSupport's `run`) watches each child through a socket that a server started at the
-/// same moment on another thread inherits; a server that kept it would keep that other process "running" for
-/// ever, and the test waiting on it would hang. bash closes them (`exec {n}>&-`) before it becomes the server.
-func serverCommand(_ arguments: [String]) -> [String] {
-    let closeAndExec =
-        #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then exec {n}>&-; fi; done; exec "$@""#
-    return ["/bin/bash", "-c", closeAndExec, "server"] + arguments
-}
-
 /// `git daemon` serving a fixture's bare repository on 127.0.0.1 (receive-pack enabled, so tests can push).
 /// Started as the `git-daemon` binary itself, not through the `git` wrapper, so the process stopped is the daemon.
 final class GitDaemon {
@@ -190,12 +179,12 @@ final class GitDaemon {
         port = try freePort()
         let execPath = try runChecked(["git", "--exec-path"]).trimmingCharacters(in: .whitespacesAndNewlines)
         process = try ChildProcess(
-            serverCommand([
+            [
                 "\(execPath)/git-daemon", "--export-all", "--base-path=\(fixture.servedRoot.path)",
                 "--listen=127.0.0.1",
                 "--port=\(port)", "--reuseaddr", "--enable=receive-pack", "--informative-errors",
                 fixture.servedRoot.path,
-            ]), environment: GitFixture.environment)
+            ], environment: GitFixture.environment)
         let port = port
         let process = process
         try await waitUntil(timeout: 15, "git daemon to listen on 127.0.0.1:\(port); log:\n\(process.log())") {

@@ -118,7 +118,7 @@ final class HTTPSGitServer {
         try runChecked(["git", "--git-dir", fixture.served.path, "config", "http.receivepack", "true"])
         port = try freePort()
         process = try ChildProcess(
-            serverCommand([python, script.path, fixture.servedRoot.path, String(port), certificate, key, user, token]),
+            [python, script.path, fixture.servedRoot.path, String(port), certificate, key, user, token],
             environment: GitFixture.environment)
         let port = port
         let process = process

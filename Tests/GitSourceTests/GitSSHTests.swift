@@ -111,7 +111,7 @@ final class SSHGitServer {
 
             """.utf8
         ).write(to: URL(fileURLWithPath: config))
-        process = try ChildProcess(serverCommand([sshd, "-D", "-e", "-f", config]))
+        process = try ChildProcess([sshd, "-D", "-e", "-f", config])
         let port = port
         let process = process
         try await waitUntil(timeout: 15, "sshd to listen on 127.0.0.1:\(port)") {

@@ -171,9 +171,13 @@ public final class ChildProcess: @unchecked Sendable {
 
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        // posix_spawn_file_actions_addchdir_np is not visible from Swift: a shell changes folder, then execs.
-        var command = [tool] + arguments.dropFirst()
-        if let cwd { command = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", cwd.path] + command }
+        // A small bash prologue, then exec: it changes folder (posix_spawn_file_actions_addchdir_np is not visible
+        // from Swift) and closes every inherited descriptor above stderr, so a long-running server never holds the
+        // pipes and sockets other tests' processes use to notice a child has exited.
+        let prologue =
+            #"cd "$0" || exit 127; for fd in /proc/$$/fd/*; do n=${fd##*/}; "#
+            + #"if [ "$n" -gt 2 ]; then exec {n}>&-; fi; done 2>/dev/null; exec "$@""#
+        let command = ["/bin/bash", "-c", prologue, cwd?.path ?? "."] + [tool] + arguments.dropFirst()
         let executable = command[0]
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
