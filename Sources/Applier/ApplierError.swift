@@ -41,6 +41,17 @@ public enum ApplierError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
+    /// Whether the error is the cluster's (unreachable, TLS, credentials, overloaded or failing after every
+    /// retry) rather than a verdict on the request: a rollout retries such a region later instead of rolling back.
+    public var pointsAtCluster: Bool {
+        switch self {
+        case .transport, .tls, .curl, .credentials, .credentialPlugin, .kubeconfig, .cancelled: return true
+        case .api(_, let status): return status.code >= 500 || status.code == 429 || status.code == 401
+        case .retriesExhausted(_, let last): return last.pointsAtCluster
+        case .unknownKind, .invalidResponse: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .transport(let url, let code, let message):

@@ -85,6 +85,58 @@ extension GitRepository {
         return try self.revision(sha)
     }
 
+    /// Creates a commit on `branch` whose tree is the tree of the earlier commit `revision` names: every commit
+    /// after it is undone at once (`git revert --no-commit REV..HEAD && git commit`, without a work tree). The
+    /// parent is the branch's head as last fetched, as for ``revert(_:onBranch:signature:message:)``.
+    ///
+    /// - Throws: ``GitSourceError/invalidArgument(_:)`` when the commit is not on the branch, or the branch
+    ///   already has that tree.
+    @discardableResult
+    public func restore(
+        _ revision: String, onBranch branch: String, signature: Signature, message: String? = nil
+    ) throws(GitSourceError) -> Revision {
+        let name = try Self.validBranch(branch)
+        let target = try lookupCommit(revision)
+        let targetRevision = target.withPointer { Self.revision(of: $0) }
+        var baseSHA = try referenceTarget(Self.trackingRef(branch: name))
+        if baseSHA == nil { baseSHA = try referenceTarget("refs/heads/\(name)") }
+        guard let baseSHA else {
+            throw GitSourceError.invalidArgument("\(subject): branch '\(name)' not found; fetch it first")
+        }
+        let base = try lookupCommit(baseSHA)
+        try requireAncestor(targetRevision.sha, of: baseSHA, branch: name)
+        var treeID = target.withPointer { git_commit_tree_id($0).pointee }
+        let baseTreeID = base.withPointer { ObjectID.hex(git_commit_tree_id($0)) }
+        if ObjectID.hex(treeID) == baseTreeID {
+            throw GitSourceError.invalidArgument(
+                "\(subject): branch \(name) already has the tree of \(targetRevision.shortSHA); nothing to roll back")
+        }
+        let tree = try handle.withPointer { repository throws(GitSourceError) in
+            try gitHandle(TreeKind.self, "git_tree_lookup", "\(subject) tree \(ObjectID.hex(treeID))") {
+                git_tree_lookup(&$0, repository, &treeID)
+            }
+        }
+        let text =
+            message
+            ?? "Roll back to \"\(targetRevision.summary)\"\n\nThis restores the tree of commit \(targetRevision.sha).\n"
+        var commitID = git_oid()
+        try withSignature(signature) { author throws(GitSourceError) in
+            try handle.withPointer { repository throws(GitSourceError) in
+                try tree.withPointer { tree throws(GitSourceError) in
+                    try base.withPointer { baseCommit throws(GitSourceError) in
+                        var parents: [OpaquePointer?] = [baseCommit]
+                        try git("git_commit_create", "\(subject) restore \(targetRevision.shortSHA) onto \(name)") {
+                            git_commit_create(&commitID, repository, nil, author, author, nil, text, tree, 1, &parents)
+                        }
+                    }
+                }
+            }
+        }
+        let sha = ObjectID.hex(commitID)
+        try setReference("refs/heads/\(name)", to: sha, message: "syncagent: restore \(targetRevision.sha)")
+        return try self.revision(sha)
+    }
+
     /// Throws unless `commit` is `head` or one of its ancestors.
     private func requireAncestor(_ commit: String, of head: String, branch: String) throws(GitSourceError) {
         if commit == head { return }

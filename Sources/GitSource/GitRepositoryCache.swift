@@ -93,6 +93,14 @@ public actor GitRepositoryCache {
         try open().revert(revision, onBranch: branch, signature: signature, message: message)
     }
 
+    /// Commits an earlier commit's tree on a branch. See ``GitRepository/restore(_:onBranch:signature:message:)``.
+    @discardableResult
+    public func restore(
+        _ revision: String, onBranch branch: String, signature: Signature, message: String? = nil
+    ) throws(GitSourceError) -> Revision {
+        try open().restore(revision, onBranch: branch, signature: signature, message: message)
+    }
+
     /// Pushes the local branch to the remote. See ``GitRepository/push(branch:)``.
     @discardableResult
     public func push(branch: String) throws(GitSourceError) -> String {

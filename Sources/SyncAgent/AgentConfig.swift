@@ -1,24 +1,42 @@
+import Applier
 import Differ
 import Foundation
+import GitSource
 import KubeYAML
 import SyncCore
 
-/// The agent's configuration file (default `config/syncagent.yaml`):
-///
-/// ```yaml
-/// repo: {url: https://example.org/mesh-config.git, branch: main, path: mesh}
-/// regions:                      # in rollout order
-///   - {name: us-sanjose-1, kubeconfig: ~/.kube/config, context: oke-sanjose}
-/// ignore:                       # optional: differences that do not count (README, "Drift detection")
-///   - {group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}
-/// ```
-/// Unknown keys are errors naming the key, file, line and column.
+/// The agent's configuration file (default `config/syncagent.yaml`); every key is documented in the README
+/// ("Configuration"). Unknown keys are errors naming the key, file, line and column.
 struct AgentConfig: Sendable {
-    /// Where the desired state lives.
+    /// Where the desired state lives and how it is read.
     struct Repo: Sendable {
         var url: String
         var branch: String
         var path: String
+        /// How often `run` asks whether the branch moved.
+        var pollInterval: Duration = .seconds(30)
+        /// A file holding an HTTPS token.
+        var tokenFile: String?
+        /// An SSH key pair and the known_hosts file that must list the server.
+        var sshKey: SSHKey?
+
+        struct SSHKey: Sendable {
+            var username: String
+            var privateKey: String
+            var publicKey: String?
+            var knownHosts: String
+        }
+
+        /// The credentials for GitSource.
+        var credentials: GitCredentials {
+            if let sshKey {
+                return .sshKey(
+                    username: sshKey.username, privateKey: sshKey.privateKey, publicKey: sshKey.publicKey,
+                    knownHosts: sshKey.knownHosts)
+            }
+            if let tokenFile { return .token(.file(tokenFile)) }
+            return .none
+        }
     }
 
     /// One cluster, in rollout order.
@@ -28,10 +46,46 @@ struct AgentConfig: Sendable {
         var kubeconfig: String?
         /// The context; nil for the file's current one.
         var context: String?
+        /// The gates this region must pass before the next region begins.
+        var gates: Gates = Gates()
+    }
+
+    /// How a region is judged after its apply.
+    struct Gates: Sendable {
+        /// How long every applied object may take to become ready.
+        var readinessTimeout: Duration = .seconds(300)
+        /// Prometheus checks held over a bake time, and HTTP probes; nil when the region has no metric gate.
+        var metrics: GateConfig?
+    }
+
+    /// What a sync may do.
+    struct SyncPolicy: Sendable {
+        /// Delete inventory objects that are no longer in Git.
+        var prune = true
+        /// Re-apply when the drift check finds drift (`run` only).
+        var selfHeal = false
+        /// `group/kind` entries (`""`/absent group for the core group, `*` for any kind of a group); empty: all.
+        var allowedKinds: [String] = []
+        /// Namespaces objects may be in; empty: all. Cluster-scoped objects are allowed only with `allowedKinds`.
+        var allowedNamespaces: [String] = []
+    }
+
+    /// The long-running agent's settings.
+    struct Agent: Sendable {
+        /// Where `/metrics`, `/healthz`, `/readyz` and `/hooks/git` listen.
+        var listen: String = "127.0.0.1:9464"
+        /// A file holding the webhook's shared secret; without one, `/hooks/git` answers 404.
+        var webhookSecretFile: String?
+        /// How often the drift check runs.
+        var driftInterval: Duration = .seconds(300)
+        /// Where the Git cache lives; default `$XDG_CACHE_HOME/syncagent` or `~/.cache/syncagent`.
+        var cache: String?
     }
 
     var repo: Repo?
     var regions: [Region]
+    var sync = SyncPolicy()
+    var agent = Agent()
     var ignore: [IgnoreRule]
 
     /// Reads and checks the file.
@@ -46,29 +100,79 @@ struct AgentConfig: Sendable {
 
     init(_ document: YAMLDocument) throws {
         let reader = Reader(document: document)
-        let root = try reader.object([], allowed: ["repo", "regions", "ignore"])
-        if let repo = root["repo"] {
-            _ = repo
-            let members = try reader.object(["repo"], allowed: ["url", "branch", "path"])
-            self.repo = Repo(
-                url: try reader.string(["repo", "url"], in: members, required: true) ?? "",
-                branch: try reader.string(["repo", "branch"], in: members) ?? "main",
-                path: try reader.string(["repo", "path"], in: members) ?? "")
+        let root = try reader.object([], allowed: ["repo", "regions", "gates", "sync", "agent", "ignore"])
+        if root["repo"] != nil {
+            let path: [PathElement] = ["repo"]
+            let members = try reader.object(
+                path, allowed: ["url", "branch", "path", "pollInterval", "tokenFile", "sshKey"])
+            var repo = Repo(
+                url: try reader.string(path + ["url"], in: members, required: true) ?? "",
+                branch: try reader.string(path + ["branch"], in: members) ?? "main",
+                path: try reader.string(path + ["path"], in: members) ?? "")
+            if let interval = try reader.duration(path + ["pollInterval"], in: members) {
+                guard interval > .zero else {
+                    throw ConfigError(message: "\(document.location(at: path + ["pollInterval"])): must be above 0s")
+                }
+                repo.pollInterval = interval
+            }
+            repo.tokenFile = try reader.string(path + ["tokenFile"], in: members).map(Self.expandHome)
+            if members["sshKey"] != nil {
+                let keyPath = path + ["sshKey"]
+                let key = try reader.object(keyPath, allowed: ["username", "privateKey", "publicKey", "knownHosts"])
+                repo.sshKey = Repo.SSHKey(
+                    username: try reader.string(keyPath + ["username"], in: key) ?? "git",
+                    privateKey: try reader.string(keyPath + ["privateKey"], in: key, required: true).map(
+                        Self.expandHome) ?? "",
+                    publicKey: try reader.string(keyPath + ["publicKey"], in: key).map(Self.expandHome),
+                    knownHosts: try reader.string(keyPath + ["knownHosts"], in: key, required: true).map(
+                        Self.expandHome) ?? "")
+            }
+            self.repo = repo
         }
+        let defaultGates = try root["gates"] == nil ? Gates() : reader.gates(["gates"], region: nil)
         var regions: [Region] = []
         for index in (root["regions"]?.arrayValue ?? []).indices {
             let path: [PathElement] = ["regions", .index(index)]
-            let members = try reader.object(path, allowed: ["name", "kubeconfig", "context"])
+            let members = try reader.object(path, allowed: ["name", "kubeconfig", "context", "gates"])
+            let name = try reader.string(path + ["name"], in: members, required: true) ?? ""
+            if regions.contains(where: { $0.name == name }) {
+                throw ConfigError(message: "\(document.location(at: path + ["name"])): region \"\(name)\" is listed twice")
+            }
+            var gates = try members["gates"] == nil ? defaultGates : reader.gates(path + ["gates"], region: name)
+            if members["gates"] == nil, var metrics = gates.metrics {
+                metrics = Reader.substitute(region: name, in: metrics)
+                gates.metrics = metrics
+            }
             regions.append(
                 Region(
-                    name: try reader.string(path + ["name"], in: members, required: true) ?? "",
+                    name: name,
                     kubeconfig: try reader.string(path + ["kubeconfig"], in: members).map(Self.expandHome),
-                    context: try reader.string(path + ["context"], in: members)))
+                    context: try reader.string(path + ["context"], in: members), gates: gates))
         }
         guard !regions.isEmpty else {
             throw ConfigError(message: "\(document.location): \"regions\" must list at least one region")
         }
         self.regions = regions
+        if root["sync"] != nil {
+            let path: [PathElement] = ["sync"]
+            let members = try reader.object(path, allowed: ["prune", "selfHeal", "allowedKinds", "allowedNamespaces"])
+            sync.prune = try reader.bool(path + ["prune"], in: members) ?? true
+            sync.selfHeal = try reader.bool(path + ["selfHeal"], in: members) ?? false
+            sync.allowedKinds = try reader.strings(path + ["allowedKinds"], in: members)
+            sync.allowedNamespaces = try reader.strings(path + ["allowedNamespaces"], in: members)
+        }
+        if root["agent"] != nil {
+            let path: [PathElement] = ["agent"]
+            let members = try reader.object(path, allowed: ["listen", "webhookSecretFile", "driftInterval", "cache"])
+            agent.listen = try reader.string(path + ["listen"], in: members) ?? agent.listen
+            guard Self.hostAndPort(agent.listen) != nil else {
+                throw ConfigError(
+                    message: "\(document.location(at: path + ["listen"])): expected HOST:PORT, e.g. 127.0.0.1:9464")
+            }
+            agent.webhookSecretFile = try reader.string(path + ["webhookSecretFile"], in: members).map(Self.expandHome)
+            agent.driftInterval = try reader.duration(path + ["driftInterval"], in: members) ?? agent.driftInterval
+            agent.cache = try reader.string(path + ["cache"], in: members).map(Self.expandHome)
+        }
         var rules: [IgnoreRule] = []
         for index in (root["ignore"]?.arrayValue ?? []).indices {
             let path: [PathElement] = ["ignore", .index(index)]
@@ -90,15 +194,27 @@ struct AgentConfig: Sendable {
         ignore = rules
     }
 
+    /// The region named `name`.
+    func region(_ name: String) -> Region? { regions.first { $0.name == name } }
+
     static func expandHome(_ path: String) -> String {
         path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst(1) : path
     }
 
-    /// Checks mappings for unknown keys, with positions from the source map.
+    /// `127.0.0.1:9464` → ("127.0.0.1", 9464).
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        let host = String(text[..<colon])
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+
+    /// Checks mappings for unknown keys and reads typed values, with positions from the source map.
     private struct Reader {
         let document: YAMLDocument
 
-        func object(_ path: [PathElement], allowed: Set<String>) throws -> [String: Value] {
+        func node(_ path: [PathElement]) -> Value? {
             var node: Value? = document.value
             for element in path {
                 switch element {
@@ -106,7 +222,11 @@ struct AgentConfig: Sendable {
                 case .index(let index): node = node?.arrayValue.flatMap { index < $0.count ? $0[index] : nil }
                 }
             }
-            guard let members = node?.objectValue else {
+            return node
+        }
+
+        func object(_ path: [PathElement], allowed: Set<String>) throws -> [String: Value] {
+            guard let members = node(path)?.objectValue else {
                 throw ConfigError(message: "\(document.location(at: path)): expected a mapping")
             }
             for key in members.keys where !allowed.contains(key) {
@@ -119,7 +239,8 @@ struct AgentConfig: Sendable {
             return result
         }
 
-        func string(_ path: [PathElement], in members: [String: Value], required: Bool = false) throws -> String? {
+        /// The member the last path element names, or nil when absent or null; throws when required and absent.
+        private func member(_ path: [PathElement], in members: [String: Value], required: Bool) throws -> Value? {
             guard case .key(let key)? = path.last else { return nil }
             guard let value = members[key], !value.isNull else {
                 if required {
@@ -128,12 +249,175 @@ struct AgentConfig: Sendable {
                 }
                 return nil
             }
-            guard let text = value.stringValue else {
-                throw ConfigError(message: "\(document.location(at: path)): \"\(key)\" must be a string")
-            }
+            return value
+        }
+
+        private func mistyped(_ path: [PathElement], _ expected: String) -> ConfigError {
+            let key: String
+            if case .key(let name)? = path.last { key = name } else { key = "value" }
+            return ConfigError(message: "\(document.location(at: path)): \"\(key)\" must be \(expected)")
+        }
+
+        func string(_ path: [PathElement], in members: [String: Value], required: Bool = false) throws -> String? {
+            guard let value = try member(path, in: members, required: required) else { return nil }
+            guard let text = value.stringValue else { throw mistyped(path, "a string") }
             return text
         }
+
+        func bool(_ path: [PathElement], in members: [String: Value]) throws -> Bool? {
+            guard let value = try member(path, in: members, required: false) else { return nil }
+            guard let flag = value.boolValue else { throw mistyped(path, "true or false") }
+            return flag
+        }
+
+        func number(_ path: [PathElement], in members: [String: Value], required: Bool = false) throws -> Double? {
+            guard let value = try member(path, in: members, required: required) else { return nil }
+            switch value {
+            case .int(let i): return Double(i)
+            case .uint(let u): return Double(u)
+            case .double(let d): return d
+            default: throw mistyped(path, "a number")
+            }
+        }
+
+        func strings(_ path: [PathElement], in members: [String: Value]) throws -> [String] {
+            guard let value = try member(path, in: members, required: false) else { return [] }
+            guard let items = value.arrayValue else { throw mistyped(path, "a list of strings") }
+            return try items.enumerated().map { index, item in
+                guard let text = item.stringValue else { throw mistyped(path + [.index(index)], "a string") }
+                return text
+            }
+        }
+
+        func duration(_ path: [PathElement], in members: [String: Value]) throws -> Duration? {
+            guard let value = try member(path, in: members, required: false) else { return nil }
+            guard let text = value.stringValue ?? value.intValue.map({ "\($0)s" }),
+                let duration = parseDuration(text)
+            else { throw mistyped(path, "a duration such as 500ms, 30s, 5m or 1h") }
+            return duration
+        }
+
+        /// A `gates` mapping; `region` names the region it belongs to (nil for the top-level default, whose
+        /// `{region}` placeholders each region fills in).
+        func gates(_ path: [PathElement], region: String?) throws -> Gates {
+            let members = try object(path, allowed: ["readinessTimeout", "prometheus", "probes"])
+            var gates = Gates()
+            gates.readinessTimeout = try duration(path + ["readinessTimeout"], in: members) ?? gates.readinessTimeout
+            var checks: [MetricCheck] = []
+            var prometheusURL = ""
+            var bakeTime: Duration = .zero
+            var interval: Duration = .seconds(10)
+            var timeout: Duration = .seconds(5)
+            var failOpen = false
+            if members["prometheus"] != nil {
+                let promPath = path + ["prometheus"]
+                let prom = try object(
+                    promPath, allowed: ["url", "bakeTime", "interval", "requestTimeout", "onUnreachable", "checks"])
+                prometheusURL = try string(promPath + ["url"], in: prom, required: true) ?? ""
+                bakeTime = try duration(promPath + ["bakeTime"], in: prom) ?? bakeTime
+                interval = try duration(promPath + ["interval"], in: prom) ?? interval
+                timeout = try duration(promPath + ["requestTimeout"], in: prom) ?? timeout
+                guard interval > .zero else {
+                    throw ConfigError(message: "\(document.location(at: promPath + ["interval"])): must be above 0s")
+                }
+                switch try string(promPath + ["onUnreachable"], in: prom) ?? "fail" {
+                case "fail": failOpen = false
+                case "pass": failOpen = true
+                default:
+                    throw ConfigError(
+                        message: "\(document.location(at: promPath + ["onUnreachable"])): must be fail or pass")
+                }
+                for index in (prom["checks"]?.arrayValue ?? []).indices {
+                    let checkPath = promPath + ["checks", .index(index)]
+                    let check = try object(
+                        checkPath, allowed: ["name", "query", "operator", "threshold", "valueWhenEmpty"])
+                    let op = try string(checkPath + ["operator"], in: check) ?? "<"
+                    guard let comparison = MetricCheck.Comparison(rawValue: op) else {
+                        throw ConfigError(
+                            message: "\(document.location(at: checkPath + ["operator"])): must be <, <=, > or >=")
+                    }
+                    checks.append(
+                        MetricCheck(
+                            name: try string(checkPath + ["name"], in: check, required: true) ?? "",
+                            query: try string(checkPath + ["query"], in: check, required: true) ?? "",
+                            comparison: comparison,
+                            threshold: try number(checkPath + ["threshold"], in: check, required: true) ?? 0,
+                            valueWhenEmpty: try number(checkPath + ["valueWhenEmpty"], in: check)))
+                }
+                if checks.isEmpty {
+                    throw ConfigError(message: "\(document.location(at: promPath)): \"checks\" must list at least one check")
+                }
+            }
+            var probes: [HTTPProbe] = []
+            for index in (members["probes"]?.arrayValue ?? []).indices {
+                let probePath = path + ["probes", .index(index)]
+                let probe = try object(probePath, allowed: ["url", "expectedStatus"])
+                probes.append(
+                    HTTPProbe(
+                        url: try string(probePath + ["url"], in: probe, required: true) ?? "",
+                        expectedStatus: Int(try number(probePath + ["expectedStatus"], in: probe) ?? 200)))
+            }
+            if !checks.isEmpty || !probes.isEmpty {
+                var config = GateConfig(
+                    prometheusURL: prometheusURL, checks: checks, probes: probes, bakeTime: bakeTime,
+                    interval: interval, requestTimeout: timeout, failOpen: failOpen)
+                if let region { config = Self.substitute(region: region, in: config) }
+                gates.metrics = config
+            }
+            return gates
+        }
+
+        /// Replaces `{region}` in the URL, queries and probe URLs.
+        static func substitute(region: String, in config: GateConfig) -> GateConfig {
+            var config = config
+            config.prometheusURL = config.prometheusURL.replacingOccurrences(of: "{region}", with: region)
+            config.checks = config.checks.map { check in
+                var check = check
+                check.query = check.query.replacingOccurrences(of: "{region}", with: region)
+                return check
+            }
+            config.probes = config.probes.map { probe in
+                var probe = probe
+                probe.url = probe.url.replacingOccurrences(of: "{region}", with: region)
+                return probe
+            }
+            return config
+        }
     }
+}
+
+/// `500ms`, `30s`, `5m`, `1h`, `1m30s`, `0s`, or a bare number of seconds; nil when unreadable.
+func parseDuration(_ text: String) -> Duration? {
+    let text = text.trimmingCharacters(in: .whitespaces)
+    if let seconds = Double(text), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+    var total: Duration = .zero
+    var number = ""
+    var index = text.startIndex
+    guard !text.isEmpty else { return nil }
+    while index < text.endIndex {
+        let character = text[index]
+        if character.isNumber || character == "." {
+            number.append(character)
+            index = text.index(after: index)
+            continue
+        }
+        var unit = String(character)
+        index = text.index(after: index)
+        if unit == "m", index < text.endIndex, text[index] == "s" {
+            unit = "ms"
+            index = text.index(after: index)
+        }
+        guard let value = Double(number), value >= 0 else { return nil }
+        number = ""
+        switch unit {
+        case "ms": total += .milliseconds(Int64(value))
+        case "s": total += .milliseconds(Int64(value * 1000))
+        case "m": total += .milliseconds(Int64(value * 60_000))
+        case "h": total += .milliseconds(Int64(value * 3_600_000))
+        default: return nil
+        }
+    }
+    return number.isEmpty ? total : nil
 }
 
 /// A problem in the configuration file, with its position.

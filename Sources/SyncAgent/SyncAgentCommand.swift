@@ -11,7 +11,10 @@ struct SyncAgentCommand: AsyncParsableCommand {
         commandName: "syncagent",
         abstract: "GitOps sync agent and drift detector for one service mesh across several Kubernetes regions.",
         version: version,
-        subcommands: [RenderCommand.self, DiffCommand.self, DriftCommand.self]
+        subcommands: [
+            RenderCommand.self, DiffCommand.self, DriftCommand.self, SyncCommand.self, StatusCommand.self,
+            RollbackCommand.self, RunCommand.self,
+        ]
     )
 
     /// Runs the command line; every error that is not an explicit exit code exits 2 with its message on stderr.

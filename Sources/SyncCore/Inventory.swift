@@ -10,12 +10,17 @@ public struct Inventory: Sendable, Hashable {
     public var time: String
     /// Every object syncagent applied, sorted.
     public var objects: [ObjectRef]
+    /// The revision a sync has started to apply and not finished, when there is one; ``objects`` then already
+    /// lists every object that sync may create, written before it creates any, so a sync cut short (a crash, a
+    /// failed step) never leaves an object that no inventory names and no prune could find.
+    public var pendingRevision: String?
 
     /// An inventory from its parts; `objects` are sorted.
-    public init(revision: String, time: String, objects: [ObjectRef]) {
+    public init(revision: String, time: String, objects: [ObjectRef], pendingRevision: String? = nil) {
         self.revision = revision
         self.time = time
         self.objects = objects.sorted()
+        self.pendingRevision = pendingRevision
     }
 
     /// The version-free identities of ``objects``, for membership tests.
@@ -33,9 +38,12 @@ extension Inventory {
     /// The ConfigMap's reference.
     public static let configMapRef = ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: configMapName)
 
-    /// Reads an inventory ConfigMap's body; throws when `data.revision` or `data.objects` is missing or malformed.
+    /// Reads an inventory ConfigMap's body; throws when `data.objects` is missing or malformed, or when
+    /// `data.revision` is missing outside a first sync (`data.pendingRevision` set).
     public init(configMap body: Value) throws(InventoryError) {
-        guard let revision = body[path: ["data", "revision"]]?.stringValue, !revision.isEmpty else {
+        let pending = body[path: ["data", "pendingRevision"]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        let revision = body[path: ["data", "revision"]]?.stringValue ?? ""
+        guard !revision.isEmpty || pending != nil else {
             throw InventoryError(message: "data.revision is missing")
         }
         guard let text = body[path: ["data", "objects"]]?.stringValue else {
@@ -55,7 +63,9 @@ extension Inventory {
                 ObjectRef(
                     apiVersion: apiVersion, kind: kind, namespace: item["namespace"]?.stringValue ?? "", name: name))
         }
-        self.init(revision: revision, time: body[path: ["data", "time"]]?.stringValue ?? "", objects: objects)
+        self.init(
+            revision: revision, time: body[path: ["data", "time"]]?.stringValue ?? "", objects: objects,
+            pendingRevision: pending)
     }
 
     /// The ConfigMap that stores this inventory.
@@ -66,10 +76,14 @@ extension Inventory {
             item["name"] = .string(ref.name)
             return item
         }
+        var data: Value = [
+            "revision": .string(revision), "time": .string(time), "objects": .string(Value.array(refs).jsonString),
+        ]
+        if let pendingRevision { data["pendingRevision"] = .string(pendingRevision) }
         return [
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": ["name": .string(Self.configMapName), "namespace": .string(Self.namespace)],
-            "data": ["revision": .string(revision), "time": .string(time), "objects": .string(Value.array(refs).jsonString)],
+            "data": data,
         ]
     }
 }

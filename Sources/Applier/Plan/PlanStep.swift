@@ -56,12 +56,15 @@ public struct WaitStep: Sendable, Hashable, CustomStringConvertible {
         case workloadsBeforeRoutes
         /// A wave is finished (applied and ready) before the next wave or the prunes begin.
         case waveComplete
+        /// The readiness gate: every applied object is ready before the region's metric gate and the next region.
+        case readinessGate
 
         public var description: String {
             switch self {
             case .definitions: return "new kinds are served before objects of them are applied"
             case .workloadsBeforeRoutes: return "workloads are ready before Istio routes traffic to them"
             case .waveComplete: return "the wave is ready before what follows it"
+            case .readinessGate: return "the readiness gate: every applied object is ready"
             }
         }
     }

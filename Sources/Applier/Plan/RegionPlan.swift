@@ -140,6 +140,18 @@ public struct RegionPlan: Sendable, Hashable, CustomStringConvertible {
         return steps
     }
 
+    /// The plan with the readiness gate as its last step: a wait until every applied object is ready (rollouts
+    /// complete, CRDs established, Services with endpoints), so the region is proven ready before its metric gate
+    /// and before the next region begins. Unchanged when nothing is applied.
+    public func withReadinessGate() -> RegionPlan {
+        let objects = applied.map(\.ref)
+        guard !objects.isEmpty else { return self }
+        var plan = self
+        plan.steps.append(
+            .wait(WaitStep(condition: .ready, reason: .readinessGate, wave: steps.last?.wave ?? 0, objects: objects)))
+        return plan
+    }
+
     /// The objects applied, in order.
     public var applied: [Resource] {
         steps.compactMap { if case .apply(let resource, _) = $0 { return resource } else { return nil } }
@@ -179,7 +191,9 @@ public struct RegionPlan: Sendable, Hashable, CustomStringConvertible {
         var wave: Int?
         var inPrunes = false
         for step in steps {
-            if case .prune = step {
+            if case .wait(let gate) = step, gate.reason == .readinessGate {
+                lines.append("finally:")
+            } else if case .prune = step {
                 if !inPrunes { lines.append("prunes, in reverse apply order:") }
                 inPrunes = true
             } else if step.wave != wave {

@@ -14,15 +14,43 @@ public struct SyncFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var object: ObjectRef?
     /// Why: the API's error or the object's health.
     public var message: String
+    /// Whether the revision is at fault (the cluster refused an object, or it never became ready) or the cluster
+    /// could not be reached.
+    public var cause: Cause
+
+    /// What a failure says about the revision being synced.
+    public enum Cause: String, Sendable, Hashable {
+        /// The revision is bad here: the API rejected an object (invalid, conflict, forbidden) or an object did not
+        /// become ready in time. A rollout stops and rolls back.
+        case revision
+        /// The cluster could not be reached or kept failing (connection refused, TLS, credentials, 5xx or 429
+        /// after every retry). Nothing says the revision is bad: the rollout stops and the region is retried.
+        case unavailable
+        /// The sync was stopped (shutdown) between two steps.
+        case cancelled
+
+        /// The cause an API client error points to.
+        public init(_ error: any Error) {
+            guard let error = error as? ApplierError else {
+                self = .revision
+                return
+            }
+            self = error.pointsAtCluster ? .unavailable : .revision
+        }
+    }
 
     /// A failure from its parts.
-    public init(region: String, revision: String, stepIndex: Int, step: String, object: ObjectRef?, message: String) {
+    public init(
+        region: String, revision: String, stepIndex: Int, step: String, object: ObjectRef?, message: String,
+        cause: Cause = .revision
+    ) {
         self.region = region
         self.revision = revision
         self.stepIndex = stepIndex
         self.step = step
         self.object = object
         self.message = message
+        self.cause = cause
     }
 
     /// `region us-sanjose-1 at a1b2c3d: step 7 (wait) failed on apps/v1/Deployment app/web: ...`.

@@ -19,6 +19,24 @@ extension RegionApplier {
         return response.created ? .created : .configured
     }
 
+    /// The action ``apply(_:)`` would take, from a server-side dry run only; nothing is stored. An object whose
+    /// kind the cluster does not serve yet (its CRD comes in the same sync) counts as `created`.
+    func predict(_ resource: Resource) async throws(ApplierError) -> ApplyAction {
+        let live: Resource?
+        do throws(ApplierError) {
+            live = try await client.getIfPresent(resource.ref)
+        } catch {
+            if case .unknownKind = error { return .created }
+            throw error
+        }
+        guard let live else {
+            _ = try await client.apply(resource, options: ApplyOptions(dryRun: true))
+            return .created
+        }
+        let dryRun = try await client.apply(resource, options: ApplyOptions(dryRun: true))
+        return Self.comparable(dryRun.resource.body) == Self.comparable(live.body) ? .unchanged : .configured
+    }
+
     /// An object without the parts that change without an apply: `status` and `metadata.resourceVersion`.
     static func comparable(_ body: Value) -> Value {
         var body = body

@@ -16,8 +16,11 @@ extension RegionApplier {
         return try Inventory(configMap: configMap.body)
     }
 
-    /// Records `objects` as applied at `revision` now, creating namespace `syncagent-system` when missing.
-    func writeInventory(revision: String, objects: [ObjectRef]) async throws -> Inventory {
+    /// Records `objects` as applied at `revision` now (with `pendingRevision`, a sync that has begun), creating
+    /// namespace `syncagent-system` when missing.
+    func writeInventory(revision: String, objects: [ObjectRef], pendingRevision: String? = nil) async throws
+        -> Inventory
+    {
         let namespace = ObjectRef(apiVersion: "v1", kind: "Namespace", name: Inventory.namespace)
         if try await client.getIfPresent(namespace) == nil {
             let body = try Resource(body: [
@@ -30,7 +33,7 @@ extension RegionApplier {
             }
         }
         let time = Date().formatted(.iso8601)
-        let inventory = Inventory(revision: revision, time: time, objects: objects)
+        let inventory = Inventory(revision: revision, time: time, objects: objects, pendingRevision: pendingRevision)
         _ = try await client.apply(try Resource(body: inventory.configMap), options: ApplyOptions(force: true))
         return inventory
     }

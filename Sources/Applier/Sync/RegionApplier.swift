@@ -11,7 +11,10 @@ import SyncCore
 /// - A wait polls each object with ``assessHealth(_:now:)`` until it is done, or the readiness timeout passes.
 /// - A prune deletes only an object listed in the region's current inventory, never one annotated
 ///   `syncagent.io/prune: disabled` (those are `skipped` and dropped from the inventory).
-/// - The first failure stops the plan; nothing after it runs and the inventory is not written.
+/// - Before the first apply, objects the plan applies that the inventory does not list yet are added to it (with
+///   `pendingRevision`), so an object is never created unrecorded.
+/// - The first failure stops the plan; nothing after it runs and the inventory keeps its revision (with the
+///   objects recorded in advance).
 /// - After every step succeeded the inventory ConfigMap is written (namespace `syncagent-system` created if
 ///   missing) with the revision, the time and the applied objects.
 ///
@@ -25,6 +28,19 @@ public struct RegionApplier: Sendable {
     let logger: Logger
     /// How often a wait reads its objects again.
     public var pollInterval: Duration
+    /// Called as each step begins and ends (a progress display); nil for none.
+    public var observer: (@Sendable (StepEvent) -> Void)?
+
+    /// One step starting or finished, for ``observer``.
+    public struct StepEvent: Sendable {
+        /// The step's position, from 0, and the plan's length.
+        public var index: Int
+        public var count: Int
+        /// The step.
+        public var step: PlanStep
+        /// nil when it starts; its outcome (`created`, `ready`, the failure) when it ends.
+        public var outcome: String?
+    }
 
     /// An applier for the cluster `client` talks to; logs with `logger`.
     public init(client: KubeClient, logger: Logger, pollInterval: Duration = .milliseconds(200)) {
@@ -40,22 +56,50 @@ public struct RegionApplier: Sendable {
         logger[metadataKey: "region"] = "\(plan.region)"
         logger[metadataKey: "git.revision"] = "\(revision)"
         var report = ApplyReport(region: plan.region, revision: revision)
-        func fail(_ index: Int, _ step: String, _ object: ObjectRef?, _ message: String) -> ApplyReport {
+        func fail(
+            _ index: Int, _ step: String, _ object: ObjectRef?, _ message: String, cause: SyncFailure.Cause
+        ) -> ApplyReport {
             let failure = SyncFailure(
                 region: plan.region, revision: revision, stepIndex: index, step: step, object: object,
-                message: message)
+                message: message, cause: cause)
             logger.error("sync failed", metadata: ["error": "\(failure)"])
             report.failure = failure
             return report
         }
-        let hasPrunes = !plan.pruned.isEmpty
         let current: Inventory?
         do {
-            current = hasPrunes ? try await readInventory() : nil
+            current = try await readInventory()
         } catch {
-            return fail(0, "inventory", Inventory.configMapRef, "cannot read the inventory: \(error)")
+            return fail(
+                0, "inventory", Inventory.configMapRef, "cannot read the inventory: \(error)",
+                cause: SyncFailure.Cause(error))
+        }
+        // Record what this sync may create before creating any of it: a sync cut short (a failed step, a crash)
+        // then leaves no object that the inventory does not name, so a later sync can still prune it.
+        let known = current?.keys ?? []
+        let new = plan.applied.map(\.ref).filter { !known.contains($0.key) }
+        if !new.isEmpty {
+            do {
+                _ = try await writeInventory(
+                    revision: current?.revision ?? "", objects: (current?.objects ?? []) + new,
+                    pendingRevision: revision)
+            } catch {
+                return fail(
+                    0, "inventory", Inventory.configMapRef, "cannot record the objects to apply: \(error)",
+                    cause: SyncFailure.Cause(error))
+            }
         }
         for (index, step) in plan.steps.enumerated() {
+            if Task.isCancelled {
+                return fail(index, "cancelled", nil, "the sync was stopped before this step", cause: .cancelled)
+            }
+            observer?(StepEvent(index: index, count: plan.steps.count, step: step, outcome: nil))
+            let before = report.changes.count
+            defer {
+                let change = report.changes.dropFirst(before).first.map { "\($0.action)" }
+                let outcome = report.failure.map { "failed: \($0.message)" } ?? change ?? "done"
+                observer?(StepEvent(index: index, count: plan.steps.count, step: step, outcome: outcome))
+            }
             switch step {
             case .apply(let resource, _):
                 do {
@@ -63,11 +107,11 @@ public struct RegionApplier: Sendable {
                     logger.info("applied", metadata: ["object": "\(resource.ref)", "action": "\(action)"])
                     report.changes.append(ObjectChange(resource.ref, action))
                 } catch {
-                    return fail(index, "apply", resource.ref, "\(error)")
+                    return fail(index, "apply", resource.ref, "\(error)", cause: SyncFailure.Cause(error))
                 }
             case .wait(let wait):
-                if let (ref, message) = await self.wait(for: wait, timeout: readinessTimeout, logger: logger) {
-                    return fail(index, "wait", ref, message)
+                if let (ref, message, cause) = await self.wait(for: wait, timeout: readinessTimeout, logger: logger) {
+                    return fail(index, "wait", ref, message, cause: cause)
                 }
             case .prune(let ref, _):
                 do {
@@ -75,14 +119,56 @@ public struct RegionApplier: Sendable {
                     logger.info("pruned", metadata: ["object": "\(ref)", "action": "\(change.action)"])
                     report.changes.append(change)
                 } catch {
-                    return fail(index, "prune", ref, "\(error)")
+                    return fail(index, "prune", ref, "\(error)", cause: SyncFailure.Cause(error))
                 }
             }
         }
         do {
             report.inventory = try await writeInventory(revision: revision, objects: plan.applied.map(\.ref))
         } catch {
-            return fail(plan.steps.count, "inventory", Inventory.configMapRef, "\(error)")
+            return fail(
+                plan.steps.count, "inventory", Inventory.configMapRef, "\(error)", cause: SyncFailure.Cause(error))
+        }
+        return report
+    }
+
+    /// What ``execute(_:revision:readinessTimeout:)`` would do, without changing anything: each apply's action
+    /// predicted by a server-side dry run (`created`, `configured` or `unchanged`), each prune's outcome by the
+    /// inventory and the prune annotation. Waits are not taken.
+    public func preview(_ plan: RegionPlan, revision: String) async -> ApplyReport {
+        var report = ApplyReport(region: plan.region, revision: revision)
+        let current: Inventory?
+        do {
+            current = try await readInventory()
+        } catch {
+            report.failure = SyncFailure(
+                region: plan.region, revision: revision, stepIndex: 0, step: "inventory",
+                object: Inventory.configMapRef, message: "cannot read the inventory: \(error)",
+                cause: SyncFailure.Cause(error))
+            return report
+        }
+        for (index, step) in plan.steps.enumerated() {
+            do throws(ApplierError) {
+                switch step {
+                case .apply(let resource, _):
+                    report.changes.append(ObjectChange(resource.ref, try await predict(resource)))
+                case .prune(let ref, _):
+                    report.changes.append(try await prune(ref, inventory: current, dryRun: true))
+                case .wait:
+                    continue
+                }
+            } catch {
+                let object: ObjectRef? =
+                    switch step {
+                    case .apply(let resource, _): resource.ref
+                    case .prune(let ref, _): ref
+                    case .wait: nil
+                    }
+                report.failure = SyncFailure(
+                    region: plan.region, revision: revision, stepIndex: index, step: "dry-run", object: object,
+                    message: "\(error)", cause: SyncFailure.Cause(error))
+                return report
+            }
         }
         return report
     }

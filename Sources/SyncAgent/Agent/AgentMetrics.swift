@@ -1,0 +1,94 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// The agent's Prometheus metrics (swift-prometheus), served at `/metrics`:
+///
+/// | metric | labels | meaning |
+/// | --- | --- | --- |
+/// | `syncagent_region_revision_info` | region, revision | 1 for the revision last synced to the region |
+/// | `syncagent_sync_total` | region, result | region passes by result (synced, unchanged, rolled-back, ...) |
+/// | `syncagent_sync_duration_seconds` | region | a region's apply + readiness + gate time |
+/// | `syncagent_last_sync_timestamp_seconds` | region | when the region's last pass ended |
+/// | `syncagent_gate_passed` | region | 1 when the region's last metric gate passed, 0 when it failed |
+/// | `syncagent_gate_check_value` | region, check | the last value each gate check saw |
+/// | `syncagent_drifted_resources` | region | resources drifted from the synced revision at the last drift check |
+/// | `syncagent_git_polls_total` | result | moved-checks: `moved`, `unchanged`, `error` |
+/// | `syncagent_webhooks_total` | result | deliveries: `accepted`, `ignored`, `refused` |
+/// | `syncagent_failed_revision_info` | revision | 1 for a revision a gate rejected (not retried until the branch moves) |
+final class AgentMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    /// Info gauges whose label changes (the revision): the current one, to unregister when it moves.
+    private let revisionGauges = Mutex<[String: (String, Gauge)]>([:])
+    private let failedGauge = Mutex<(String, Gauge)?>(nil)
+
+    func recordOutcome(_ outcome: RegionOutcome, revision: String) {
+        registry.makeCounter(
+            name: "syncagent_sync_total", labels: [("region", outcome.region), ("result", outcome.result.rawValue)]
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "syncagent_sync_duration_seconds", labels: [("region", outcome.region)],
+            buckets: [.seconds(1), .seconds(5), .seconds(15), .seconds(30), .seconds(60), .seconds(300), .seconds(900)]
+        ).record(outcome.duration)
+        registry.makeGauge(name: "syncagent_last_sync_timestamp_seconds", labels: [("region", outcome.region)])
+            .set(Date().timeIntervalSince1970)
+        if let gate = outcome.gate {
+            registry.makeGauge(name: "syncagent_gate_passed", labels: [("region", outcome.region)])
+                .set(gate.passed ? 1.0 : 0.0)
+            var last: [String: Double] = [:]
+            for observation in gate.observations { last[observation.check] = observation.value }
+            for (check, value) in last {
+                registry.makeGauge(
+                    name: "syncagent_gate_check_value", labels: [("region", outcome.region), ("check", check)]
+                ).set(value)
+            }
+        }
+        switch outcome.result {
+        case .synced, .unchanged: setRevision(region: outcome.region, revision: revision)
+        default: break
+        }
+    }
+
+    /// Marks `revision` as the one synced to `region`.
+    func setRevision(region: String, revision: String) {
+        revisionGauges.withLock { gauges in
+            if let (current, gauge) = gauges[region] {
+                if current == revision { return }
+                registry.unregisterGauge(gauge)
+            }
+            let gauge = registry.makeGauge(
+                name: "syncagent_region_revision_info", labels: [("region", region), ("revision", revision)])
+            gauge.set(1.0)
+            gauges[region] = (revision, gauge)
+        }
+    }
+
+    func setFailedRevision(_ revision: String?) {
+        failedGauge.withLock { current in
+            if let (sha, gauge) = current {
+                if sha == revision { return }
+                registry.unregisterGauge(gauge)
+                current = nil
+            }
+            guard let revision else { return }
+            let gauge = registry.makeGauge(name: "syncagent_failed_revision_info", labels: [("revision", revision)])
+            gauge.set(1.0)
+            current = (revision, gauge)
+        }
+    }
+
+    func setDrifted(region: String, count: Int) {
+        registry.makeGauge(name: "syncagent_drifted_resources", labels: [("region", region)]).set(Double(count))
+    }
+
+    func countPoll(_ result: String) {
+        registry.makeCounter(name: "syncagent_git_polls_total", labels: [("result", result)]).increment()
+    }
+
+    func countWebhook(_ result: String) {
+        registry.makeCounter(name: "syncagent_webhooks_total", labels: [("result", result)]).increment()
+    }
+
+    /// The exposition text.
+    func emit() -> [UInt8] { registry.emitToBuffer() }
+}

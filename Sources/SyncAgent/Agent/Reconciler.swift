@@ -1,0 +1,193 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// What the agent's services share: readiness, whether a sync is running, the last pass.
+actor AgentState {
+    /// The first pass has run and the last moved-check reached the repository.
+    private(set) var ready = false
+    private(set) var syncing = false
+    private(set) var lastPollError: String?
+    /// The last rollout, as JSON, for `/status`.
+    private(set) var lastRollout: String?
+
+    func pollFailed(_ error: String) {
+        lastPollError = error
+        ready = false
+    }
+
+    func pollSucceeded() { lastPollError = nil }
+
+    func passStarted() { syncing = true }
+
+    func passEnded(_ report: RolloutReport?) {
+        syncing = false
+        if let report { lastRollout = report.json.prettyJSONString }
+        if lastPollError == nil { ready = true }
+    }
+}
+
+/// The git poller and reconciler: asks whether the branch moved (cheap moved-check) every poll interval or at
+/// once on a webhook, and rolls a new head out across the regions. A revision a gate rejected is not retried until
+/// the branch moves; a pass that could not reach a region is retried at the next interval.
+struct Reconciler: Service {
+    let config: AgentConfig
+    let repository: ConfigRepository
+    let rollout: Rollout
+    let wakeup: Wakeup
+    let state: AgentState
+    let metrics: AgentMetrics
+    let logger: Logger
+
+    func run() async throws {
+        var memory = Memory()
+        await memory.load(config: config, logger: logger)
+        metrics.setFailedRevision(memory.failed)
+        var reason = Wakeup.Reason.timer
+        try await withGracefulShutdownHandler {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                await pass(&memory, heal: reason == .heal)
+                if Task.isShuttingDownGracefully { break }
+                reason = await wakeup.wait(timeout: config.repo?.pollInterval ?? .seconds(30))
+                if reason == .shutdown { break }
+                logger.debug("woke", metadata: ["reason": "\(reason)"])
+            }
+        } onGracefulShutdown: {
+            Task { await wakeup.wake(.shutdown) }
+        }
+        logger.info("reconciler stopped")
+    }
+
+    /// What the reconciler remembers between passes.
+    struct Memory {
+        /// The head last rolled out (whatever the outcome).
+        var attempted: String?
+        /// The branch head seen last.
+        var head: String?
+        /// A revision a gate rejected.
+        var failed: String?
+        /// The last pass could not reach a region, or was cut short: run again even if the branch did not move.
+        var retry = false
+
+        /// Picks up what a previous agent recorded in the clusters: a revision rejected there is not retried.
+        mutating func load(config: AgentConfig, logger: Logger) async {
+            for region in config.regions {
+                guard let session = try? RegionSession(region: region, logger: logger, pollInterval: .seconds(1)),
+                    let status = try? await RegionStatus.read(session.client)
+                else { continue }
+                if let failed = status.failedRevision, failed != status.lastGoodRevision {
+                    self.failed = failed
+                }
+            }
+        }
+    }
+
+    private func pass(_ memory: inout Memory, heal: Bool) async {
+        let head: String
+        do {
+            head = try await repository.head(known: memory.head)
+            metrics.countPoll(head == memory.head ? "unchanged" : "moved")
+            await state.pollSucceeded()
+        } catch {
+            metrics.countPoll("error")
+            logger.error("cannot read the config repository", metadata: ["error": "\(error)"])
+            await state.pollFailed("\(error)")
+            return
+        }
+        memory.head = head
+        if head == memory.failed {
+            if memory.attempted != head {
+                logger.warning(
+                    "the branch head failed a gate before; waiting for the branch to move",
+                    metadata: ["git.revision": "\(head)"])
+                memory.attempted = head
+            }
+            await state.passEnded(nil)
+            return
+        }
+        guard head != memory.attempted || memory.retry || heal else {
+            await state.passEnded(nil)
+            return
+        }
+        await state.passStarted()
+        var report: RolloutReport?
+        do {
+            let snapshot = try await repository.snapshot(sha: head)
+            logger.info(
+                "syncing", metadata: ["git.revision": "\(head)", "git.summary": "\(snapshot.revision.summary)"])
+            let loader = repository.loader
+            let rollout = rollout
+            let done = try await cancelWhenGracefulShutdown {
+                await rollout.sync(snapshot, force: heal, loadSnapshot: loader)
+            }
+            report = done
+            for outcome in done.regions { metrics.recordOutcome(outcome, revision: head) }
+            memory.attempted = head
+            memory.retry = !done.succeeded && !done.rejected
+            if done.rejected {
+                memory.failed = head
+                metrics.setFailedRevision(head)
+            }
+            let level: Logger.Level = done.succeeded ? .info : .error
+            logger.log(
+                level: level, "rollout ended",
+                metadata: [
+                    "git.revision": "\(head)", "result": "\(done.succeeded ? "synced" : done.rejected ? "rejected" : "incomplete")",
+                    "regions": "\(done.regions.map { "\($0.region)=\($0.result.rawValue)" }.joined(separator: ","))",
+                ])
+        } catch {
+            logger.error("cannot read the revision", metadata: ["git.revision": "\(head)", "error": "\(error)"])
+            memory.retry = true
+        }
+        await state.passEnded(report)
+    }
+}
+
+/// The drift checker: at its own interval, compares every region with the revision its inventory records; reports
+/// drift (log, `syncagent_drifted_resources`) and, with self-heal on, asks the reconciler to re-apply.
+struct DriftChecker: Service {
+    let config: AgentConfig
+    let repository: ConfigRepository
+    let wakeup: Wakeup
+    let state: AgentState
+    let metrics: AgentMetrics
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: config.agent.driftInterval)
+                if await state.syncing { continue }
+                await check()
+            }
+        }
+    }
+
+    /// One drift check of every region.
+    func check() async {
+        let rows = await RegionState.gather(agent: config, repository: repository, logger: logger)
+        var drifted = false
+        for row in rows {
+            if let error = row.error {
+                logger.warning("drift check failed", metadata: ["region": "\(row.region)", "error": "\(error)"])
+                continue
+            }
+            guard let count = row.drifted else { continue }
+            metrics.setDrifted(region: row.region, count: count)
+            guard count > 0, let diff = row.diff else { continue }
+            drifted = true
+            for resource in diff.resources where resource.drift.isDrift {
+                logger.warning(
+                    "drift",
+                    metadata: [
+                        "region": "\(row.region)", "object": "\(resource.ref)", "class": "\(resource.drift.rawValue)",
+                        "changes": "\(resource.changes.map(\.attribution).joined(separator: "; "))",
+                    ])
+            }
+        }
+        if drifted && config.sync.selfHeal {
+            logger.info("self-heal: re-applying the synced revision")
+            await wakeup.wake(.heal)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Differ
+import Foundation
+import GitSource
+import SyncCore
+
+/// The configured config repository: one bare cache (libgit2), the tracked branch, snapshots at commits.
+struct ConfigRepository: Sendable {
+    let repo: AgentConfig.Repo
+    let cache: GitRepositoryCache
+
+    /// The cache for `repo`, under `cacheRoot` (default `$XDG_CACHE_HOME/syncagent` or `~/.cache/syncagent`).
+    init(_ repo: AgentConfig.Repo, cacheRoot: String?) {
+        self.repo = repo
+        let base =
+            cacheRoot
+            ?? ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].map { "\($0)/syncagent" }
+            ?? "\(NSHomeDirectory())/.cache/syncagent"
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable folder name per URL
+        for byte in repo.url.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        cache = GitRepositoryCache(
+            cacheAt: "\(base)/repos/\(String(hash, radix: 16))",
+            remote: GitRemote(url: repo.url, credentials: repo.credentials))
+    }
+
+    /// Fetches the tracked branch (only when it moved since `known`) and returns its head.
+    func head(known: String? = nil) async throws -> String {
+        let result = try await cache.fetchIfMoved(branch: repo.branch, knownSHA: known)
+        return result.head
+    }
+
+    /// The snapshot a ref names: the tracked branch by default; a tag, another branch or a commit id otherwise.
+    func snapshot(ref: String? = nil) async throws -> Snapshot {
+        let sha: String
+        if let ref, ref != repo.branch {
+            let refs = try await cache.remoteRefs()
+            if refs["refs/heads/\(ref)"] != nil {
+                sha = try await cache.fetch(branch: ref)
+            } else {
+                _ = try await cache.fetch(branch: repo.branch)
+                sha = try await cache.resolve(ref)
+            }
+        } else {
+            sha = try await cache.fetch(branch: repo.branch)
+        }
+        return try await snapshot(sha: sha)
+    }
+
+    /// The snapshot at a commit already in the cache.
+    func snapshot(sha: String) async throws -> Snapshot {
+        let revision = try await cache.revision(sha)
+        let files = try await cache.files(at: revision.sha, under: repo.path)
+        return Snapshot(
+            revision: revision, files: files.map { ManifestFile(path: $0.path, bytes: $0.bytes) }, root: repo.path)
+    }
+
+    /// A loader for rollbacks: the commit may need a fetch first (a second agent's cache).
+    var loader: SnapshotLoader {
+        let repository = self
+        return { sha in
+            do {
+                return try await repository.snapshot(sha: sha)
+            } catch {
+                _ = try await repository.cache.fetch(branch: repository.repo.branch)
+                return try await repository.snapshot(sha: sha)
+            }
+        }
+    }
+}
+
+extension Snapshot {
+    /// A local folder as a snapshot (uncommitted work): revision `local`.
+    static func directory(_ dir: String) throws -> Snapshot {
+        let files = try ManifestSource.readDirectory(dir)
+        let now = Date()
+        let signature = Signature(name: "local", email: "", time: now)
+        return Snapshot(
+            revision: Revision(
+                sha: "local-" + String(UInt64(now.timeIntervalSince1970)), author: signature, committer: signature,
+                message: "local folder \(dir)", parents: []),
+            files: files, root: dir)
+    }
+}

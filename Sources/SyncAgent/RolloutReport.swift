@@ -1,0 +1,116 @@
+import Applier
+import Foundation
+import SyncCore
+
+/// What one region's part of a rollout came to.
+struct RegionOutcome: Sendable {
+    /// How the region ended.
+    enum Result: String, Sendable {
+        /// Applied, ready, gates held.
+        case synced
+        /// Already at the revision, nothing changed, gates not re-run.
+        case unchanged
+        /// The revision was rejected (apply refused, not ready, gate failed) and the region not restored.
+        case failed
+        /// The revision was rejected here or in a later region and the region was restored to its last good one.
+        case rolledBack = "rolled-back"
+        /// The cluster could not be reached; retried by the next pass.
+        case unavailable
+        /// Not touched: the rollout stopped before it.
+        case notReached = "not-reached"
+        /// The pass was stopped part way (shutdown).
+        case abandoned
+        /// `--dry-run`: planned and predicted only.
+        case dryRun = "dry-run"
+    }
+
+    var region: String
+    var result: Result
+    var message: String = ""
+    var plan: RegionPlan?
+    var apply: ApplyReport?
+    var gate: GateResult?
+    var rollback: ApplyReport?
+    var duration: Duration = .zero
+
+    var json: Value {
+        var object: Value = ["region": .string(region), "result": .string(result.rawValue)]
+        if !message.isEmpty { object["message"] = .string(message) }
+        if let apply {
+            object["changes"] = apply.countsJSON
+            object["objects"] = .array(
+                apply.changes.map { ["object": .string("\($0.ref)"), "action": .string("\($0.action)")] })
+        }
+        if let gate { object["gate"] = gate.json }
+        if let rollback { object["rollback"] = rollback.countsJSON }
+        object["durationSeconds"] = .double(duration.secondsValue)
+        return object
+    }
+}
+
+/// A whole rollout: the revision, and each region's outcome in rollout order; or the problems that stopped it
+/// before any region was touched.
+struct RolloutReport: Sendable {
+    var revision: Revision
+    var dryRun: Bool
+    var regions: [RegionOutcome] = []
+    /// Problems found before any apply (render errors, policy violations, plan errors); nothing was applied.
+    var invalid: [String] = []
+
+    /// Every region synced (or already was), or, for a dry run, every region planned.
+    var succeeded: Bool {
+        invalid.isEmpty && !regions.isEmpty
+            && regions.allSatisfy { $0.result == .synced || $0.result == .unchanged || $0.result == .dryRun }
+    }
+
+    /// A gate or a cluster rejected the revision.
+    var rejected: Bool {
+        !invalid.isEmpty || regions.contains { $0.result == .failed || $0.result == .rolledBack }
+    }
+
+    /// `syncagent sync`'s exit code: 0 every region synced, 1 the revision was rejected (rolled back), 2 nothing
+    /// applied because the input is invalid, 3 a region could not be reached (or the pass was stopped).
+    var exitCode: Int32 {
+        if !invalid.isEmpty { return 2 }
+        if succeeded { return 0 }
+        if rejected { return 1 }
+        return 3
+    }
+
+    /// The summary a person reads at the end of `syncagent sync`.
+    var text: String {
+        var lines: [String] = []
+        let what = "\(revision.shortSHA) \"\(revision.summary)\""
+        if !invalid.isEmpty {
+            lines.append("revision \(what) refused before any apply; nothing was changed:")
+            lines += invalid.map { "  \($0)" }
+            return lines.joined(separator: "\n") + "\n"
+        }
+        lines.append("revision \(what)\(dryRun ? " (dry run: nothing changed)" : ""):")
+        let width = max(6, regions.map(\.region.count).max() ?? 0)
+        lines.append("  " + "REGION".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT        CHANGES")
+        for outcome in regions {
+            let counts = outcome.apply.map { report in
+                ApplyAction.allCases.compactMap { action -> String? in
+                    let count = report.changes.filter { $0.action == action }.count
+                    return count == 0 ? nil : "\(count) \(action)"
+                }.joined(separator: ", ")
+            } ?? ""
+            lines.append(
+                "  " + outcome.region.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    + outcome.result.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) + "  " + counts)
+            if !outcome.message.isEmpty { lines.append("      \(outcome.message)") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    var json: Value {
+        var object: Value = [
+            "revision": .string(revision.sha), "summary": .string(revision.summary), "dryRun": .bool(dryRun),
+            "succeeded": .bool(succeeded),
+        ]
+        if !invalid.isEmpty { object["problems"] = .array(invalid.map { .string($0) }) }
+        object["regions"] = .array(regions.map(\.json))
+        return object
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `syncagent run`: the continuous agent. A group of services (swift-service-lifecycle): the git poller and
+/// reconciler, the drift checker and the HTTP endpoint, stopped gracefully on SIGTERM or SIGINT.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent: poll (and take webhooks), roll out region by region, check drift, serve metrics.",
+        discussion: """
+            Endpoints on agent.listen: /metrics (Prometheus), /healthz, /readyz, /status (the last rollout, JSON), \
+            POST /hooks/git (GitHub or GitLab push webhooks, verified with agent.webhookSecretFile). SIGTERM or \
+            SIGINT stops it after the current step; a restart resumes from the clusters' inventories.
+            """
+    )
+
+    @Option(help: "The agent's configuration file.")
+    var config: String = "config/syncagent.yaml"
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "Listen here instead of agent.listen (HOST:PORT).")
+    var listen: String?
+
+    enum LogFormat: String, ExpressibleByArgument, Sendable { case text, json }
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let listen, AgentConfig.hostAndPort(listen) == nil { throw ValidationError("--listen takes HOST:PORT") }
+    }
+
+    func run() async throws {
+        var agent = try AgentConfig.load(file: config)
+        guard let repo = agent.repo else { throw ValidationError("\(config): run needs a repo") }
+        if let listen { agent.listen(listen) }
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let format = logFormat
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler =
+                format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "syncagent")
+        var secret: [UInt8]?
+        if let file = agent.agent.webhookSecretFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("\(config): agent.webhookSecretFile \(file) cannot be read")
+            }
+            secret = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+        }
+        let repository = ConfigRepository(repo, cacheRoot: agent.agent.cache)
+        let state = AgentState()
+        let metrics = AgentMetrics()
+        let wakeup = Wakeup()
+        let rollout = Rollout(config: agent, logger: logger)
+        let reconciler = Reconciler(
+            config: agent, repository: repository, rollout: rollout, wakeup: wakeup, state: state, metrics: metrics,
+            logger: logger)
+        let drift = DriftChecker(
+            config: agent, repository: repository, wakeup: wakeup, state: state, metrics: metrics, logger: logger)
+        guard let (host, port) = AgentConfig.hostAndPort(agent.agent.listen) else {
+            throw ValidationError("agent.listen must be HOST:PORT")
+        }
+        let router = AgentHTTP.router(
+            config: agent, state: state, metrics: metrics, wakeup: wakeup, secret: secret, logger: logger)
+        let app = Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "syncagent"),
+            onServerRunning: { channel in
+                logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            },
+            logger: logger)
+        logger.info(
+            "syncagent starting",
+            metadata: [
+                "repo": "\(repository.cache.remote.redactedURL)", "branch": "\(repo.branch)",
+                "regions": "\(agent.regions.map(\.name).joined(separator: ","))",
+            ])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: app), .init(service: reconciler, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: drift),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("syncagent stopped")
+    }
+}
+
+extension AgentConfig {
+    /// Overrides `agent.listen`.
+    mutating func listen(_ address: String) { agent.listen = address }
+}

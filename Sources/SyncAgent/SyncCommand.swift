@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `syncagent sync`: one rollout pass in the foreground, region by region, with a line per step.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Apply a revision to every region in order, behind the gates; roll back on a failed gate.",
+        discussion: """
+            Exit codes: 0 every region synced; 1 a gate failed or a region refused the revision (touched regions \
+            were rolled back to their last good revision); 2 invalid input (nothing was applied anywhere); 3 a \
+            region could not be reached (the regions before it keep the revision; run again to retry).
+            """
+    )
+
+    @Option(help: "The agent's configuration file.")
+    var config: String = "config/syncagent.yaml"
+
+    @Option(help: "Branch, tag or commit of the config repository (default: the tracked branch head).")
+    var ref: String?
+
+    @Option(help: "A local folder of manifests instead of Git (no rollback target is recorded from it).")
+    var dir: String?
+
+    @Option(name: .customLong("region"), help: "Only these regions (repeatable), still in config order.")
+    var regions: [String] = []
+
+    @Flag(help: "Plan and predict every change with server-side dry runs; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Apply and gate even when a region already has the revision.")
+    var force = false
+
+    @Option(name: [.short, .customLong("output")], help: "text or json (the summary at the end).")
+    var output: OutputFormat = .text
+
+    @Option(help: "Where the Git cache lives (default: $XDG_CACHE_HOME/syncagent or ~/.cache/syncagent).")
+    var cache: String?
+
+    func validate() throws {
+        if ref != nil && dir != nil { throw ValidationError("give at most one of --ref REF and --dir DIR") }
+        if output == .yaml { throw ValidationError("sync prints text or json") }
+    }
+
+    func run() async throws {
+        let agent = try AgentConfig.load(file: config)
+        let unknown = regions.filter { agent.region($0) == nil }
+        if !unknown.isEmpty {
+            throw ValidationError(
+                "no region \(unknown.joined(separator: ", ")) in \(config); regions: "
+                    + agent.regions.map(\.name).joined(separator: ", "))
+        }
+        var logger = Logging.Logger(label: "syncagent", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .warning
+        let snapshot: Snapshot
+        let loader: SnapshotLoader
+        if let dir {
+            snapshot = try Snapshot.directory(dir)
+            loader = { sha in throw ValidationError("no Git repository to read \(sha) from (--dir was given)") }
+        } else {
+            guard let repo = agent.repo else { throw ValidationError("\(config) has no repo: give --dir DIR") }
+            let repository = ConfigRepository(repo, cacheRoot: cache ?? agent.agent.cache)
+            snapshot = try await repository.snapshot(ref: ref)
+            loader = repository.loader
+        }
+        let text = output == .text
+        let printLine: @Sendable (String) -> Void = { (line: String) in Swift.print(line) }
+        let printer: (@Sendable (String) -> Void)? = text ? printLine : nil
+        let rollout = Rollout(config: agent, logger: logger, progress: printer)
+        if text { Swift.print("syncing \(snapshot.revision.shortSHA) \"\(snapshot.revision.summary)\"") }
+        let report = await rollout.sync(
+            snapshot, regions: regions, dryRun: dryRun, force: force, loadSnapshot: loader)
+        switch output {
+        case .json: Swift.print(report.json.prettyJSONString)
+        case .text, .yaml:
+            Swift.print("")
+            Swift.print(report.text, terminator: "")
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+}
