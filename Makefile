@@ -24,6 +24,7 @@ test: build
 
 demo: deps
 	$(SWIFT) build --product syncagent
+	$(SWIFT) build --product kubesim
 	@scripts/demo.sh
 
 bench:

@@ -66,7 +66,8 @@ struct AgentConfig: Sendable {
         var selfHeal = false
         /// `group/kind` entries (`""`/absent group for the core group, `*` for any kind of a group); empty: all.
         var allowedKinds: [String] = []
-        /// Namespaces objects may be in; empty: all. Cluster-scoped objects are allowed only with `allowedKinds`.
+        /// Namespaces objects may be in (a Namespace object: its name); empty: all. Other cluster-scoped objects are
+        /// judged by `allowedKinds` only.
         var allowedNamespaces: [String] = []
     }
 

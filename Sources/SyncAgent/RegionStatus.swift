@@ -136,6 +136,15 @@ extension GateResult {
 }
 
 extension ApplyReport {
+    /// `1 configured, 29 unchanged`: the actions that happened, in ApplyAction order.
+    var summary: String {
+        let parts = ApplyAction.allCases.compactMap { action -> String? in
+            let count = changes.filter { $0.action == action }.count
+            return count == 0 ? nil : "\(count) \(action)"
+        }
+        return parts.isEmpty ? "nothing to apply" : parts.joined(separator: ", ")
+    }
+
     /// `{created: 1, configured: 0, ...}`.
     var countsJSON: Value {
         var counts: Value = [:]

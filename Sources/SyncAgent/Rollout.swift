@@ -151,14 +151,7 @@ struct Rollout: Sendable {
             return outcome
         }
 
-        var applier = session.applier
-        let name = region.name
-        let progress = progress
-        applier.observer = { event in
-            guard let progress, let outcome = event.outcome else { return }
-            let what = event.step.description.split(separator: "\n").first.map(String.init) ?? ""
-            progress("\(name): [\(event.index + 1)/\(event.count)] \(what.split(separator: "#")[0]) → \(outcome)")
-        }
+        let applier = observed(session.applier, region: region.name)
         let applied = await applier.execute(plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout)
         outcome.apply = applied
         if let failure = applied.failure {
@@ -174,18 +167,28 @@ struct Rollout: Sendable {
                 failedRevision: previous?.failedRevision, changes: applied.countsJSON))
             return outcome
         }
+        // Nothing changed, and the region was left at a good revision (synced, or rolled back to one): its live
+        // state is one that already passed the gates, so gating it again would prove nothing about this revision
+        // (and would judge it by the traffic of a release that was just rolled back).
         let changed = applied.changes.contains { $0.action != .unchanged && $0.action != .skipped }
-        let alreadyGood = previous?.lastGoodRevision == revision.sha && previous?.result == .synced
-        if !changed && alreadyGood && !force {
+        let leftGood =
+            previous?.lastGoodRevision != nil && (previous?.result == .synced || previous?.result == .rolledBack)
+        if !changed && leftGood && !force {
             outcome.result = .unchanged
-            say("\(region.name): already at \(revision.shortSHA), nothing changed")
-            await record(session, RegionStatus(
-                revision: revision.sha, result: .synced, message: "nothing changed",
-                lastGoodRevision: revision.sha, gate: previous?.gate, changes: applied.countsJSON))
+            say("\(region.name): nothing changed (the region already is as \(revision.shortSHA) wants it)")
+            if previous?.revision != revision.sha {
+                await record(
+                    session,
+                    RegionStatus(
+                        revision: revision.sha, result: .synced, message: "nothing changed",
+                        lastGoodRevision: revision.sha, gate: previous?.gate, changes: applied.countsJSON))
+            }
             return outcome
         }
         if let gate = region.gates.metrics {
-            say("\(region.name): metric gate: \(gate.checks.map(\.name).joined(separator: ", ")) for \(gate.bakeTime)")
+            let bake = gate.bakeTime.secondsValue
+            let checks = gate.checks.map(\.name) + gate.probes.map { "probe \($0.url)" }
+            say("\(region.name): metric gate: \(checks.joined(separator: ", ")) held for \(bake.formatted())s")
             let result = await MetricGate.evaluate(gate, logger: logger)
             outcome.gate = result
             for line in result.description.split(separator: "\n") { say("\(region.name): \(line)") }
@@ -202,7 +205,7 @@ struct Rollout: Sendable {
         }
         say("\(region.name): synced \(revision.shortSHA)")
         await record(session, RegionStatus(
-            revision: revision.sha, result: .synced, message: "\(applied.changes.count) objects",
+            revision: revision.sha, result: .synced, message: applied.summary,
             lastGoodRevision: revision.sha, gate: outcome.gate?.json, changes: applied.countsJSON))
         return outcome
     }
@@ -233,7 +236,7 @@ struct Rollout: Sendable {
             let wanted = Set(resources.map(\.key))
             let prune = (inventory?.objects ?? []).filter { !wanted.contains($0.key) }
             let plan = try RegionPlan(region: region.name, desired: resources, pruneRefs: prune).withReadinessGate()
-            let restored = await session.applier.execute(
+            let restored = await observed(session.applier, region: region.name).execute(
                 plan, revision: lastGood, readinessTimeout: region.gates.readinessTimeout)
             outcome.rollback = restored
             if let failure = restored.failure { throw failure }
@@ -252,6 +255,20 @@ struct Rollout: Sendable {
                 failedRevision: badRevision.sha, gate: outcome.gate?.json))
         }
         return outcome
+    }
+
+    /// The applier with a progress line per finished step.
+    private func observed(_ applier: RegionApplier, region name: String) -> RegionApplier {
+        guard let progress else { return applier }
+        var applier = applier
+        applier.observer = { event in
+            guard let outcome = event.outcome else { return }
+            let line = event.step.description.split(separator: "\n").first.map(String.init) ?? ""
+            var what = String(line.split(separator: "#").first ?? "").trimmingCharacters(in: .whitespaces)
+            if what.hasSuffix(":") { what.removeLast() }
+            progress("\(name): [\(event.index + 1)/\(event.count)] \(what) → \(outcome)")
+        }
+        return applier
     }
 
     /// Marks the regions after a stop as not reached.
@@ -276,13 +293,10 @@ struct Rollout: Sendable {
                         + "\(resource.kind) is not in sync.allowedKinds")
             }
             if !namespaces.isEmpty {
-                let namespace = resource.namespace.isEmpty && resource.kind == "Namespace" ? resource.name : resource.namespace
+                // A Namespace object is judged by its name; other cluster-scoped objects by allowedKinds only.
+                let namespace = resource.ref.group.isEmpty && resource.kind == "Namespace" ? resource.name : resource.namespace
                 if !namespace.isEmpty && !namespaces.contains(namespace) {
                     problems.append("\(place)\(resource.ref): namespace \(namespace) is not in sync.allowedNamespaces")
-                } else if namespace.isEmpty && kinds.isEmpty {
-                    problems.append(
-                        "\(place)\(resource.ref): a cluster-scoped object needs its kind in sync.allowedKinds when "
-                            + "sync.allowedNamespaces is set")
                 }
             }
         }

@@ -8,14 +8,18 @@ extension RegionApplier {
     /// live object (apart from `status` and `metadata.resourceVersion`, which controllers move on their own), the
     /// apply would change nothing, so nothing is sent. The dry run is sound where a client-side comparison is not:
     /// defaults, admission webhooks and field ownership are all the server's.
+    ///
+    /// Applies are forced: Git is the source of truth, so a field another manager (`kubectl edit`, a script) took
+    /// over is taken back, as Argo CD and Flux do with server-side apply. The drift report names that manager
+    /// before the sync; fields Git does not set stay theirs.
     func apply(_ resource: Resource) async throws(ApplierError) -> ApplyAction {
         guard let live = try await client.getIfPresent(resource.ref) else {
-            let response = try await client.apply(resource)
+            let response = try await client.apply(resource, options: ApplyOptions(force: true))
             return response.created ? .created : .configured
         }
-        let dryRun = try await client.apply(resource, options: ApplyOptions(dryRun: true))
+        let dryRun = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
         if Self.comparable(dryRun.resource.body) == Self.comparable(live.body) { return .unchanged }
-        let response = try await client.apply(resource)
+        let response = try await client.apply(resource, options: ApplyOptions(force: true))
         return response.created ? .created : .configured
     }
 
@@ -30,10 +34,10 @@ extension RegionApplier {
             throw error
         }
         guard let live else {
-            _ = try await client.apply(resource, options: ApplyOptions(dryRun: true))
+            _ = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
             return .created
         }
-        let dryRun = try await client.apply(resource, options: ApplyOptions(dryRun: true))
+        let dryRun = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
         return Self.comparable(dryRun.resource.body) == Self.comparable(live.body) ? .unchanged : .configured
     }
 

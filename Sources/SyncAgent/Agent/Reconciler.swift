@@ -154,18 +154,26 @@ struct DriftChecker: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
+            var reported: Set<String> = []
             while !Task.isCancelled {
-                try await Task.sleep(for: config.agent.driftInterval)
+                do {
+                    try await Task.sleep(for: config.agent.driftInterval)
+                } catch {
+                    return  // stopping: cancellation ends the wait
+                }
                 if await state.syncing { continue }
-                await check()
+                reported = await check(reported: reported)
             }
         }
+        logger.info("drift checker stopped")
     }
 
-    /// One drift check of every region.
-    func check() async {
+    /// One drift check of every region. Logs each drifted field once, when it is first seen (`reported` holds
+    /// what the previous check saw), and when drift is gone; returns what this check saw.
+    func check(reported: Set<String>) async -> Set<String> {
         let rows = await RegionState.gather(agent: config, repository: repository, logger: logger)
+        var seen: Set<String> = []
         var drifted = false
         for row in rows {
             if let error = row.error {
@@ -177,17 +185,23 @@ struct DriftChecker: Service {
             guard count > 0, let diff = row.diff else { continue }
             drifted = true
             for resource in diff.resources where resource.drift.isDrift {
+                let changes = resource.changes.map(\.attribution).joined(separator: "; ")
+                let key = "\(row.region) \(resource.ref) \(resource.drift.rawValue) \(changes)"
+                seen.insert(key)
+                if reported.contains(key) { continue }
                 logger.warning(
                     "drift",
                     metadata: [
                         "region": "\(row.region)", "object": "\(resource.ref)", "class": "\(resource.drift.rawValue)",
-                        "changes": "\(resource.changes.map(\.attribution).joined(separator: "; "))",
+                        "changes": "\(changes)",
                     ])
             }
         }
+        if !reported.isEmpty && seen.isEmpty { logger.info("no drift left") }
         if drifted && config.sync.selfHeal {
             logger.info("self-heal: re-applying the synced revision")
             await wakeup.wake(.heal)
         }
+        return seen
     }
 }
