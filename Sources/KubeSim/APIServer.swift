@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HTTPTypes
 import HummingbirdTLS
@@ -30,6 +31,7 @@ struct APIResponder: HTTPResponder {
     }
 
     func respond(to request: Request, context: KubeRequestContext) async throws -> Response {
+        let received = Date()
         let faults = region.faults.current
         if faults.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(faults.latencyMilliseconds))
@@ -50,6 +52,10 @@ struct APIResponder: HTTPResponder {
         }
         region.logger.debug(
             "request", metadata: ["method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(response.status)"])
+        region.audit?.record(
+            region: region.name, method: request.method.rawValue, path: path, query: request.uri.query ?? "",
+            userAgent: request.headers[.userAgent] ?? "", user: response.status == 401 ? "system:anonymous" : "kubesim-admin",
+            status: response.status, received: received)
         var headers = HTTPFields()
         headers[.contentType] = response.contentType
         headers.append(HTTPField(name: HTTPField.Name("Audit-Id")!, value: "kubesim"))

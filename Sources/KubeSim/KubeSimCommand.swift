@@ -28,6 +28,9 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @Option(help: "Append an audit.k8s.io/v1 Event (JSON, one a line) for every request every region answers.")
+    var auditLog: String?
+
     func validate() throws {
         if regions.isEmpty { throw ValidationError("give at least one --region NAME=PORT[:METRICSPORT]") }
         for region in regions where (try? RegionSpec(region)) == nil {
@@ -46,7 +49,7 @@ struct KubeSimCommand: AsyncParsableCommand {
         let specs = try regions.map { try RegionSpec($0) }
         let simulator = try Simulator(
             specs: specs, dataDirectory: data, kubeconfigPath: kubeconfig, rolloutSeconds: rolloutSeconds,
-            logger: Logger(label: "kubesim"))
+            auditLogPath: auditLog, logger: Logger(label: "kubesim"))
         try await simulator.run()
     }
 }

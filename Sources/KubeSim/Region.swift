@@ -16,8 +16,14 @@ final class Region: Sendable {
     /// The simulated mesh metrics of this region.
     let telemetry = Telemetry()
     let logger: Logger
+    /// Where every answered request is recorded, when `--audit-log` is given.
+    let audit: AuditLog?
 
-    init(name: String, index: Int, apiPort: Int, metricsPort: Int?, token: String, dataDirectory: String?, logger: Logger) throws {
+    init(
+        name: String, index: Int, apiPort: Int, metricsPort: Int?, token: String, dataDirectory: String?,
+        audit: AuditLog? = nil, logger: Logger
+    ) throws {
+        self.audit = audit
         self.name = name
         self.index = index
         self.apiPort = apiPort

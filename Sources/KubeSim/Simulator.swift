@@ -17,7 +17,11 @@ final class Simulator: Sendable {
     let logger: Logger
     private let listening = Mutex(0)
 
-    init(specs: [RegionSpec], dataDirectory: String?, kubeconfigPath: String?, rolloutSeconds: Double, logger: Logger) throws {
+    init(
+        specs: [RegionSpec], dataDirectory: String?, kubeconfigPath: String?, rolloutSeconds: Double,
+        auditLogPath: String? = nil, logger: Logger
+    ) throws {
+        let audit = try auditLogPath.map { try AuditLog(path: $0) }
         let base = dataDirectory ?? NSTemporaryDirectory() + "kubesim-\(getpid())"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         certificates = try Certificates.loadOrCreate(in: base)
@@ -39,7 +43,7 @@ final class Simulator: Sendable {
             regions.append(
                 try Region(
                     name: spec.name, index: index, apiPort: spec.apiPort, metricsPort: spec.metricsPort, token: token,
-                    dataDirectory: dataDirectory == nil ? nil : folder, logger: regionLogger))
+                    dataDirectory: dataDirectory == nil ? nil : folder, audit: audit, logger: regionLogger))
         }
         self.regions = regions
         self.kubeconfigPath = kubeconfigPath

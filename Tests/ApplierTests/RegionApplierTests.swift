@@ -131,7 +131,40 @@ struct RegionApplierTests {
                 "region us-sanjose-1 at badc0de: step 5 (wait) failed on apps/v1/Deployment shop/web: not ready: "
                     + "failed (ProgressDeadlineExceeded)"), "\(failure)")
         #expect(report.inventory == nil)
-        #expect(try await applier.readInventory() == nil)  // a failed sync records nothing
+        #expect(failure.cause == .revision)
+        // A failed sync records no revision, but every object it may have created was recorded before it was
+        // created, so a later sync (or a rollback) can prune them.
+        let recorded = try #require(try await applier.readInventory())
+        #expect(recorded.revision == "")
+        #expect(recorded.pendingRevision == "badc0de")
+        #expect(Set(recorded.objects) == Set(plan.applied.map(\.ref)))
+    }
+
+    @Test func aSecondSyncRecordsOnlyItsNewObjectsAheadAndDropsThePendingMarkOnSuccess() async throws {
+        let sim = try await KubeSim(regions: ["us-sanjose-1"])
+        let applier = try Self.applier(sim, "us-sanjose-1")
+        let first = await applier.execute(
+            try Self.planWithWait(region: "us-sanjose-1", try Self.shop()), revision: "rev1",
+            readinessTimeout: .seconds(20))
+        #expect(first.succeeded, "\(first)")
+        let extra = try resources(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: shop}\ndata: {a: b}\n")
+        let broken = try Self.shop(image: "nginx:1.27-broken") + extra
+        let failed = await applier.execute(
+            try Self.planWithWait(region: "us-sanjose-1", broken), revision: "rev2", readinessTimeout: .seconds(20))
+        #expect(failed.failure?.step == "wait", "\(failed)")
+        let pending = try #require(try await applier.readInventory())
+        #expect(pending.revision == "rev1")  // still the last revision that finished
+        #expect(pending.pendingRevision == "rev2")
+        #expect(pending.objects.contains { $0.name == "extra" })
+        let fixed = await applier.execute(
+            try Self.planWithWait(region: "us-sanjose-1", try Self.shop() + extra), revision: "rev3",
+            readinessTimeout: .seconds(20))
+        #expect(fixed.succeeded, "\(fixed)")
+        let done = try #require(try await applier.readInventory())
+        #expect(done.revision == "rev3")
+        #expect(done.pendingRevision == nil)
+        #expect(done.objects.count == 5)
     }
 
     @Test func aWaitThatDoesNotFinishTimesOutNamingTheObject() async throws {

@@ -162,6 +162,31 @@ import Testing
         #expect(!regions.map(\.path).contains { $0.contains("eu-frankfurt-1") })
     }
 
+    @Test func restoreCommitsAnEarlierTreeOnTopAndPushes() async throws {
+        let fixture = try GitFixture()
+        let daemon = try await GitDaemon(serving: fixture)
+        let cache = try GitRepository(cacheAt: fixture.cachePath(), remote: GitRemote(url: daemon.url))
+        let head = try cache.fetch(branch: "main")
+        let signer = Signature(name: "syncagent", email: "syncagent@example.com", time: Date())
+        // Undo every commit after the first at once, even those a one-by-one revert would conflict on.
+        let restored = try cache.restore(fixture.commits[0], onBranch: "main", signature: signer)
+        #expect(restored.parents == [head])
+        #expect(restored.summary.hasPrefix("Roll back to \""))
+        #expect(restored.message.contains("This restores the tree of commit \(fixture.commits[0])."))
+        #expect(try cache.files(at: restored.sha) == cache.files(at: fixture.commits[0]))
+        #expect(try cache.push(branch: "main") == restored.sha)
+        #expect(try fixture.servedHead() == restored.sha)
+        // The branch already has that tree now: nothing to roll back, nothing written.
+        #expect(throws: GitSourceError.self) {
+            try cache.restore(fixture.commits[0], onBranch: "main", signature: signer)
+        }
+        // A commit that is not on the branch is refused.
+        try cache.fetch(branch: "release")
+        #expect(throws: GitSourceError.self) {
+            try cache.restore(fixture.branches["release"] ?? "", onBranch: "main", signature: signer)
+        }
+    }
+
     @Test func aConflictingRevertWritesNothing() throws {
         let fixture = try GitFixture()
         let cache = try GitRepository(cacheAt: fixture.cachePath(), remote: GitRemote(url: fixture.fileURL))

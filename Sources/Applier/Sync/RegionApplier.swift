@@ -123,6 +123,13 @@ public struct RegionApplier: Sendable {
                 }
             }
         }
+        let applied = Inventory(revision: revision, time: current?.time ?? "", objects: plan.applied.map(\.ref))
+        if new.isEmpty, let current, current.pendingRevision == nil, current.revision == revision,
+            current.objects == applied.objects
+        {
+            report.inventory = current  // nothing to record: the inventory already says exactly this
+            return report
+        }
         do {
             report.inventory = try await writeInventory(revision: revision, objects: plan.applied.map(\.ref))
         } catch {
