@@ -165,7 +165,9 @@ import Testing
         try await Task.sleep(nanoseconds: 200_000_000)  // let the request reach the server; not a synchronisation
         task.cancel()
         let result = await task.result
-        #expect(Date().timeIntervalSince(started) < 15)  // the server answers only after 30 s
+        // The server answers only after 30 s; the bound is loose because a loaded 2-core machine running the whole
+        // suite (kubesim, prometheus, agents) has been seen to take 16 s to schedule this test's tasks.
+        #expect(Date().timeIntervalSince(started) < 25)
         guard case .failure(let error) = result, case .cancelled = error as? ApplierError else {
             Issue.record("expected a cancellation, got \(result)")
             return

@@ -174,9 +174,11 @@ public final class ChildProcess: @unchecked Sendable {
         // A small bash prologue, then exec: it changes folder (posix_spawn_file_actions_addchdir_np is not visible
         // from Swift) and closes every inherited descriptor above stderr, so a long-running server never holds the
         // pipes and sockets other tests' processes use to notice a child has exited.
+        // (No redirection on the loop: bash would save stderr in a descriptor the loop then closes, and the
+        // child's stderr would stay /dev/null.)
         let prologue =
             #"cd "$0" || exit 127; for fd in /proc/$$/fd/*; do n=${fd##*/}; "#
-            + #"if [ "$n" -gt 2 ]; then exec {n}>&-; fi; done 2>/dev/null; exec "$@""#
+            + #"if [ "$n" -gt 2 ] && [ -e "$fd" ]; then exec {n}>&-; fi; done; exec "$@""#
         let command = ["/bin/bash", "-c", prologue, cwd?.path ?? "."] + [tool] + arguments.dropFirst()
         let executable = command[0]
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
@@ -219,7 +221,8 @@ public final class ChildProcess: @unchecked Sendable {
     public var isRunning: Bool { reap(blocking: false) == nil }
 
     /// Everything it printed so far.
-    public func log() -> String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+    /// (Decoded leniently: a child that dies mid-write may leave half a character, which must not hide the rest.)
+    public func log() -> String { (try? Data(contentsOf: logFile)).map { String(decoding: $0, as: UTF8.self) } ?? "" }
 
     /// Sends a signal (e.g. SIGKILL for a crash drill).
     public func signal(_ signal: Int32) { kill(pid, signal) }

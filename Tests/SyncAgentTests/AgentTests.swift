@@ -1,0 +1,171 @@
+import Foundation
+import SyncCore
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `syncagent run` end to end: the agent as a real process against two kubesim regions and a bare Git repository;
+/// webhooks and metrics over loopback HTTP.
+@Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+struct AgentTests {
+    /// A running agent on a free port.
+    final class Agent: Sendable {
+        let process: ChildProcess
+        let port: Int
+        var url: String { "http://127.0.0.1:\(port)" }
+
+        init(_ mesh: SyncMesh, arguments: [String] = []) throws {
+            port = try freePort()
+            process = try ChildProcess(
+                [mesh.syncagent, "run", "--config", mesh.configPath, "--listen", "127.0.0.1:\(port)"] + arguments)
+        }
+
+        /// GET or POST with curl: status and body.
+        func request(_ method: String, _ path: String, headers: [String] = [], body: String? = nil) throws -> (
+            status: Int, body: String
+        ) {
+            var arguments = ["curl", "-sS", "-X", method, "-w", "\n%{http_code}"]
+            for header in headers { arguments += ["-H", header] }
+            if body != nil { arguments += ["--data-binary", "@-"] }
+            let output = try run(arguments + ["\(url)\(path)"], input: body)
+            guard output.status == 0, let newline = output.stdout.lastIndex(of: "\n"),
+                let code = Int(output.stdout[output.stdout.index(after: newline)...])
+            else { throw TestSupportError("curl \(path) failed: \(output.stderr)") }
+            return (code, String(output.stdout[..<newline]))
+        }
+
+        func waitUntilListening() async throws {
+            let port = port
+            try await waitUntil(timeout: 60, "the agent to listen on \(port); log:\n\(process.log())") {
+                isListening(port: port)
+            }
+        }
+
+        deinit { process.stop() }
+    }
+
+    /// Waits until every region's status says `synced` at `revision`.
+    static func waitForSynced(_ mesh: SyncMesh, _ revision: String, agent: Agent, timeout: Double = 60) async throws {
+        try await waitUntil(timeout: timeout, "both regions synced at \(revision); agent log:\n\(agent.process.log())") {
+            let status = try await mesh.status()
+            return SyncMesh.regionNames.allSatisfy {
+                status[$0]?["lastResult"]?.stringValue == "synced" && status[$0]?["syncedRevision"]?.stringValue == revision
+            }
+        }
+    }
+
+    @Test func aWebhookWithABadSignatureIsRefusedAndAVerifiedPushSyncsAtOnce() async throws {
+        let mesh = try await SyncMesh(
+            pollInterval: "1h")
+        try mesh.work.write("hook-secret", "s3cret-hook\n")
+        try mesh.work.write(
+            "syncagent.yaml",
+            try String(contentsOfFile: mesh.configPath, encoding: .utf8).replacingOccurrences(
+                of: "agent: {cache: \(mesh.cachePath)}",
+                with: "agent: {cache: \(mesh.cachePath), webhookSecretFile: \(mesh.work.path)/hook-secret}"))
+        let agent = try Agent(mesh, arguments: ["--log-format", "json"])
+        try await agent.waitUntilListening()
+        try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
+        #expect(try agent.request("GET", "/healthz").status == 200)
+        try await waitUntil(timeout: 30, "readyz") { try agent.request("GET", "/readyz").status == 200 }
+
+        let next = try mesh.commit("flags", file: "base/60-flags.yaml") { _ in
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags, namespace: bookinfo}\n"
+        }
+        let payload = #"{"ref":"refs/heads/main","after":"\#(next)"}"#
+        let forged = try agent.request(
+            "POST", "/hooks/git",
+            headers: ["X-GitHub-Event: push", "X-Hub-Signature-256: sha256=" + String(repeating: "0", count: 64)],
+            body: payload)
+        #expect(forged.status == 401, "\(forged.body)")
+        let unsigned = try agent.request("POST", "/hooks/git", headers: ["X-GitHub-Event: push"], body: payload)
+        #expect(unsigned.status == 401, "\(unsigned.body)")
+        let wrongToken = try agent.request("POST", "/hooks/git", headers: ["X-Gitlab-Token: guess"], body: payload)
+        #expect(wrongToken.status == 401, "\(wrongToken.body)")
+        try await Task.sleep(for: .seconds(2))  // long enough for a sync the refused deliveries would have started
+        #expect(try await mesh.status()["us-sanjose-1"]?["syncedRevision"]?.stringValue == mesh.initial)
+
+        let signature = try runChecked(
+            ["openssl", "dgst", "-sha256", "-hmac", "s3cret-hook"], input: payload
+        ).split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        let delivered = try agent.request(
+            "POST", "/hooks/git", headers: ["X-GitHub-Event: push", "X-Hub-Signature-256: sha256=\(signature)"],
+            body: payload)
+        #expect(delivered.status == 202, "\(delivered.body)")
+        try await Self.waitForSynced(mesh, next, agent: agent, timeout: 30)
+
+        let metrics = try agent.request("GET", "/metrics").body
+        #expect(metrics.contains(#"syncagent_webhooks_total{result="refused"} 3"#), "\(metrics)")
+        #expect(metrics.contains(#"syncagent_webhooks_total{result="accepted"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"syncagent_region_revision_info{region="us-chicago-1",revision="\#(next)"} 1"#))
+        #expect(metrics.contains(#"syncagent_sync_total{region="us-sanjose-1",result="synced"}"#))
+        // JSON logs, one object a line, with the dotted metadata keys.
+        let line = agent.process.log().split(separator: "\n").first { $0.contains("rollout ended") }
+        let logged = try Value(json: String(try #require(line, "\(agent.process.log().suffix(3000))")))
+        #expect(logged["git.revision"]?.stringValue != nil)
+        #expect(logged["level"]?.stringValue == "info")
+
+        agent.process.signal(SIGTERM)
+        try await waitUntil(timeout: 30, "the agent to exit on SIGTERM") { !agent.process.isRunning }
+        #expect(agent.process.stop() == 0, "\(agent.process.log())")
+    }
+
+    @Test func anAgentKilledMidSyncConvergesAfterARestartWithAConsistentInventory() async throws {
+        let mesh = try await SyncMesh(pollInterval: "1s")
+        // Slow the primary's API so the kill lands in the middle of its plan.
+        try mesh.cluster.metricsRequest("POST", "/faults/latency?ms=150", region: "us-sanjose-1")
+        let first = try Agent(mesh)
+        try await waitUntil(timeout: 60, "a few applies in us-sanjose-1") {
+            try mesh.audit().filter { $0.region == "us-sanjose-1" && $0.isSyncagentApply }.count >= 8
+        }
+        first.process.signal(SIGKILL)
+        _ = first.process.stop()
+        let partial = try #require(try await mesh.inventory(region: "us-sanjose-1"))
+        #expect(partial.pendingRevision == mesh.initial)  // recorded before anything was created
+        #expect(partial.objects.count == 30)
+
+        try mesh.cluster.metricsRequest("POST", "/faults/reset", region: "us-sanjose-1")
+        let second = try Agent(mesh)
+        try await Self.waitForSynced(mesh, mesh.initial, agent: second)
+        for region in SyncMesh.regionNames {
+            let inventory = try #require(try await mesh.inventory(region: region))
+            #expect(inventory.pendingRevision == nil)
+            #expect(inventory.objects.count == 30)
+            #expect(Set(inventory.objects.map(\.key)).count == 30)  // nothing twice
+            for ref in inventory.objects where ref.kind == "Deployment" {
+                #expect(try await mesh.deployment(ref.name, region: region) != nil, "\(ref) in \(region)")
+            }
+        }
+        // Created once each: no object was created twice (a second create would have been a 409).
+        let creates = try mesh.audit().filter { $0.isSyncagentApply && $0.code == 201 && $0.region == "us-sanjose-1" }
+        #expect(Set(creates.map { "\($0.resource)/\($0.name)" }).count == creates.count)
+        second.process.signal(SIGTERM)
+        try await waitUntil(timeout: 30, "the agent to exit on SIGTERM") { !second.process.isRunning }
+        #expect(second.process.stop() == 0, "\(second.process.log())")
+    }
+
+    @Test func driftIsReportedAndSelfHealRepairsIt() async throws {
+        let mesh = try await SyncMesh(
+            extra: "sync: {selfHeal: true}\nagent: {driftInterval: 1s, cache: CACHE}\n", pollInterval: "1s")
+        try mesh.work.write(
+            "syncagent.yaml",
+            try String(contentsOfFile: mesh.configPath, encoding: .utf8).replacingOccurrences(
+                of: "CACHE", with: mesh.cachePath))
+        let agent = try Agent(mesh)
+        try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
+        let patch = try mesh.cluster.request(
+            "PATCH", "/apis/apps/v1/namespaces/bookinfo/deployments/reviews-v1?fieldManager=kubectl-edit",
+            body: #"{"spec":{"replicas":3}}"#, contentType: "application/merge-patch+json", region: "us-chicago-1")
+        #expect(patch.status == 200, "\(patch.body)")
+        try await waitUntil(timeout: 60, "the drift to be logged and healed; log:\n\(agent.process.log())") {
+            let live = try await mesh.deployment("reviews-v1", region: "us-chicago-1")
+            return agent.process.log().contains("kubectl-edit changed .spec.replicas 1 → 3")
+                && live?[path: ["spec", "replicas"]]?.intValue == 1
+        }
+        let metrics = try agent.request("GET", "/metrics").body
+        #expect(metrics.contains("syncagent_drifted_resources"), "\(metrics)")
+    }
+}
