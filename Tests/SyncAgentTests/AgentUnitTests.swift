@@ -1,0 +1,167 @@
+import Foundation
+import KubeYAML
+import SyncCore
+import Testing
+
+@testable import SyncAgent
+
+/// Pure parts of the agent: webhook verification, durations, the configuration's gates and policy.
+struct AgentUnitTests {
+    static let secret = Array("s3cret".utf8)
+    static let push = Array(#"{"ref":"refs/heads/main","after":"abc123"}"#.utf8)
+
+    @Test func aGitHubSignatureMustMatchTheBody() {
+        let signature = Webhook.signature(body: Self.push, secret: Self.secret)
+        #expect(signature.hasPrefix("sha256=") && signature.count == 7 + 64)
+        let good = Webhook.verify(
+            headers: ["x-hub-signature-256": signature, "x-github-event": "push"], body: Self.push,
+            secret: Self.secret, branch: "main")
+        #expect(good == .push(ref: "refs/heads/main", after: "abc123"))
+        // One byte of the body changed: refused.
+        var tampered = Self.push
+        tampered[tampered.count - 3] = UInt8(ascii: "9")
+        let bad = Webhook.verify(
+            headers: ["x-hub-signature-256": signature], body: tampered, secret: Self.secret, branch: "main")
+        #expect(bad == .refused("the signature does not match the body"))
+        // Signed with another secret, malformed, missing, or no secret configured: refused.
+        let other = Webhook.signature(body: Self.push, secret: Array("other".utf8))
+        #expect(
+            Webhook.verify(headers: ["x-hub-signature-256": other], body: Self.push, secret: Self.secret, branch: "main")
+                == .refused("the signature does not match the body"))
+        #expect(
+            Webhook.verify(headers: ["x-hub-signature-256": "sha1=00"], body: Self.push, secret: Self.secret, branch: "main")
+                == .refused("X-Hub-Signature-256 is not sha256=<hex>"))
+        #expect(
+            Webhook.verify(headers: [:], body: Self.push, secret: Self.secret, branch: "main")
+                == .refused("no X-Hub-Signature-256 or X-Gitlab-Token header"))
+        #expect(
+            Webhook.verify(headers: ["x-hub-signature-256": signature], body: Self.push, secret: [], branch: "main")
+                == .refused("no webhook secret is configured"))
+    }
+
+    @Test func aGitLabTokenPingsAndOtherBranchesAreJudged() {
+        let gitlab = Webhook.verify(
+            headers: ["x-gitlab-token": "s3cret", "x-gitlab-event": "Push Hook"], body: Self.push, secret: Self.secret,
+            branch: "main")
+        #expect(gitlab == .push(ref: "refs/heads/main", after: "abc123"))
+        #expect(
+            Webhook.verify(headers: ["x-gitlab-token": "s3cre"], body: Self.push, secret: Self.secret, branch: "main")
+                == .refused("X-Gitlab-Token does not match"))
+        let ping = Array(#"{"zen":"hi"}"#.utf8)
+        #expect(
+            Webhook.verify(
+                headers: ["x-hub-signature-256": Webhook.signature(body: ping, secret: Self.secret), "x-github-event": "ping"],
+                body: ping, secret: Self.secret, branch: "main") == .ignored("ping"))
+        #expect(
+            Webhook.verify(
+                headers: ["x-hub-signature-256": Webhook.signature(body: Self.push, secret: Self.secret)],
+                body: Self.push, secret: Self.secret, branch: "release")
+                == .ignored("a push to refs/heads/main, not refs/heads/release"))
+        #expect(Webhook.constantTimeEqual([1, 2, 3], [1, 2, 3]))
+        #expect(!Webhook.constantTimeEqual([1, 2, 3], [1, 2, 4]))
+        #expect(!Webhook.constantTimeEqual([1, 2], [1, 2, 3]))
+    }
+
+    @Test(arguments: [
+        ("500ms", Duration.milliseconds(500)), ("30s", .seconds(30)), ("5m", .seconds(300)), ("1h", .seconds(3600)),
+        ("1m30s", .seconds(90)), ("0s", .zero), ("2", .seconds(2)), ("1.5s", .milliseconds(1500)),
+    ])
+    func durations(text: String, expected: Duration) {
+        #expect(parseDuration(text) == expected)
+    }
+
+    @Test func unreadableDurationsAreRefused() {
+        for text in ["", "5x", "m", "-1s", "10 minutes", "5m3"] { #expect(parseDuration(text) == nil, "\(text)") }
+    }
+
+    static func config(_ text: String) throws -> AgentConfig {
+        let documents = try YAML.load(Array(text.utf8), file: "syncagent.yaml")
+        return try AgentConfig(try #require(documents.first))
+    }
+
+    @Test func defaultGatesApplyToEveryRegionWithItsNameFilledIn() throws {
+        let config = try Self.config(
+            """
+            repo: {url: "file:///srv/mesh.git", pollInterval: 10s, tokenFile: /run/token}
+            regions:
+              - {name: us-sanjose-1}
+              - name: us-chicago-1
+                gates: {readinessTimeout: 1m}
+            gates:
+              readinessTimeout: 2m
+              prometheus:
+                url: http://prometheus.{region}:9090
+                bakeTime: 30s
+                checks:
+                  - {name: error-rate, query: 'x{cluster="{region}"}', threshold: 0.05, valueWhenEmpty: 0}
+                  - {name: p99, query: up, operator: "<=", threshold: 1000}
+              probes: [{url: "http://{region}.example/healthz"}]
+            sync: {prune: false, selfHeal: true, allowedKinds: [apps/Deployment], allowedNamespaces: [bookinfo]}
+            agent: {listen: "0.0.0.0:9464", driftInterval: 1m}
+            """)
+        #expect(config.repo?.pollInterval == .seconds(10))
+        #expect(config.repo?.branch == "main")
+        let sanJose = try #require(config.region("us-sanjose-1"))
+        #expect(sanJose.gates.readinessTimeout == .seconds(120))
+        let gate = try #require(sanJose.gates.metrics)
+        #expect(gate.prometheusURL == "http://prometheus.us-sanjose-1:9090")
+        #expect(gate.checks.map(\.query) == [#"x{cluster="us-sanjose-1"}"#, "up"])
+        #expect(gate.checks[0].valueWhenEmpty == 0)
+        #expect(gate.checks[1].comparison == .lessThanOrEqual)
+        #expect(gate.bakeTime == .seconds(30))
+        #expect(gate.interval == .seconds(10))
+        #expect(gate.failOpen == false)  // fail closed unless told otherwise
+        #expect(gate.probes.map(\.url) == ["http://us-sanjose-1.example/healthz"])
+        // A region's own gates replace the defaults whole.
+        let chicago = try #require(config.region("us-chicago-1"))
+        #expect(chicago.gates.readinessTimeout == .seconds(60))
+        #expect(chicago.gates.metrics == nil)
+        #expect(config.sync.prune == false && config.sync.selfHeal == true)
+        #expect(config.agent.listen == "0.0.0.0:9464")
+        #expect(config.agent.driftInterval == .seconds(60))
+    }
+
+    @Test(arguments: [
+        ("regions: [{name: a}]\ngates: {prometheus: {url: x, checks: [{name: c, query: q}]}}\n",
+         "syncagent.yaml:2:39: missing required key \"threshold\""),
+        ("regions: [{name: a}]\ngates: {readinessTimeout: soon}\n",
+         "syncagent.yaml:2:27: \"readinessTimeout\" must be a duration such as 500ms, 30s, 5m or 1h"),
+        ("regions: [{name: a}]\ngates: {prometheus: {url: x, onUnreachable: maybe, checks: [{name: c, query: q, threshold: 1}]}}\n",
+         "syncagent.yaml:2:45: must be fail or pass"),
+        ("regions: [{name: a}, {name: a}]\n", "syncagent.yaml:1:29: region \"a\" is listed twice"),
+        ("regions: [{name: a}]\nsync: {prune: sometimes}\n", "syncagent.yaml:2:15: \"prune\" must be true or false"),
+        ("regions: [{name: a}]\nsync: {purge: true}\n",
+         "syncagent.yaml:2:8: unknown key \"purge\" (allowed here: allowedKinds, allowedNamespaces, prune, selfHeal)"),
+        ("regions: [{name: a}]\nagent: {listen: nowhere}\n",
+         "syncagent.yaml:2:17: expected HOST:PORT, e.g. 127.0.0.1:9464"),
+    ])
+    func badConfigurationNamesThePlace(text: String, message: String) {
+        #expect(throws: (any Error).self) { try Self.config(text) }
+        do {
+            _ = try Self.config(text)
+        } catch {
+            #expect("\(error)" == message)
+        }
+    }
+
+    @Test func thePolicyRefusesKindsAndNamespacesItDoesNotAllow() throws {
+        var config = try Self.config("regions: [{name: a}]\n")
+        config.sync.allowedKinds = ["apps/Deployment", "Service", "networking.istio.io/*", "Namespace"]
+        config.sync.allowedNamespaces = ["bookinfo"]
+        let rollout = Rollout(config: config, logger: .init(label: "test"))
+        let resources = try [
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: bookinfo}\n",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: kube-system}\n",
+            "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v, namespace: bookinfo}\n",
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: bookinfo}\n",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: bookinfo}\n",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n",
+        ].map { try Resource(body: try #require(try YAML.load(Array($0.utf8), file: "f.yaml").first).value) }
+        #expect(
+            rollout.policyViolations(resources) == [
+                "v1/Service kube-system/s: namespace kube-system is not in sync.allowedNamespaces",
+                "v1/Secret bookinfo/x: kind Secret is not in sync.allowedKinds",
+                "v1/Namespace other: namespace other is not in sync.allowedNamespaces",
+            ])
+    }
+}
