@@ -1,6 +1,7 @@
 import Foundation
 import KubeYAML
 import SyncCore
+import TestSupport
 import Testing
 
 @testable import SyncAgent
@@ -142,6 +143,19 @@ struct AgentUnitTests {
         } catch {
             #expect("\(error)" == message)
         }
+    }
+
+    @Test func theCheckedInConfigurationsParse() throws {
+        let seed = try AgentConfig.load(file: packageRoot.appendingPathComponent("config/syncagent.yaml").path)
+        #expect(seed.regions.map(\.name) == ["us-sanjose-1", "us-chicago-1"])
+        let gate = try #require(seed.region("us-chicago-1")?.gates.metrics)
+        #expect(gate.checks.map(\.name) == ["error-rate", "p99-latency"])
+        #expect(gate.checks[0].threshold == 0.05 && gate.checks[1].threshold == 1000)
+        #expect(gate.checks[0].query.contains(#"destination_cluster="us-chicago-1""#))
+        #expect(gate.bakeTime == .seconds(300) && !gate.failOpen)
+        let demo = try AgentConfig.load(file: packageRoot.appendingPathComponent("config/demo/syncagent.yaml").path)
+        #expect(demo.sync.allowedNamespaces == ["bookinfo"])
+        #expect(demo.repo?.pollInterval == .seconds(2))
     }
 
     @Test func thePolicyRefusesKindsAndNamespacesItDoesNotAllow() throws {
