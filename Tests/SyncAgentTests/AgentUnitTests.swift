@@ -153,7 +153,10 @@ struct AgentUnitTests {
         #expect(gate.checks[0].threshold == 0.05 && gate.checks[1].threshold == 1000)
         #expect(gate.checks[0].query.contains(#"destination_cluster="us-chicago-1""#))
         #expect(gate.bakeTime == .seconds(300) && !gate.failOpen)
-        let demo = try AgentConfig.load(file: packageRoot.appendingPathComponent("config/demo/syncagent.yaml").path)
+        // The demo's template, with its placeholders filled in as scripts/demo.sh does.
+        let template = try String(
+            contentsOf: packageRoot.appendingPathComponent("config/demo/syncagent.yaml"), encoding: .utf8)
+        let demo = try Self.config(template.replacingOccurrences(of: "@LISTEN@", with: "127.0.0.1:9464"))
         #expect(demo.sync.allowedNamespaces == ["bookinfo"])
         #expect(demo.repo?.pollInterval == .seconds(2))
     }
