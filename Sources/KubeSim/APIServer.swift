@@ -38,8 +38,11 @@ struct APIResponder: HTTPResponder {
         }
         let path = request.uri.path
         let response: APIResponse
-        if try await !authenticated(request, context) {
+        let user = try await authenticate(request, context)
+        if user == nil {
             response = APIResponse(error: .unauthorized())
+        } else if user == Self.viewer, let denied = Self.denied(method: request.method.rawValue, path: path) {
+            response = APIResponse(error: denied)
         } else if let injected = region.faults.injectedError() {
             response = APIResponse(error: injected)
         } else {
@@ -54,7 +57,7 @@ struct APIResponder: HTTPResponder {
             "request", metadata: ["method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(response.status)"])
         region.audit?.record(
             region: region.name, method: request.method.rawValue, path: path, query: request.uri.query ?? "",
-            userAgent: request.headers[.userAgent] ?? "", user: response.status == 401 ? "system:anonymous" : "kubesim-admin",
+            userAgent: request.headers[.userAgent] ?? "", user: user ?? "system:anonymous",
             status: response.status, received: received)
         var headers = HTTPFields()
         headers[.contentType] = response.contentType
@@ -73,13 +76,40 @@ struct APIResponder: HTTPResponder {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 
-    private func authenticated(_ request: Request, _ context: KubeRequestContext) async throws -> Bool {
+    /// The read-only user.
+    static let viewer = "kubesim-viewer"
+
+    /// The user a request authenticates as: `kubesim-admin` (the region's token or the issued client
+    /// certificate), `kubesim-viewer` (the viewer token), or nil.
+    private func authenticate(_ request: Request, _ context: KubeRequestContext) async throws -> String? {
         if let authorization = request.headers[.authorization] {
-            return authorization == "Bearer \(region.token)"
+            if authorization == "Bearer \(region.token)" { return "kubesim-admin" }
+            if !region.viewerToken.isEmpty && authorization == "Bearer \(region.viewerToken)" { return Self.viewer }
+            return nil
         }
         // A client certificate was already verified against kubesim's CA during the handshake.
         let certificate = try? await context.channel.nioSSL_peerCertificate().get()
-        return certificate != nil
+        return certificate != nil ? "kubesim-admin" : nil
+    }
+
+    /// The 403 the real authorizer answers the viewer for a write (dry runs included), worded as RBAC words it:
+    /// `configmaps "x" is forbidden: User "kubesim-viewer" cannot patch resource "configmaps" in API group "" in
+    /// the namespace "default"`. Reads are allowed (nil).
+    static func denied(method: String, path: String) -> APIError? {
+        guard ["POST", "PUT", "PATCH", "DELETE"].contains(method) else { return nil }
+        let ref = AuditLog.objectRef(path: path)
+        guard let resource = ref.resource else { return nil }
+        let verb = AuditLog.verb(method: method, named: ref.name != nil, query: "")
+        let what = ref.name.map { "\(resource) \"\($0)\"" } ?? resource
+        let scope = ref.namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
+        let full = ref.subresource.map { "\(resource)/\($0)" } ?? resource
+        var error = APIError.forbidden(
+            "\(what) is forbidden: User \"\(viewer)\" cannot \(verb) resource \"\(full)\" in API group "
+                + "\"\(ref.group)\" \(scope)")
+        error.kind = resource
+        error.name = ref.name ?? ""
+        error.group = ref.group
+        return error
     }
 }
 

@@ -57,7 +57,8 @@ final class AuditLog: Sendable {
     /// The Kubernetes verb: get/list/watch, create, update, patch, delete (deletecollection without a name).
     static func verb(method: String, named: Bool, query: String) -> String {
         switch method {
-        case "GET": return named ? "get" : (query.contains("watch=true") || query.contains("watch=1") ? "watch" : "list")
+        case "GET":
+            return named ? "get" : (query.contains("watch=true") || query.contains("watch=1") ? "watch" : "list")
         case "POST": return "create"
         case "PUT": return "update"
         case "PATCH": return "patch"

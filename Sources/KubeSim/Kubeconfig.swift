@@ -2,7 +2,8 @@ import Foundation
 import SyncCore
 
 /// Writes the kubeconfig: one cluster, user and context per region, each named after the region; bearer-token
-/// users; the CA embedded as `certificate-authority-data`.
+/// users; the CA embedded as `certificate-authority-data`. Each region also has a read-only user and context
+/// `<region>-viewer` (every write answered 403 Forbidden), for testing read-only credentials.
 enum Kubeconfig {
     static func text(regions: [Region], caPEM: String) -> String {
         let ca = Data(caPEM.utf8).base64EncodedString()
@@ -16,10 +17,19 @@ enum Kubeconfig {
         lines.append("users:")
         for region in regions {
             lines += ["- name: \(region.name)", "  user:", "    token: \(region.token)"]
+            if !region.viewerToken.isEmpty {
+                lines += ["- name: \(region.name)-viewer", "  user:", "    token: \(region.viewerToken)"]
+            }
         }
         lines.append("contexts:")
         for region in regions {
             lines += ["- name: \(region.name)", "  context:", "    cluster: \(region.name)", "    user: \(region.name)", "    namespace: default"]
+            if !region.viewerToken.isEmpty {
+                lines += [
+                    "- name: \(region.name)-viewer", "  context:", "    cluster: \(region.name)",
+                    "    user: \(region.name)-viewer", "    namespace: default",
+                ]
+            }
         }
         lines.append("current-context: \(regions.first?.name ?? "")")
         return lines.joined(separator: "\n") + "\n"

@@ -9,8 +9,10 @@ final class Region: Sendable {
     let index: Int
     let apiPort: Int
     let metricsPort: Int?
-    /// The bearer token its kubeconfig user presents.
+    /// The bearer token its kubeconfig user presents (user `kubesim-admin`: every verb).
     let token: String
+    /// The token of its read-only user `kubesim-viewer` (get, list, watch; every write is 403 Forbidden).
+    let viewerToken: String
     let state: Mutex<RegionState>
     let faults = Faults()
     /// The simulated mesh metrics of this region.
@@ -20,9 +22,10 @@ final class Region: Sendable {
     let audit: AuditLog?
 
     init(
-        name: String, index: Int, apiPort: Int, metricsPort: Int?, token: String, dataDirectory: String?,
-        audit: AuditLog? = nil, logger: Logger
+        name: String, index: Int, apiPort: Int, metricsPort: Int?, token: String, viewerToken: String = "",
+        dataDirectory: String?, audit: AuditLog? = nil, logger: Logger
     ) throws {
+        self.viewerToken = viewerToken
         self.audit = audit
         self.name = name
         self.index = index

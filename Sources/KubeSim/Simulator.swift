@@ -29,26 +29,31 @@ final class Simulator: Sendable {
         for (index, spec) in specs.enumerated() {
             let folder = "\(base)/regions/\(spec.name)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let tokenPath = "\(folder)/token"
-            let token: String
-            if let saved = try? String(contentsOfFile: tokenPath, encoding: .utf8), !saved.isEmpty {
-                token = saved.trimmingCharacters(in: .whitespacesAndNewlines)
-            } else {
-                token = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
-                try Data(token.utf8).write(to: URL(fileURLWithPath: tokenPath), options: .atomic)
-                chmod(tokenPath, 0o600)
-            }
+            let token = try Self.token(at: "\(folder)/token")
+            let viewerToken = try Self.token(at: "\(folder)/viewer-token")
             var regionLogger = logger
             regionLogger[metadataKey: "region"] = "\(spec.name)"
             regions.append(
                 try Region(
                     name: spec.name, index: index, apiPort: spec.apiPort, metricsPort: spec.metricsPort, token: token,
-                    dataDirectory: dataDirectory == nil ? nil : folder, audit: audit, logger: regionLogger))
+                    viewerToken: viewerToken, dataDirectory: dataDirectory == nil ? nil : folder, audit: audit,
+                    logger: regionLogger))
         }
         self.regions = regions
         self.kubeconfigPath = kubeconfigPath
         self.rolloutSeconds = rolloutSeconds
         self.logger = logger
+    }
+
+    /// The token saved at `path`, or a new random one written there (mode 0600).
+    static func token(at path: String) throws -> String {
+        if let saved = try? String(contentsOfFile: path, encoding: .utf8), !saved.isEmpty {
+            return saved.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let token = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+        try Data(token.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        chmod(path, 0o600)
+        return token
     }
 
     func run() async throws {

@@ -137,7 +137,8 @@ struct AgentConfig: Sendable {
             let members = try reader.object(path, allowed: ["name", "kubeconfig", "context", "gates"])
             let name = try reader.string(path + ["name"], in: members, required: true) ?? ""
             if regions.contains(where: { $0.name == name }) {
-                throw ConfigError(message: "\(document.location(at: path + ["name"])): region \"\(name)\" is listed twice")
+                throw ConfigError(
+                    message: "\(document.location(at: path + ["name"])): region \"\(name)\" is listed twice")
             }
             var gates = try members["gates"] == nil ? defaultGates : reader.gates(path + ["gates"], region: name)
             if members["gates"] == nil, var metrics = gates.metrics {
@@ -233,7 +234,8 @@ struct AgentConfig: Sendable {
             for key in members.keys where !allowed.contains(key) {
                 let place = document.sourceMap.keyLocation(of: path + [.key(key)]) ?? document.location(at: path)
                 throw ConfigError(
-                    message: "\(place): unknown key \"\(key)\" (allowed here: \(allowed.sorted().joined(separator: ", ")))")
+                    message:
+                        "\(place): unknown key \"\(key)\" (allowed here: \(allowed.sorted().joined(separator: ", ")))")
             }
             var result: [String: Value] = [:]
             for (key, value) in members { result[key] = value }
@@ -346,7 +348,8 @@ struct AgentConfig: Sendable {
                             valueWhenEmpty: try number(checkPath + ["valueWhenEmpty"], in: check)))
                 }
                 if checks.isEmpty {
-                    throw ConfigError(message: "\(document.location(at: promPath)): \"checks\" must list at least one check")
+                    throw ConfigError(
+                        message: "\(document.location(at: promPath)): \"checks\" must list at least one check")
                 }
             }
             var probes: [HTTPProbe] = []

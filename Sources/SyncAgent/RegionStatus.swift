@@ -104,7 +104,9 @@ struct RegionStatus: Sendable, Hashable {
     func write(_ client: KubeClient) async throws(ApplierError) {
         let namespace = ObjectRef(apiVersion: "v1", kind: "Namespace", name: Inventory.namespace)
         if try await client.getIfPresent(namespace) == nil {
-            let body: Value = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Inventory.namespace)]]
+            let body: Value = [
+                "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Inventory.namespace)],
+            ]
             if let resource = try? Resource(body: body) {
                 do throws(ApplierError) {
                     _ = try await client.create(resource)

@@ -8,7 +8,8 @@ import SyncCore
 struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract: "Write (and push) a commit on the tracked branch that undoes the newest commit, or every commit after REV.",
+        abstract:
+            "Write (and push) a commit on the tracked branch that undoes the newest commit, or every commit after REV.",
         discussion: """
             Without --to, reverts the branch head (git revert HEAD). With --to REV, commits REV's tree on top of \
             the branch (every later commit undone at once). The commit is pushed when the credentials allow; \

@@ -152,7 +152,8 @@ struct Rollout: Sendable {
         }
 
         let applier = observed(session.applier, region: region.name)
-        let applied = await applier.execute(plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout)
+        let applied = await applier.execute(
+            plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout)
         outcome.apply = applied
         if let failure = applied.failure {
             switch Task.isCancelled ? .cancelled : failure.cause {
@@ -161,10 +162,14 @@ struct Rollout: Sendable {
             case .revision: outcome.result = .failed
             }
             outcome.message = failure.description
-            await record(session, RegionStatus(
-                revision: revision.sha, result: outcome.result == .failed ? .failed : (outcome.result == .abandoned ? .abandoned : .unavailable),
-                message: failure.description, lastGoodRevision: previous?.lastGoodRevision,
-                failedRevision: previous?.failedRevision, changes: applied.countsJSON))
+            await record(
+                session,
+                RegionStatus(
+                    revision: revision.sha,
+                    result: outcome.result == .failed
+                        ? .failed : (outcome.result == .abandoned ? .abandoned : .unavailable),
+                    message: failure.description, lastGoodRevision: previous?.lastGoodRevision,
+                    failedRevision: previous?.failedRevision, changes: applied.countsJSON))
             return outcome
         }
         // Nothing changed, and the region was left at a good revision (synced, or rolled back to one): its live
@@ -204,9 +209,11 @@ struct Rollout: Sendable {
             }
         }
         say("\(region.name): synced \(revision.shortSHA)")
-        await record(session, RegionStatus(
-            revision: revision.sha, result: .synced, message: applied.summary,
-            lastGoodRevision: revision.sha, gate: outcome.gate?.json, changes: applied.countsJSON))
+        await record(
+            session,
+            RegionStatus(
+                revision: revision.sha, result: .synced, message: applied.summary,
+                lastGoodRevision: revision.sha, gate: outcome.gate?.json, changes: applied.countsJSON))
         return outcome
     }
 
@@ -223,9 +230,11 @@ struct Rollout: Sendable {
             outcome.result = .failed
             outcome.message += "; no earlier good revision to roll back to: left as the failed sync left it"
             say("\(region.name): no earlier good revision to roll back to")
-            await record(session, RegionStatus(
-                revision: badRevision.sha, result: .failed, message: outcome.message,
-                failedRevision: badRevision.sha, gate: outcome.gate?.json))
+            await record(
+                session,
+                RegionStatus(
+                    revision: badRevision.sha, result: .failed, message: outcome.message,
+                    failedRevision: badRevision.sha, gate: outcome.gate?.json))
             return outcome
         }
         say("\(region.name): rolling back to \(lastGood.prefix(7))")
@@ -242,17 +251,21 @@ struct Rollout: Sendable {
             if let failure = restored.failure { throw failure }
             outcome.result = .rolledBack
             say("\(region.name): rolled back to \(lastGood.prefix(7))")
-            await record(session, RegionStatus(
-                revision: lastGood, result: .rolledBack,
-                message: "\(badRevision.shortSHA) failed: \(outcome.message)", lastGoodRevision: lastGood,
-                failedRevision: badRevision.sha, gate: outcome.gate?.json, changes: restored.countsJSON))
+            await record(
+                session,
+                RegionStatus(
+                    revision: lastGood, result: .rolledBack,
+                    message: "\(badRevision.shortSHA) failed: \(outcome.message)", lastGoodRevision: lastGood,
+                    failedRevision: badRevision.sha, gate: outcome.gate?.json, changes: restored.countsJSON))
         } catch {
             outcome.result = .failed
             outcome.message += "; the rollback to \(lastGood.prefix(7)) failed too: \(error)"
             say("\(region.name): rollback failed: \(error)")
-            await record(session, RegionStatus(
-                revision: badRevision.sha, result: .failed, message: outcome.message, lastGoodRevision: lastGood,
-                failedRevision: badRevision.sha, gate: outcome.gate?.json))
+            await record(
+                session,
+                RegionStatus(
+                    revision: badRevision.sha, result: .failed, message: outcome.message, lastGoodRevision: lastGood,
+                    failedRevision: badRevision.sha, gate: outcome.gate?.json))
         }
         return outcome
     }
@@ -294,7 +307,8 @@ struct Rollout: Sendable {
             }
             if !namespaces.isEmpty {
                 // A Namespace object is judged by its name; other cluster-scoped objects by allowedKinds only.
-                let namespace = resource.ref.group.isEmpty && resource.kind == "Namespace" ? resource.name : resource.namespace
+                let namespace =
+                    resource.ref.group.isEmpty && resource.kind == "Namespace" ? resource.name : resource.namespace
                 if !namespace.isEmpty && !namespaces.contains(namespace) {
                     problems.append("\(place)\(resource.ref): namespace \(namespace) is not in sync.allowedNamespaces")
                 }

@@ -90,12 +90,13 @@ struct RolloutReport: Sendable {
         let width = max(6, regions.map(\.region.count).max() ?? 0)
         lines.append("  " + "REGION".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT        CHANGES")
         for outcome in regions {
-            let counts = outcome.apply.map { report in
-                ApplyAction.allCases.compactMap { action -> String? in
-                    let count = report.changes.filter { $0.action == action }.count
-                    return count == 0 ? nil : "\(count) \(action)"
-                }.joined(separator: ", ")
-            } ?? ""
+            let counts =
+                outcome.apply.map { report in
+                    ApplyAction.allCases.compactMap { action -> String? in
+                        let count = report.changes.filter { $0.action == action }.count
+                        return count == 0 ? nil : "\(count) \(action)"
+                    }.joined(separator: ", ")
+                } ?? ""
             lines.append(
                 "  " + outcome.region.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                     + outcome.result.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) + "  " + counts)

@@ -86,7 +86,8 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: app), .init(service: reconciler, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: app),
+                    .init(service: reconciler, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: drift),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -114,7 +114,9 @@ struct RegionState: Sendable {
     static func table(_ rows: [RegionState]) -> String {
         var lines = ["REGION          REVISION      RESULT        DRIFTED  OBJECTS  TIME"]
         for row in rows {
-            func cell(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+            func cell(_ text: String, _ width: Int) -> String {
+                text.padding(toLength: width, withPad: " ", startingAt: 0)
+            }
             let revision = row.inventory.map { $0.revision.isEmpty ? "-" : String($0.revision.prefix(12)) } ?? "-"
             lines.append(
                 cell(row.region, 16) + cell(revision, 14) + cell(row.status?.result.rawValue ?? "never", 14)
@@ -125,14 +127,16 @@ struct RegionState: Sendable {
             if let error = row.error { lines.append("\(row.region): cannot read it: \(error)") }
             if let status = row.status, !status.message.isEmpty { lines.append("\(row.region): \(status.message)") }
             if let failed = row.status?.failedRevision {
-                lines.append("\(row.region): revision \(failed.prefix(12)) failed a gate; not retried until the branch moves")
+                lines.append(
+                    "\(row.region): revision \(failed.prefix(12)) failed a gate; not retried until the branch moves")
             }
             for observation in row.status?.gate?["observations"]?.arrayValue ?? [] {
                 let held = observation["held"]?.boolValue == true ? "✓" : "✗"
-                let value = observation["value"].flatMap { value -> String? in
-                    if case .double(let number) = value { return String(format: "%.4f", number) }
-                    return value.intValue.map(String.init)
-                } ?? "no data"
+                let value =
+                    observation["value"].flatMap { value -> String? in
+                        if case .double(let number) = value { return String(format: "%.4f", number) }
+                        return value.intValue.map(String.init)
+                    } ?? "no data"
                 let time = observation["time"].map { "\($0.jsonString)s" } ?? ""
                 lines.append(
                     "\(row.region): gate t+\(time) \(observation["check"]?.stringValue ?? "?") \(value) \(held)")

@@ -56,6 +56,55 @@ import TestSupport
         #expect(noManager.status == 422 && noManager.body.contains("fieldManager"))
     }
 
+    @Test func theReadOnlyUserIsForbiddenEveryWriteInRBACsWords() async throws {
+        let sim = try await KubeSimCluster(regions: ["us-sanjose-1"])
+        let created = try sim.request("POST", "/api/v1/namespaces/default/configmaps", body: Self.configMap)
+        #expect(created.status == 201)
+        let viewer = try String(contentsOfFile: sim.dataPath + "/regions/us-sanjose-1/viewer-token", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func curl(_ method: String, _ path: String, body: String? = nil) throws -> (Int, Value) {
+            var arguments = [
+                "curl", "-sS", "--cacert", sim.caPath, "-X", method, "-w", "\n%{http_code}", "-H",
+                "Authorization: Bearer \(viewer)", "-H", "Content-Type: application/json",
+            ]
+            if body != nil { arguments += ["--data-binary", "@-"] }
+            let port = sim.apiPorts["us-sanjose-1"] ?? 0
+            let text = try runChecked(arguments + ["https://127.0.0.1:\(port)\(path)"], input: body)
+            let newline = try #require(text.lastIndex(of: "\n"))
+            return (Int(text[text.index(after: newline)...]) ?? 0, try Value(json: String(text[..<newline])))
+        }
+        let (readStatus, read) = try curl("GET", "/api/v1/namespaces/default/configmaps/settings")
+        #expect(readStatus == 200 && read["data"]?["a"] == "1")
+        let (createStatus, create) = try curl("POST", "/api/v1/namespaces/default/configmaps", body: Self.configMap)
+        #expect(createStatus == 403)
+        #expect(create["reason"] == "Forbidden" && create["code"]?.intValue == 403)
+        #expect(
+            create["message"]?.stringValue
+                == #"configmaps is forbidden: User "kubesim-viewer" cannot create resource "configmaps" in API group "" in the namespace "default""#
+        )
+        #expect(create[path: ["details", "kind"]] == "configmaps")
+        let (deleteStatus, delete) = try curl("DELETE", "/apis/apps/v1/namespaces/default/deployments/web?dryRun=All")
+        #expect(deleteStatus == 403)
+        #expect(
+            delete["message"]?.stringValue
+                == #"deployments "web" is forbidden: User "kubesim-viewer" cannot delete resource "deployments" in API group "apps" in the namespace "default""#
+        )
+        let (_, namespace) = try curl("PATCH", "/api/v1/namespaces/team", body: "{}")
+        #expect(namespace["message"]?.stringValue?.hasSuffix("at the cluster scope") == true, "\(namespace)")
+        // kubectl with the viewer context reads, and reports the refusal of a write as the real server's.
+        if kubectlAvailable {
+            #expect(try sim.kubectlChecked(["get", "configmap", "settings", "-o", "name"], region: "us-sanjose-1-viewer")
+                .contains("configmap/settings"))
+            let apply = try sim.kubectl(
+                ["apply", "--server-side", "-f", "-"], region: "us-sanjose-1-viewer", input: Self.configMap)
+            #expect(apply.status != 0)
+            #expect(
+                apply.stderr.contains(
+                    #"configmaps "settings" is forbidden: User "kubesim-viewer" cannot patch resource "configmaps""#),
+                "\(apply.stderr)")
+        }
+    }
+
     @Test func dryRunValidatesAndDefaultsButStoresNothing() async throws {
         let sim = try await KubeSimCluster()
         let path = "/apis/apps/v1/namespaces/default/deployments"

@@ -49,10 +49,12 @@ struct AgentTests {
 
     /// Waits until every region's status says `synced` at `revision`.
     static func waitForSynced(_ mesh: SyncMesh, _ revision: String, agent: Agent, timeout: Double = 60) async throws {
-        try await waitUntil(timeout: timeout, "both regions synced at \(revision); agent log:\n\(agent.process.log())") {
+        try await waitUntil(timeout: timeout, "both regions synced at \(revision); agent log:\n\(agent.process.log())")
+        {
             let status = try await mesh.status()
             return SyncMesh.regionNames.allSatisfy {
-                status[$0]?["lastResult"]?.stringValue == "synced" && status[$0]?["syncedRevision"]?.stringValue == revision
+                status[$0]?["lastResult"]?.stringValue == "synced"
+                    && status[$0]?["syncedRevision"]?.stringValue == revision
             }
         }
     }
@@ -88,9 +90,10 @@ struct AgentTests {
         try await Task.sleep(for: .seconds(2))  // long enough for a sync the refused deliveries would have started
         #expect(try await mesh.status()["us-sanjose-1"]?["syncedRevision"]?.stringValue == mesh.initial)
 
-        let signature = try runChecked(
-            ["openssl", "dgst", "-sha256", "-hmac", "s3cret-hook"], input: payload
-        ).split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+        let signature =
+            try runChecked(
+                ["openssl", "dgst", "-sha256", "-hmac", "s3cret-hook"], input: payload
+            ).split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         let delivered = try agent.request(
             "POST", "/hooks/git", headers: ["X-GitHub-Event: push", "X-Hub-Signature-256: sha256=\(signature)"],
             body: payload)

@@ -27,10 +27,12 @@ struct AgentUnitTests {
         // Signed with another secret, malformed, missing, or no secret configured: refused.
         let other = Webhook.signature(body: Self.push, secret: Array("other".utf8))
         #expect(
-            Webhook.verify(headers: ["x-hub-signature-256": other], body: Self.push, secret: Self.secret, branch: "main")
+            Webhook.verify(
+                headers: ["x-hub-signature-256": other], body: Self.push, secret: Self.secret, branch: "main")
                 == .refused("the signature does not match the body"))
         #expect(
-            Webhook.verify(headers: ["x-hub-signature-256": "sha1=00"], body: Self.push, secret: Self.secret, branch: "main")
+            Webhook.verify(
+                headers: ["x-hub-signature-256": "sha1=00"], body: Self.push, secret: Self.secret, branch: "main")
                 == .refused("X-Hub-Signature-256 is not sha256=<hex>"))
         #expect(
             Webhook.verify(headers: [:], body: Self.push, secret: Self.secret, branch: "main")
@@ -51,7 +53,9 @@ struct AgentUnitTests {
         let ping = Array(#"{"zen":"hi"}"#.utf8)
         #expect(
             Webhook.verify(
-                headers: ["x-hub-signature-256": Webhook.signature(body: ping, secret: Self.secret), "x-github-event": "ping"],
+                headers: [
+                    "x-hub-signature-256": Webhook.signature(body: ping, secret: Self.secret), "x-github-event": "ping",
+                ],
                 body: ping, secret: Self.secret, branch: "main") == .ignored("ping"))
         #expect(
             Webhook.verify(
@@ -123,18 +127,28 @@ struct AgentUnitTests {
     }
 
     @Test(arguments: [
-        ("regions: [{name: a}]\ngates: {prometheus: {url: x, checks: [{name: c, query: q}]}}\n",
-         "syncagent.yaml:2:39: missing required key \"threshold\""),
-        ("regions: [{name: a}]\ngates: {readinessTimeout: soon}\n",
-         "syncagent.yaml:2:27: \"readinessTimeout\" must be a duration such as 500ms, 30s, 5m or 1h"),
-        ("regions: [{name: a}]\ngates: {prometheus: {url: x, onUnreachable: maybe, checks: [{name: c, query: q, threshold: 1}]}}\n",
-         "syncagent.yaml:2:45: must be fail or pass"),
+        (
+            "regions: [{name: a}]\ngates: {prometheus: {url: x, checks: [{name: c, query: q}]}}\n",
+            "syncagent.yaml:2:39: missing required key \"threshold\""
+        ),
+        (
+            "regions: [{name: a}]\ngates: {readinessTimeout: soon}\n",
+            "syncagent.yaml:2:27: \"readinessTimeout\" must be a duration such as 500ms, 30s, 5m or 1h"
+        ),
+        (
+            "regions: [{name: a}]\ngates: {prometheus: {url: x, onUnreachable: maybe, checks: [{name: c, query: q, threshold: 1}]}}\n",
+            "syncagent.yaml:2:45: must be fail or pass"
+        ),
         ("regions: [{name: a}, {name: a}]\n", "syncagent.yaml:1:29: region \"a\" is listed twice"),
         ("regions: [{name: a}]\nsync: {prune: sometimes}\n", "syncagent.yaml:2:15: \"prune\" must be true or false"),
-        ("regions: [{name: a}]\nsync: {purge: true}\n",
-         "syncagent.yaml:2:8: unknown key \"purge\" (allowed here: allowedKinds, allowedNamespaces, prune, selfHeal)"),
-        ("regions: [{name: a}]\nagent: {listen: nowhere}\n",
-         "syncagent.yaml:2:17: expected HOST:PORT, e.g. 127.0.0.1:9464"),
+        (
+            "regions: [{name: a}]\nsync: {purge: true}\n",
+            "syncagent.yaml:2:8: unknown key \"purge\" (allowed here: allowedKinds, allowedNamespaces, prune, selfHeal)"
+        ),
+        (
+            "regions: [{name: a}]\nagent: {listen: nowhere}\n",
+            "syncagent.yaml:2:17: expected HOST:PORT, e.g. 127.0.0.1:9464"
+        ),
     ])
     func badConfigurationNamesThePlace(text: String, message: String) {
         #expect(throws: (any Error).self) { try Self.config(text) }

@@ -122,7 +122,9 @@ struct SyncCommandTests {
         #expect(chicagoWrites.isEmpty, "\(chicagoWrites.map(\.uri))")
         for region in SyncMesh.regionNames {
             let live = try #require(try await mesh.deployment("reviews-v3", region: region))
-            #expect(live[path: ["spec", "template", "metadata", "annotations", "kubesim.io/error-rate"]] == nil, "\(region)")
+            #expect(
+                live[path: ["spec", "template", "metadata", "annotations", "kubesim.io/error-rate"]] == nil, "\(region)"
+            )
         }
         // The status keeps every value the gate saw, the failing one last.
         let status = try await mesh.status()
@@ -166,9 +168,12 @@ struct SyncCommandTests {
         // First sync ever: nothing earlier to restore, so the region is reported as failed and left as it is.
         #expect(sync.stdout.contains("no earlier good revision"), "\(sync.stdout)")
 
-        let open = gates.replacingOccurrences(of: "requestTimeout: 2s", with: "requestTimeout: 2s\n    onUnreachable: pass")
-        try mesh.work.write("syncagent.yaml", try String(contentsOfFile: mesh.configPath, encoding: .utf8)
-            .replacingOccurrences(of: gates, with: open))
+        let open = gates.replacingOccurrences(
+            of: "requestTimeout: 2s", with: "requestTimeout: 2s\n    onUnreachable: pass")
+        try mesh.work.write(
+            "syncagent.yaml",
+            try String(contentsOfFile: mesh.configPath, encoding: .utf8)
+                .replacingOccurrences(of: gates, with: open))
         let passing = try await mesh.syncagent(["sync", "--force"])
         #expect(passing.status == 0, "\(passing.stdout)\(passing.stderr)")
     }
@@ -238,8 +243,11 @@ struct SyncCommandTests {
         }
         try mesh.commit("reviews-v1: 2 replicas", file: "base/10-bookinfo.yaml") {
             $0.replacingOccurrences(
-                of: "name: reviews-v1\n  namespace: bookinfo\n  labels:\n    app: reviews\n    version: v1\nspec:\n  replicas: 1",
-                with: "name: reviews-v1\n  namespace: bookinfo\n  labels:\n    app: reviews\n    version: v1\nspec:\n  replicas: 2")
+                of:
+                    "name: reviews-v1\n  namespace: bookinfo\n  labels:\n    app: reviews\n    version: v1\nspec:\n  replicas: 1",
+                with:
+                    "name: reviews-v1\n  namespace: bookinfo\n  labels:\n    app: reviews\n    version: v1\nspec:\n  replicas: 2"
+            )
         }
         #expect(try await mesh.syncagent(["sync"]).status == 0)
         #expect(try await mesh.get("/api/v1/namespaces/bookinfo/configmaps/canary", region: "us-chicago-1") != nil)
@@ -307,9 +315,39 @@ struct SyncCommandTests {
         let mark = try mesh.auditMark()
         let dry = try await mesh.syncagent(["sync", "--dry-run", "--region", "us-chicago-1"])
         #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
-        #expect(dry.stdout.contains("us-chicago-1:   would be apps/v1/Deployment bookinfo/reviews-v3 configured"), "\(dry.stdout)")
+        #expect(
+            dry.stdout.contains("us-chicago-1:   would be apps/v1/Deployment bookinfo/reviews-v3 configured"),
+            "\(dry.stdout)")
         #expect(dry.stdout.contains("would be v1/Service bookinfo/details unchanged"), "\(dry.stdout)")
         #expect(!dry.stdout.contains("us-sanjose-1"), "\(dry.stdout)")
+        #expect(try mesh.audit().dropFirst(mark).filter(\.isStoredWrite).isEmpty)
+    }
+
+    @Test func readOnlyCredentialsCanDiffClientSideButNeverSync() async throws {
+        let mesh = try await SyncMesh()
+        #expect(try await mesh.syncagent(["sync"]).status == 0)
+        // The same regions through kubesim's read-only user (every write, dry runs included, is 403 Forbidden).
+        let viewer = try String(contentsOfFile: mesh.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "context: us-sanjose-1}", with: "context: us-sanjose-1-viewer}")
+            .replacingOccurrences(of: "context: us-chicago-1}", with: "context: us-chicago-1-viewer}")
+        try mesh.work.write("viewer.yaml", viewer)
+        let config = mesh.work.path + "/viewer.yaml"
+        let inSync = try run([mesh.syncagent, "diff", "--read-only", "--config", config])
+        #expect(inSync.status == 0, "\(inSync.stdout)\(inSync.stderr)")
+        try mesh.commit("reviews-v3: annotate", file: "base/10-bookinfo.yaml") {
+            try SyncMesh.editReviewsV3($0, annotations: "team: reviews")
+        }
+        let readOnly = try run([mesh.syncagent, "diff", "--read-only", "--config", config])
+        #expect(readOnly.status == 1, "\(readOnly.stdout)\(readOnly.stderr)")
+        #expect(readOnly.stdout.contains("modified apps/v1/Deployment bookinfo/reviews-v3"), "\(readOnly.stdout)")
+        // Server-side mode needs a dry-run apply for the changed object, which the read-only user may not send.
+        let serverSide = try run([mesh.syncagent, "diff", "--config", config])
+        #expect(serverSide.status == 2)
+        #expect(serverSide.stderr.contains(#"User "kubesim-viewer" cannot patch resource"#), "\(serverSide.stderr)")
+        let mark = try mesh.auditMark()
+        let sync = try run([mesh.syncagent, "sync", "--config", config])
+        #expect(sync.status == 1, "\(sync.stdout)\(sync.stderr)")
+        #expect(sync.stdout.contains("forbidden"), "\(sync.stdout)")
         #expect(try mesh.audit().dropFirst(mark).filter(\.isStoredWrite).isEmpty)
     }
 

@@ -64,7 +64,8 @@ final class SyncMesh: Sendable {
             clone + "/mesh/base/00-crds.yaml",
         ])
         initial = try Self.commitAll(clone: clone, message: "Bookinfo mesh for two regions")
-        var config = "repo: {url: \"file://\(origin)\", branch: main, path: mesh, pollInterval: \(pollInterval)}\nregions:\n"
+        var config =
+            "repo: {url: \"file://\(origin)\", branch: main, path: mesh, pollInterval: \(pollInterval)}\nregions:\n"
         for name in Self.regionNames {
             config += "  - {name: \(name), kubeconfig: \(cluster.kubeconfigPath), context: \(name)}\n"
         }
@@ -110,7 +111,9 @@ final class SyncMesh: Sendable {
         if let annotations {
             text.replaceSubrange(
                 range,
-                with: "    metadata:\n      annotations:\n        \(annotations)\n      labels:\n        app: reviews\n        version: v3\n")
+                with:
+                    "    metadata:\n      annotations:\n        \(annotations)\n      labels:\n        app: reviews\n        version: v3\n"
+            )
         }
         if let image {
             let old = "docker.io/istio/examples-bookinfo-reviews-v3:1.20.3"

@@ -41,7 +41,9 @@ enum AgentHTTP {
             let buffer = try await request.collectBody(upTo: maxBody)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            switch Webhook.verify(headers: headers, body: Array(buffer.readableBytesView), secret: secret, branch: branch) {
+            switch Webhook.verify(
+                headers: headers, body: Array(buffer.readableBytesView), secret: secret, branch: branch)
+            {
             case .refused(let why):
                 metrics.countWebhook("refused")
                 logger.warning("webhook refused", metadata: ["reason": "\(why)"])

@@ -22,7 +22,7 @@ struct JSONLogHandler: LogHandler {
             "label": .string(label), "message": .string("\(event.message)"),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        for key in merged.keys.sorted() { object[key] = .string("\(merged[key]!)") }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { object[key] = .string("\(value)") }
         FileHandle.standardError.write(Data((object.jsonString + "\n").utf8))
     }
 }

@@ -132,7 +132,8 @@ struct Reconciler: Service {
             logger.log(
                 level: level, "rollout ended",
                 metadata: [
-                    "git.revision": "\(head)", "result": "\(done.succeeded ? "synced" : done.rejected ? "rejected" : "incomplete")",
+                    "git.revision": "\(head)",
+                    "result": "\(done.succeeded ? "synced" : done.rejected ? "rejected" : "incomplete")",
                     "regions": "\(done.regions.map { "\($0.region)=\($0.result.rawValue)" }.joined(separator: ","))",
                 ])
         } catch {
