@@ -9,7 +9,9 @@ import Testing
 
 /// `syncagent run` end to end: the agent as a real process against two kubesim regions and a bare Git repository;
 /// webhooks and metrics over loopback HTTP.
-@Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+// Serialized: each test runs two kubesim regions and whole rollouts; run side by side they load a 2-core machine
+// enough to push unrelated timing bounds over.
+@Suite(.serialized, .enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
 struct AgentTests {
     /// A running agent on a free port.
     final class Agent: Sendable {
@@ -119,10 +121,11 @@ struct AgentTests {
     @Test func anAgentKilledMidSyncConvergesAfterARestartWithAConsistentInventory() async throws {
         let mesh = try await SyncMesh(pollInterval: "1s")
         // Slow the primary's API so the kill lands in the middle of its plan.
-        try mesh.cluster.metricsRequest("POST", "/faults/latency?ms=150", region: "us-sanjose-1")
+        // (400 ms a request: the primary's 30 creates take 20 s or more, so even a loaded machine kills it midway.)
+        try mesh.cluster.metricsRequest("POST", "/faults/latency?ms=400", region: "us-sanjose-1")
         let first = try Agent(mesh)
         try await waitUntil(timeout: 60, "a few applies in us-sanjose-1") {
-            try mesh.audit().filter { $0.region == "us-sanjose-1" && $0.isSyncagentApply }.count >= 8
+            try mesh.audit().filter { $0.region == "us-sanjose-1" && $0.isSyncagentApply }.count >= 4
         }
         first.process.signal(SIGKILL)
         _ = first.process.stop()

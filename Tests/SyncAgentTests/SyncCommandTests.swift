@@ -6,7 +6,9 @@ import Testing
 /// `syncagent sync`, `status` and `rollback` end to end: the built binary, two kubesim regions (their audit log is
 /// the witness of what was sent, and in which order), a bare Git repository, Debian's Prometheus where a metric
 /// gate is tested.
-@Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+// Serialized: each test runs two kubesim regions and whole rollouts; run side by side they load a 2-core machine
+// enough to push unrelated timing bounds over.
+@Suite(.serialized, .enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
 struct SyncCommandTests {
     @Test func syncsThePrimaryFirstInDependencyOrderThenTheSecondaryAndResendsNothingUnchanged() async throws {
         let mesh = try await SyncMesh()

@@ -8,6 +8,8 @@ import SyncCore
 /// The rules:
 /// - Applies are server-side, under the client's field manager (`syncagent`). An object whose live state already
 ///   matches what the apply would store (a server-side dry-run equal to live) is not sent: it is `unchanged`.
+///   Those are found before the first step, with a list per kind and namespace and concurrent dry runs (see
+///   ``unchangedBeforehand(_:live:)``), so an unchanged object costs no request in plan order.
 /// - A wait polls each object with ``assessHealth(_:now:)`` until it is done, or the readiness timeout passes.
 /// - A prune deletes only an object listed in the region's current inventory, never one annotated
 ///   `syncagent.io/prune: disabled` (those are `skipped` and dropped from the inventory).
@@ -89,6 +91,15 @@ public struct RegionApplier: Sendable {
                     cause: SyncFailure.Cause(error))
             }
         }
+        // Which objects need no apply at all, found at once (few lists, concurrent dry runs) rather than step by
+        // step; if that cannot be read, every object takes the ordinary path.
+        let unchanged: Set<ObjectKey>
+        do {
+            unchanged = await unchangedBeforehand(plan, live: try await readLive(plan.applied.map(\.ref)))
+        } catch {
+            logger.debug("cannot read the live objects beforehand", metadata: ["error": "\(error)"])
+            unchanged = []
+        }
         for (index, step) in plan.steps.enumerated() {
             if Task.isCancelled {
                 return fail(index, "cancelled", nil, "the sync was stopped before this step", cause: .cancelled)
@@ -103,7 +114,7 @@ public struct RegionApplier: Sendable {
             switch step {
             case .apply(let resource, _):
                 do {
-                    let action = try await apply(resource)
+                    let action = unchanged.contains(resource.key) ? .unchanged : try await apply(resource)
                     logger.info("applied", metadata: ["object": "\(resource.ref)", "action": "\(action)"])
                     report.changes.append(ObjectChange(resource.ref, action))
                 } catch {
