@@ -280,8 +280,8 @@ extension RegionState {
             headers: warnings.map { ("Warning", "299 - \"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"") })
     }
 
-    /// kubesim speaks JSON and YAML only. A protobuf body (kubectl's typed clients send one for built-in kinds) gets
-    /// 415, as a server without protobuf answers, and client-go then falls back to JSON.
+    /// kubesim reads JSON, YAML, and protobuf for the built-in kinds it has field tables for (``KubeProtobuf``); a
+    /// protobuf body of any other kind gets 415, as a server without protobuf answers.
     static func requireTextBody(_ request: APIRequest) throws(APIError) {
         let contentType = request.contentType.split(separator: ";").first.map { String($0).trimming(" ") } ?? ""
         if contentType.contains("protobuf") {
@@ -289,9 +289,18 @@ extension RegionState {
         }
     }
 
+    /// A create or update body: protobuf when the content type says so, else JSON or YAML.
+    static func objectBody(_ request: APIRequest) throws(APIError) -> Value {
+        let contentType = request.contentType.split(separator: ";").first.map { String($0).trimming(" ") } ?? ""
+        if KubeProtobuf.isProtobuf(contentType) {
+            return try KubeProtobuf.decode(request.body, contentType: contentType)
+        }
+        try requireTextBody(request)
+        return try BodyDecoder.decode(request.body, allowYAML: true)
+    }
+
     mutating func create(_ target: ResourceTarget, request: APIRequest) throws(APIError) -> APIResponse {
-        try RegionState.requireTextBody(request)
-        var body = try BodyDecoder.decode(request.body, allowYAML: true)
+        var body = try RegionState.objectBody(request)
         var target = target
         try checkIdentity(&body, target, requireName: false)
         var name = body[path: ["metadata", "name"]]?.stringValue ?? ""
@@ -314,8 +323,7 @@ extension RegionState {
     }
 
     mutating func update(_ target: ResourceTarget, request: APIRequest) throws(APIError) -> APIResponse {
-        try RegionState.requireTextBody(request)
-        var body = try BodyDecoder.decode(request.body, allowYAML: true)
+        var body = try RegionState.objectBody(request)
         try checkIdentity(&body, target, requireName: true)
         guard let old = store.get(target.type.storageKey, namespace: target.namespace, name: target.name) else {
             throw .notFound(target.type.plural, group: target.type.group, name: target.name)
