@@ -48,8 +48,9 @@ import TestSupport
         #expect(try notAllowed.status == 405 && (reason(notAllowed.body)) == "MethodNotAllowed")
         let mediaType = try sim.request("PATCH", "\(base)/settings", body: "{}", contentType: "text/plain")
         #expect(try mediaType.status == 415 && (reason(mediaType.body)) == "UnsupportedMediaType")
-        // kubesim has no protobuf: a protobuf body is refused as such, not misread as YAML.
-        let protobuf = try sim.request("POST", base, body: "k8s\u{0}\n\u{0F}", contentType: "application/vnd.kubernetes.protobuf")
+        // A protobuf body of a kind kubesim has no field table for (a Pod) is refused as such, not misread as YAML.
+        let pod = "k8s\u{0}\n\u{09}\n\u{02}v1\u{12}\u{03}Pod"
+        let protobuf = try sim.request("POST", base, body: pod, contentType: "application/vnd.kubernetes.protobuf")
         #expect(try protobuf.status == 415 && (reason(protobuf.body)) == "UnsupportedMediaType")
 
         let noManager = try sim.request("PATCH", "\(base)/settings", body: Self.configMap, contentType: "application/apply-patch+yaml")
