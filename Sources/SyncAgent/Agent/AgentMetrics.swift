@@ -24,22 +24,22 @@ final class AgentMetrics: Sendable {
 
     func recordOutcome(_ outcome: RegionOutcome, revision: String) {
         registry.makeCounter(
-            name: "syncagent_sync_total", labels: [("region", outcome.region), ("result", outcome.result.rawValue)]
+            descriptor: Self.descriptor("sync", "total", "Region passes by result."), labels: [("region", outcome.region), ("result", outcome.result.rawValue)]
         ).increment()
         registry.makeDurationHistogram(
-            name: "syncagent_sync_duration_seconds", labels: [("region", outcome.region)],
+            descriptor: Self.descriptor("sync_duration", "seconds", "A region's apply, readiness and gate time."), labels: [("region", outcome.region)],
             buckets: [.seconds(1), .seconds(5), .seconds(15), .seconds(30), .seconds(60), .seconds(300), .seconds(900)]
         ).record(outcome.duration)
-        registry.makeGauge(name: "syncagent_last_sync_timestamp_seconds", labels: [("region", outcome.region)])
+        registry.makeGauge(descriptor: Self.descriptor("last_sync_timestamp", "seconds", "When the region's last pass ended."), labels: [("region", outcome.region)])
             .set(Date().timeIntervalSince1970)
         if let gate = outcome.gate {
-            registry.makeGauge(name: "syncagent_gate_passed", labels: [("region", outcome.region)])
+            registry.makeGauge(descriptor: Self.descriptor("gate", "passed", "1 when the region's last metric gate passed, 0 when it failed."), labels: [("region", outcome.region)])
                 .set(gate.passed ? 1.0 : 0.0)
             var last: [String: Double] = [:]
             for observation in gate.observations { last[observation.check] = observation.value }
             for (check, value) in last {
                 registry.makeGauge(
-                    name: "syncagent_gate_check_value", labels: [("region", outcome.region), ("check", check)]
+                    descriptor: Self.descriptor("gate_check", "value", "The last value each gate check saw."), labels: [("region", outcome.region), ("check", check)]
                 ).set(value)
             }
         }
@@ -57,7 +57,7 @@ final class AgentMetrics: Sendable {
                 registry.unregisterGauge(gauge)
             }
             let gauge = registry.makeGauge(
-                name: "syncagent_region_revision_info", labels: [("region", region), ("revision", revision)])
+                descriptor: Self.descriptor("region_revision", "info", "1 for the revision synced to the region."), labels: [("region", region), ("revision", revision)])
             gauge.set(1.0)
             gauges[region] = (revision, gauge)
         }
@@ -71,22 +71,26 @@ final class AgentMetrics: Sendable {
                 current = nil
             }
             guard let revision else { return }
-            let gauge = registry.makeGauge(name: "syncagent_failed_revision_info", labels: [("revision", revision)])
+            let gauge = registry.makeGauge(descriptor: Self.descriptor("failed_revision", "info", "1 for a revision a gate rejected."), labels: [("revision", revision)])
             gauge.set(1.0)
             current = (revision, gauge)
         }
     }
 
     func setDrifted(region: String, count: Int) {
-        registry.makeGauge(name: "syncagent_drifted_resources", labels: [("region", region)]).set(Double(count))
+        registry.makeGauge(descriptor: Self.descriptor("drifted", "resources", "Resources drifted from the synced revision at the last drift check."), labels: [("region", region)]).set(Double(count))
     }
 
     func countPoll(_ result: String) {
-        registry.makeCounter(name: "syncagent_git_polls_total", labels: [("result", result)]).increment()
+        registry.makeCounter(descriptor: Self.descriptor("git_polls", "total", "Moved-checks of the config repository by result."), labels: [("result", result)]).increment()
     }
 
     func countWebhook(_ result: String) {
-        registry.makeCounter(name: "syncagent_webhooks_total", labels: [("result", result)]).increment()
+        registry.makeCounter(descriptor: Self.descriptor("webhooks", "total", "Webhook deliveries by result."), labels: [("result", result)]).increment()
+    }
+
+    private static func descriptor(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "syncagent", metricName: metric, unitName: unit, helpText: help)
     }
 
     /// The exposition text.

@@ -44,7 +44,7 @@ struct Reconciler: Service {
         await memory.load(config: config, logger: logger)
         metrics.setFailedRevision(memory.failed)
         var reason = Wakeup.Reason.timer
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 await pass(&memory, heal: reason == .heal)
                 if Task.isShuttingDownGracefully { break }
@@ -117,7 +117,7 @@ struct Reconciler: Service {
                 "syncing", metadata: ["git.revision": "\(head)", "git.summary": "\(snapshot.revision.summary)"])
             let loader = repository.loader
             let rollout = rollout
-            let done = try await cancelWhenGracefulShutdown {
+            let done = await cancelWhenGracefulShutdown {
                 await rollout.sync(snapshot, force: heal, loadSnapshot: loader)
             }
             report = done
