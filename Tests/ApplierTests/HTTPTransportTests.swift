@@ -150,7 +150,9 @@ import Testing
             guard case .transport(_, let code, _) = error as? ApplierError else { return false }
             return code == 28  // CURLE_OPERATION_TIMEDOUT
         }
-        #expect(Date().timeIntervalSince(started) < 15)  // the server answers only after 30 s
+        // The server answers only after 30 s; the bound is loose because the whole suite on a loaded 2-core machine
+        // has been seen to take 21 s to schedule this test's tasks.
+        #expect(Date().timeIntervalSince(started) < 25)
     }
 
     @Test func cancellingTheTaskAbandonsTheTransfer() async throws {

@@ -125,7 +125,7 @@ struct AgentTests {
         try mesh.cluster.metricsRequest("POST", "/faults/latency?ms=400", region: "us-sanjose-1")
         let first = try Agent(mesh)
         try await waitUntil(timeout: 60, "a few applies in us-sanjose-1") {
-            try mesh.audit().filter { $0.region == "us-sanjose-1" && $0.isSyncagentApply }.count >= 4
+            try await mesh.storedApplies(region: "us-sanjose-1") >= 4
         }
         first.process.signal(SIGKILL)
         _ = first.process.stop()

@@ -166,6 +166,19 @@ final class SyncMesh: Sendable {
         return try text.split(separator: "\n").map { try AuditEvent(Value(json: String($0))) }
     }
 
+    /// How many server-side applies by syncagent a region stored so far: a cheap count (no JSON parsing, off the
+    /// cooperative pool) for waits that poll it.
+    func storedApplies(region: String) async throws -> Int {
+        let path = auditPath
+        return try await blocking {
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").filter { line in
+                line.contains("\"kubesim.io/region\":\"\(region)\"") && line.contains("fieldManager=syncagent")
+                    && line.contains("\"verb\":\"patch\"") && !line.contains("dryRun=All")
+            }.count
+        }
+    }
+
     /// The number of events logged so far (a mark to read what comes after).
     func auditMark() throws -> Int { try audit().count }
 }
