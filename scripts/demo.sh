@@ -90,7 +90,8 @@ pids+=($!)
 agent_pid=$!
 first=$(git_c rev-parse HEAD)
 wait_for 120 "both regions to sync" region_result us-chicago-1 synced "$first"
-grep -E "metric gate|gate passed|synced [0-9a-f]{7}|rollout ended" "$work/agent.log" | sed -E 's/^[^ ]+ [a-z]+ syncagent: //; s/^/   /' | cut -c1-150
+agent_lines() { grep -E "$1" "$work/agent.log" | grep -F "[SyncAgent]" | sed -E 's/^.*\[SyncAgent\] //; s/^/   /' | cut -c1-160; }
+agent_lines "metric gate|gate passed|synced [0-9a-f]{7}"
 syncagent status | sed 's/^/   /' | grep -v " gate t+" || true
 
 step "a hand edit in us-chicago-1: someone scales reviews-v1 to 3 replicas with kubectl-edit"
@@ -118,7 +119,7 @@ git_c push -q origin main
 bad=$(git_c rev-parse HEAD)
 echo "   pushed $(git_c log --oneline -1)"
 wait_for 120 "us-sanjose-1 to roll back" region_result us-sanjose-1 rolled-back
-grep -E "gate failed|rolling back|rolled back|not touched|rollout ended" "$work/agent.log" | tail -5 | sed -E 's/^[^ ]+ [a-z]+ syncagent: //; s/^/   /' | cut -c1-170
+agent_lines "gate failed|rolling back|rolled back|not touched" | tail -4
 echo "   reviews-v3 pod-template annotations: us-sanjose-1 $(annotation us-sanjose-1) (restored), us-chicago-1 $(annotation us-chicago-1) (never saw it)"
 
 step "git revert of the bad commit: a new revision, synced like any other"
