@@ -70,14 +70,17 @@ struct ConfigRepository: Sendable {
 }
 
 extension Snapshot {
-    /// A local folder as a snapshot (uncommitted work): revision `local`.
+    /// How the revision of a local folder's snapshot starts.
+    static let localPrefix = "local-"
+
+    /// A local folder as a snapshot (uncommitted work): revision `local-<seconds since 1970>`.
     static func directory(_ dir: String) throws -> Snapshot {
         let files = try ManifestSource.readDirectory(dir)
         let now = Date()
         let signature = Signature(name: "local", email: "", time: now)
         return Snapshot(
             revision: Revision(
-                sha: "local-" + String(UInt64(now.timeIntervalSince1970)), author: signature, committer: signature,
+                sha: localPrefix + String(UInt64(now.timeIntervalSince1970)), author: signature, committer: signature,
                 message: "local folder \(dir)", parents: []),
             files: files, root: dir)
     }

@@ -70,7 +70,10 @@ struct RegionState: Sendable {
                         let client = try RegionClient(region, logger: logger)
                         state.status = try await RegionStatus.read(client.client)
                         state.inventory = try await client.inventory()
-                        if let inventory = state.inventory, !inventory.revision.isEmpty {
+                        // A sync from a local folder (`sync --dir`) records no Git revision to compare with.
+                        if let inventory = state.inventory, !inventory.revision.isEmpty,
+                            !inventory.revision.hasPrefix(Snapshot.localPrefix)
+                        {
                             let snapshot = try await sources.snapshot(inventory.revision)
                             let desired = try snapshot.render(region: region.name)
                             let diff = try await client.diff(desired: desired, options: options, inventory: inventory)

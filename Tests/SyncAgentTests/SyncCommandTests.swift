@@ -353,6 +353,19 @@ struct SyncCommandTests {
         #expect(try mesh.audit().dropFirst(mark).filter(\.isStoredWrite).isEmpty)
     }
 
+    @Test func aLocalFolderSyncsWithoutGitAndStatusSaysSo() async throws {
+        let mesh = try await SyncMesh()
+        let sync = try await mesh.syncagent(["sync", "--dir", mesh.clone + "/mesh", "--region", "us-chicago-1"])
+        #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+        #expect(sync.stdout.contains("us-chicago-1  synced        30 created"), "\(sync.stdout)")
+        #expect(!sync.stdout.contains("us-sanjose-1  "), "\(sync.stdout)")
+        let status = try await mesh.status()
+        #expect(status["us-chicago-1"]?["lastResult"] == "synced")
+        #expect(status["us-chicago-1"]?["syncedRevision"]?.stringValue?.hasPrefix("local-") == true)
+        #expect(status["us-chicago-1"]?["error"] == nil, "\(status)")
+        #expect(status["us-sanjose-1"]?["lastResult"] == nil)  // never synced
+    }
+
     static func number(_ value: Value) -> Double? {
         switch value {
         case .double(let number): return number
