@@ -61,28 +61,10 @@ extension GitRepository {
             throw GitSourceError.invalidArgument(
                 "\(subject): reverting \(targetRevision.shortSHA) on \(name) changes nothing (already reverted?)")
         }
-        let tree = try handle.withPointer { repository throws(GitSourceError) in
-            try gitHandle(TreeKind.self, "git_tree_lookup", "\(subject) tree \(ObjectID.hex(treeID))") {
-                git_tree_lookup(&$0, repository, &treeID)
-            }
-        }
         let text = message ?? "Revert \"\(targetRevision.summary)\"\n\nThis reverts commit \(targetRevision.sha).\n"
-        var commitID = git_oid()
-        try withSignature(signature) { author throws(GitSourceError) in
-            try handle.withPointer { repository throws(GitSourceError) in
-                try tree.withPointer { tree throws(GitSourceError) in
-                    try base.withPointer { baseCommit throws(GitSourceError) in
-                        var parents: [OpaquePointer?] = [baseCommit]
-                        try git("git_commit_create", "\(subject) revert \(targetRevision.shortSHA) onto \(name)") {
-                            git_commit_create(&commitID, repository, nil, author, author, nil, text, tree, 1, &parents)
-                        }
-                    }
-                }
-            }
-        }
-        let sha = ObjectID.hex(commitID)
-        try setReference("refs/heads/\(name)", to: sha, message: "syncagent: revert \(targetRevision.sha)")
-        return try self.revision(sha)
+        return try commit(
+            tree: treeID, onto: base, branch: name, signature: signature, message: text,
+            action: "revert \(targetRevision.sha)")
     }
 
     /// Creates a commit on `branch` whose tree is the tree of the earlier commit `revision` names: every commit
@@ -105,35 +87,47 @@ extension GitRepository {
         }
         let base = try lookupCommit(baseSHA)
         try requireAncestor(targetRevision.sha, of: baseSHA, branch: name)
-        var treeID = target.withPointer { git_commit_tree_id($0).pointee }
+        let treeID = target.withPointer { git_commit_tree_id($0).pointee }
         let baseTreeID = base.withPointer { ObjectID.hex(git_commit_tree_id($0)) }
         if ObjectID.hex(treeID) == baseTreeID {
             throw GitSourceError.invalidArgument(
                 "\(subject): branch \(name) already has the tree of \(targetRevision.shortSHA); nothing to roll back")
         }
+        let text =
+            message
+            ?? "Roll back to \"\(targetRevision.summary)\"\n\nThis restores the tree of commit \(targetRevision.sha).\n"
+        return try commit(
+            tree: treeID, onto: base, branch: name, signature: signature, message: text,
+            action: "restore \(targetRevision.sha)")
+    }
+
+    /// Commits the tree `treeID` with the single parent `base`, points the local branch `refs/heads/<name>` at it
+    /// and returns it; `action` ("revert <sha>") names it in errors and the reflog.
+    private func commit(
+        tree treeID: git_oid, onto base: GitHandle<CommitKind>, branch name: String, signature: Signature,
+        message: String, action: String
+    ) throws(GitSourceError) -> Revision {
+        var treeID = treeID
         let tree = try handle.withPointer { repository throws(GitSourceError) in
             try gitHandle(TreeKind.self, "git_tree_lookup", "\(subject) tree \(ObjectID.hex(treeID))") {
                 git_tree_lookup(&$0, repository, &treeID)
             }
         }
-        let text =
-            message
-            ?? "Roll back to \"\(targetRevision.summary)\"\n\nThis restores the tree of commit \(targetRevision.sha).\n"
         var commitID = git_oid()
         try withSignature(signature) { author throws(GitSourceError) in
             try handle.withPointer { repository throws(GitSourceError) in
                 try tree.withPointer { tree throws(GitSourceError) in
                     try base.withPointer { baseCommit throws(GitSourceError) in
                         var parents: [OpaquePointer?] = [baseCommit]
-                        try git("git_commit_create", "\(subject) restore \(targetRevision.shortSHA) onto \(name)") {
-                            git_commit_create(&commitID, repository, nil, author, author, nil, text, tree, 1, &parents)
+                        try git("git_commit_create", "\(subject) \(action) onto \(name)") {
+                            git_commit_create(&commitID, repository, nil, author, author, nil, message, tree, 1, &parents)
                         }
                     }
                 }
             }
         }
         let sha = ObjectID.hex(commitID)
-        try setReference("refs/heads/\(name)", to: sha, message: "syncagent: restore \(targetRevision.sha)")
+        try setReference("refs/heads/\(name)", to: sha, message: "syncagent: \(action)")
         return try self.revision(sha)
     }
 
