@@ -20,8 +20,7 @@ import SyncCore
 /// - After every step succeeded the inventory ConfigMap is written (namespace `syncagent-system` created if
 ///   missing) with the revision, the time and the applied objects.
 ///
-/// One applier per region; its steps run one after another, except that applies of one kind in one wave (which
-/// have no order among them) are sent together.
+/// One applier per region; its steps run one after another.
 public struct RegionApplier: Sendable {
     /// The annotation that protects an object from prune when its value is `disabled`.
     public static let pruneAnnotation = "syncagent.io/prune"
@@ -101,21 +100,9 @@ public struct RegionApplier: Sendable {
             logger.debug("cannot read the live objects beforehand", metadata: ["error": "\(error)"])
             unchanged = []
         }
-        // Applies of one kind in one wave have no order among them: each such run is sent concurrently (the client
-        // bounds how many are on the wire) when its first step comes, and reported step by step in plan order.
-        var sent: [Int: Result<ApplyAction, ApplierError>] = [:]
         for (index, step) in plan.steps.enumerated() {
             if Task.isCancelled {
                 return fail(index, "cancelled", nil, "the sync was stopped before this step", cause: .cancelled)
-            }
-            if case .apply = step, sent[index] == nil {
-                let run = Self.applyRun(plan.steps, from: index).filter { member in
-                    guard case .apply(let resource, _) = plan.steps[member] else { return false }
-                    return !unchanged.contains(resource.key)
-                }
-                if run.count > 1 {
-                    sent.merge(await applyConcurrently(run.map { ($0, plan.steps[$0]) })) { first, _ in first }
-                }
             }
             observer?(StepEvent(index: index, count: plan.steps.count, step: step, outcome: nil))
             let before = report.changes.count
@@ -127,14 +114,7 @@ public struct RegionApplier: Sendable {
             switch step {
             case .apply(let resource, _):
                 do {
-                    let action: ApplyAction
-                    if unchanged.contains(resource.key) {
-                        action = .unchanged
-                    } else if let done = sent[index] {
-                        action = try done.get()
-                    } else {
-                        action = try await apply(resource)
-                    }
+                    let action = unchanged.contains(resource.key) ? .unchanged : try await apply(resource)
                     logger.info("applied", metadata: ["object": "\(resource.ref)", "action": "\(action)"])
                     report.changes.append(ObjectChange(resource.ref, action))
                 } catch {
@@ -168,39 +148,6 @@ public struct RegionApplier: Sendable {
                 plan.steps.count, "inventory", Inventory.configMapRef, "\(error)", cause: SyncFailure.Cause(error))
         }
         return report
-    }
-
-    /// The positions of the apply steps from `start` on that share its kind and wave (consecutive in a plan).
-    static func applyRun(_ steps: [PlanStep], from start: Int) -> [Int] {
-        guard case .apply(let first, let wave) = steps[start] else { return [] }
-        var run: [Int] = []
-        var index = start
-        while index < steps.count, case .apply(let resource, let stepWave) = steps[index], stepWave == wave,
-            resource.ref.group == first.ref.group, resource.kind == first.kind
-        {
-            run.append(index)
-            index += 1
-        }
-        return run
-    }
-
-    /// Applies the objects of `steps` at once; each step's outcome by its position.
-    private func applyConcurrently(_ steps: [(Int, PlanStep)]) async -> [Int: Result<ApplyAction, ApplierError>] {
-        await withTaskGroup(of: (Int, Result<ApplyAction, ApplierError>).self) { group in
-            for (index, step) in steps {
-                guard case .apply(let resource, _) = step else { continue }
-                group.addTask {
-                    do throws(ApplierError) {
-                        return (index, .success(try await apply(resource)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
-            }
-            var results: [Int: Result<ApplyAction, ApplierError>] = [:]
-            for await (index, result) in group { results[index] = result }
-            return results
-        }
     }
 
     /// What ``execute(_:revision:readinessTimeout:)`` would do, without changing anything: each apply's action
