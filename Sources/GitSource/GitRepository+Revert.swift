@@ -21,16 +21,7 @@ extension GitRepository {
     public func revert(
         _ revision: String, onBranch branch: String, signature: Signature, message: String? = nil
     ) throws(GitSourceError) -> Revision {
-        let name = try Self.validBranch(branch)
-        let target = try lookupCommit(revision)
-        let targetRevision = target.withPointer { Self.revision(of: $0) }
-        var baseSHA = try referenceTarget(Self.trackingRef(branch: name))
-        if baseSHA == nil { baseSHA = try referenceTarget("refs/heads/\(name)") }
-        guard let baseSHA else {
-            throw GitSourceError.invalidArgument("\(subject): branch '\(name)' not found; fetch it first")
-        }
-        let base = try lookupCommit(baseSHA)
-        try requireAncestor(targetRevision.sha, of: baseSHA, branch: name)
+        let (name, target, targetRevision, base) = try undoTarget(revision, onBranch: branch)
 
         let index = try handle.withPointer { repository throws(GitSourceError) in
             try target.withPointer { targetCommit throws(GitSourceError) in
@@ -77,16 +68,7 @@ extension GitRepository {
     public func restore(
         _ revision: String, onBranch branch: String, signature: Signature, message: String? = nil
     ) throws(GitSourceError) -> Revision {
-        let name = try Self.validBranch(branch)
-        let target = try lookupCommit(revision)
-        let targetRevision = target.withPointer { Self.revision(of: $0) }
-        var baseSHA = try referenceTarget(Self.trackingRef(branch: name))
-        if baseSHA == nil { baseSHA = try referenceTarget("refs/heads/\(name)") }
-        guard let baseSHA else {
-            throw GitSourceError.invalidArgument("\(subject): branch '\(name)' not found; fetch it first")
-        }
-        let base = try lookupCommit(baseSHA)
-        try requireAncestor(targetRevision.sha, of: baseSHA, branch: name)
+        let (name, target, targetRevision, base) = try undoTarget(revision, onBranch: branch)
         let treeID = target.withPointer { git_commit_tree_id($0).pointee }
         let baseTreeID = base.withPointer { ObjectID.hex(git_commit_tree_id($0)) }
         if ObjectID.hex(treeID) == baseTreeID {
@@ -99,6 +81,24 @@ extension GitRepository {
         return try commit(
             tree: treeID, onto: base, branch: name, signature: signature, message: text,
             action: "restore \(targetRevision.sha)")
+    }
+
+    /// What an undo works from: the checked branch name, the commit `revision` names and its revision, and the
+    /// branch's head as last fetched (the local branch without a remote-tracking ref); throws unless the commit is
+    /// on the branch.
+    private func undoTarget(_ revision: String, onBranch branch: String) throws(GitSourceError) -> (
+        name: String, target: GitHandle<CommitKind>, revision: Revision, base: GitHandle<CommitKind>
+    ) {
+        let name = try Self.validBranch(branch)
+        let target = try lookupCommit(revision)
+        let targetRevision = target.withPointer { Self.revision(of: $0) }
+        var baseSHA = try referenceTarget(Self.trackingRef(branch: name))
+        if baseSHA == nil { baseSHA = try referenceTarget("refs/heads/\(name)") }
+        guard let baseSHA else {
+            throw GitSourceError.invalidArgument("\(subject): branch '\(name)' not found; fetch it first")
+        }
+        try requireAncestor(targetRevision.sha, of: baseSHA, branch: name)
+        return (name, target, targetRevision, try lookupCommit(baseSHA))
     }
 
     /// Commits the tree `treeID` with the single parent `base`, points the local branch `refs/heads/<name>` at it

@@ -80,7 +80,7 @@ public struct GateResult: Sendable, Hashable, CustomStringConvertible {
 
 extension Double {
     /// `0.05`, `1000` (no trailing `.0`).
-    var compactDescription: String {
+    public var compactDescription: String {
         if self == rounded(), abs(self) < 1e15 { return String(Int64(self)) }
         return "\(self)"
     }
@@ -88,10 +88,10 @@ extension Double {
 
 extension Duration {
     /// Seconds as a Double.
-    var seconds: Double {
+    public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) * 1e-18
     }
 
     /// `3s`, `0.5s`.
-    var formattedSeconds: String { "\(seconds.compactDescription)s" }
+    public var formattedSeconds: String { "\(seconds.compactDescription)s" }
 }

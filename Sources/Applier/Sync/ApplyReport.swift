@@ -98,10 +98,17 @@ public struct ApplyReport: Sendable, Hashable, CustomStringConvertible {
     /// region us-sanjose-1 at a1b2c3d: 1 created, 1 configured, 2 unchanged, 0 pruned, 0 skipped
     ///   v1/Namespace app created
     /// ```
+    /// How many changes took `action`.
+    public func count(of action: ApplyAction) -> Int { changes.filter { $0.action == action }.count }
+
+    /// `1 configured, 29 unchanged`: the actions that happened, in ``ApplyAction`` order; "" when none.
+    public var summary: String {
+        ApplyAction.allCases.compactMap { action in count(of: action) == 0 ? nil : "\(count(of: action)) \(action)" }
+            .joined(separator: ", ")
+    }
+
     public var description: String {
-        let counts = ApplyAction.allCases.map { action in
-            "\(changes.filter { $0.action == action }.count) \(action)"
-        }
+        let counts = ApplyAction.allCases.map { action in "\(count(of: action)) \(action)" }
         var lines = ["region \(region) at \(revision): " + counts.joined(separator: ", ")]
         lines += changes.map { "  \($0)" }
         if let failure { lines.append("failed: \(failure)") }

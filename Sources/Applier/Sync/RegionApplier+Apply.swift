@@ -17,8 +17,7 @@ extension RegionApplier {
             let response = try await client.apply(resource, options: ApplyOptions(force: true))
             return response.created ? .created : .configured
         }
-        let dryRun = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
-        if Self.comparable(dryRun.resource.body) == Self.comparable(live.body) { return .unchanged }
+        if try await dryRunMatches(resource, live: live) { return .unchanged }
         let response = try await client.apply(resource, options: ApplyOptions(force: true))
         return response.created ? .created : .configured
     }
@@ -37,8 +36,14 @@ extension RegionApplier {
             _ = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
             return .created
         }
+        return try await dryRunMatches(resource, live: live) ? .unchanged : .configured
+    }
+
+    /// Whether a forced server-side dry run of `resource` stores what `live` already is (``comparable(_:)``): an
+    /// apply would change nothing.
+    func dryRunMatches(_ resource: Resource, live: Resource) async throws(ApplierError) -> Bool {
         let dryRun = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
-        return Self.comparable(dryRun.resource.body) == Self.comparable(live.body) ? .unchanged : .configured
+        return Self.comparable(dryRun.resource.body) == Self.comparable(live.body)
     }
 
     /// An object without the parts that change without an apply: `status` and `metadata.resourceVersion`.

@@ -21,20 +21,23 @@ extension RegionApplier {
     func writeInventory(revision: String, objects: [ObjectRef], pendingRevision: String? = nil) async throws
         -> Inventory
     {
-        let namespace = ObjectRef(apiVersion: "v1", kind: "Namespace", name: Inventory.namespace)
-        if try await client.getIfPresent(namespace) == nil {
-            let body = try Resource(body: [
-                "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Inventory.namespace)],
-            ])
-            do throws(ApplierError) {
-                _ = try await client.create(body)
-            } catch {
-                if error.status?.reason != .alreadyExists { throw error }
-            }
-        }
+        try await ensureSystemNamespace()
         let time = Date().formatted(.iso8601)
         let inventory = Inventory(revision: revision, time: time, objects: objects, pendingRevision: pendingRevision)
         _ = try await client.apply(try Resource(body: inventory.configMap), options: ApplyOptions(force: true))
         return inventory
+    }
+
+    /// Creates namespace `syncagent-system` (where the inventory and the status records live) when it is missing.
+    public func ensureSystemNamespace() async throws(ApplierError) {
+        let namespace = ObjectRef(apiVersion: "v1", kind: "Namespace", name: Inventory.namespace)
+        guard try await client.getIfPresent(namespace) == nil else { return }
+        let body: Value = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Inventory.namespace)]]
+        guard let resource = try? Resource(body: body) else { return }
+        do throws(ApplierError) {
+            _ = try await client.create(resource)
+        } catch {
+            if error.status?.reason != .alreadyExists { throw error }
+        }
     }
 }

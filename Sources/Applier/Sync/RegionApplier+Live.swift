@@ -72,13 +72,8 @@ extension RegionApplier {
             for resource in candidates {
                 guard let current = live[resource.key] else { continue }
                 group.addTask {
-                    do throws(ApplierError) {
-                        let dryRun = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
-                        return Self.comparable(dryRun.resource.body) == Self.comparable(current.body)
-                            ? resource.key : nil
-                    } catch {
-                        return nil
-                    }
+                    // A dry run that fails leaves the object to its own step, which reports it.
+                    (try? await dryRunMatches(resource, live: current)) == true ? resource.key : nil
                 }
             }
             var unchanged: Set<ObjectKey> = []
