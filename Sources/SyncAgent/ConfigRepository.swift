@@ -8,7 +8,8 @@ struct ConfigRepository: Sendable {
     let repo: AgentConfig.Repo
     let cache: GitRepositoryCache
 
-    /// The cache for `repo`, under `cacheRoot` (default `$XDG_CACHE_HOME/syncagent` or `~/.cache/syncagent`).
+    /// The cache for `repo`, under `cacheRoot` (default `$XDG_CACHE_HOME/syncagent` or `~/.cache/syncagent`): one
+    /// bare repository per URL.
     init(_ repo: AgentConfig.Repo, cacheRoot: String?) {
         self.repo = repo
         let base =
@@ -30,21 +31,18 @@ struct ConfigRepository: Sendable {
         return result.head
     }
 
-    /// The snapshot a ref names: the tracked branch by default; a tag, another branch or a commit id otherwise.
+    /// The snapshot a ref names: the tracked branch by default; another branch (fetched); or a tag or a commit id,
+    /// resolved after fetching every branch's head.
     func snapshot(ref: String? = nil) async throws -> Snapshot {
-        let sha: String
-        if let ref, ref != repo.branch {
-            let refs = try await cache.remoteRefs()
-            if refs["refs/heads/\(ref)"] != nil {
-                sha = try await cache.fetch(branch: ref)
-            } else {
-                _ = try await cache.fetch(branch: repo.branch)
-                sha = try await cache.resolve(ref)
-            }
-        } else {
-            sha = try await cache.fetch(branch: repo.branch)
+        guard let ref, ref != repo.branch else {
+            return try await snapshot(sha: try await cache.fetch(branch: repo.branch))
         }
-        return try await snapshot(sha: sha)
+        let refs = try await cache.remoteRefs()
+        if refs["refs/heads/\(ref)"] != nil { return try await snapshot(sha: try await cache.fetch(branch: ref)) }
+        for name in refs.keys where name.hasPrefix("refs/heads/") {
+            _ = try await cache.fetch(branch: String(name.dropFirst("refs/heads/".count)))
+        }
+        return try await snapshot(sha: try await cache.resolve(ref))
     }
 
     /// The snapshot at a commit already in the cache.

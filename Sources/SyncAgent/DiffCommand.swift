@@ -130,11 +130,7 @@ struct DesiredSource: Sendable {
         guard let repo = agent.repo else {
             throw ValidationError("the configuration has no repo: give --dir DIR")
         }
-        var options = try RepositoryOptions.parse([])
-        options.repo = repo.url
-        options.ref = ref ?? repo.branch
-        options.path = repo.path
-        source = try await options.manifestSource()
+        source = .git(try await ConfigRepository(repo, cacheRoot: agent.agent.cache).snapshot(ref: ref))
     }
 
     func render(region: String) async throws -> [Resource] { try await source.render(region: region) }

@@ -27,7 +27,7 @@ struct DriftCommand: AsyncParsableCommand {
         guard agent.repo != nil else { throw ValidationError("\(config): drift needs a repo in the configuration") }
         var options = DiffOptions(mode: .serverSide)
         options.ignore = agent.ignore
-        let sources = RevisionSources(agent: agent)
+        let sources = SnapshotCache(repository: agent.repo.map { ConfigRepository($0, cacheRoot: agent.agent.cache) })
         let report = try await DiffReport.gather(
             agent: agent, only: [], options: options, logger: Logger(label: "syncagent")
         ) { region, inventory in
@@ -36,7 +36,7 @@ struct DriftCommand: AsyncParsableCommand {
                     "region \(region): no inventory (ConfigMap \(Inventory.namespace)/\(Inventory.configMapName)); "
                         + "nothing has been synced there, so there is no revision to compare with")
             }
-            return try await sources.source(revision: inventory.revision).render(region: region)
+            return try await sources.snapshot(inventory.revision).render(region: region)
         }
         if output == .text {
             for region in report.regions {
@@ -48,23 +48,5 @@ struct DriftCommand: AsyncParsableCommand {
             }
         }
         try DiffCommand.print(report, output)
-    }
-}
-
-/// The config repository opened once per revision, shared by the regions compared concurrently (opening the same
-/// cache from two tasks at once collides on its lock files).
-actor RevisionSources {
-    let agent: AgentConfig
-    private var opening: [String: Task<DesiredSource, any Error>] = [:]
-
-    init(agent: AgentConfig) { self.agent = agent }
-
-    /// The repository at `revision`, opened by the first caller and awaited by the others.
-    func source(revision: String) async throws -> DesiredSource {
-        if let task = opening[revision] { return try await task.value }
-        let agent = agent
-        let task = Task { try await DesiredSource(agent: agent, ref: revision, dir: nil) }
-        opening[revision] = task
-        return try await task.value
     }
 }

@@ -8,8 +8,8 @@ import SyncCore
 enum ManifestSource {
     /// A folder on disk; paths in errors start with the folder as the user gave it.
     case directory(String)
-    /// Files read from a commit's tree (no work tree); `root` is the config folder inside the repository.
-    case git(files: [GitFile], root: String, revision: Revision)
+    /// Files read from a commit's tree (no work tree).
+    case git(Snapshot)
 
     /// The resources for one region (or every file, with no region): all of them, or a RenderError.
     func render(region: String?) async throws -> [Resource] {
@@ -17,9 +17,8 @@ enum ManifestSource {
         case .directory(let dir):
             let files = try Self.readDirectory(dir)
             return try Differ.render(files, root: dir, region: region)
-        case .git(let files, let root, _):
-            let manifests = files.map { ManifestFile(path: $0.path, bytes: $0.bytes) }
-            return try Differ.render(manifests, root: root, region: region)
+        case .git(let snapshot):
+            return try snapshot.render(region: region)
         }
     }
 
@@ -67,37 +66,11 @@ struct RepositoryOptions: ParsableArguments {
     @Option(help: "A file holding an HTTPS token for the repository.")
     var tokenFile: String?
 
-    /// The cache folder for this remote: one bare repository per URL.
-    func cacheDirectory(for url: String) -> String {
-        let base =
-            cache
-            ?? ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].map { "\($0)/syncagent" }
-            ?? "\(NSHomeDirectory())/.cache/syncagent"
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable folder name per URL
-        for byte in url.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return "\(base)/repos/\(String(hash, radix: 16))"
-    }
-
-    /// Fetches `ref` (a branch; or resolves a tag or commit after fetching the default branch) and reads the tree.
+    /// Fetches `ref` (a branch; or resolves a tag or commit after fetching every branch) and reads the tree.
     func manifestSource() async throws -> ManifestSource {
         guard let repo else { throw ValidationError("--repo is required") }
-        let credentials: GitCredentials = tokenFile.map { .token(.file($0)) } ?? .none
-        let cache = GitRepositoryCache(cacheAt: cacheDirectory(for: repo), remote: GitRemote(url: repo, credentials: credentials))
-        let refs = try await cache.remoteRefs()
-        let sha: String
-        if refs["refs/heads/\(ref)"] != nil {
-            sha = try await cache.fetch(branch: ref)
-        } else {
-            // A tag or a commit id: fetch every branch's head we know of, then resolve.
-            for name in refs.keys where name.hasPrefix("refs/heads/") {
-                _ = try await cache.fetch(branch: String(name.dropFirst("refs/heads/".count)))
-            }
-            sha = try await cache.resolve(ref)
-        }
-        let revision = try await cache.revision(sha)
-        let files = try await cache.files(at: sha, under: path)
-        return .git(files: files, root: path, revision: revision)
+        let repository = ConfigRepository(
+            AgentConfig.Repo(url: repo, branch: "main", path: path, tokenFile: tokenFile), cacheRoot: cache)
+        return .git(try await repository.snapshot(ref: ref))
     }
 }

@@ -99,24 +99,12 @@ struct RegionStatus: Sendable, Hashable {
         return RegionStatus(configMap: found.body)
     }
 
-    /// Writes the record (server-side apply, field manager `syncagent`); the namespace exists once an inventory
-    /// was written, and is created otherwise.
-    func write(_ client: KubeClient) async throws(ApplierError) {
-        let namespace = ObjectRef(apiVersion: "v1", kind: "Namespace", name: Inventory.namespace)
-        if try await client.getIfPresent(namespace) == nil {
-            let body: Value = [
-                "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Inventory.namespace)],
-            ]
-            if let resource = try? Resource(body: body) {
-                do throws(ApplierError) {
-                    _ = try await client.create(resource)
-                } catch {
-                    if error.status?.reason != .alreadyExists { throw error }
-                }
-            }
-        }
+    /// Writes the record (server-side apply, field manager `syncagent`), creating namespace `syncagent-system`
+    /// when missing.
+    func write(_ applier: RegionApplier) async throws(ApplierError) {
+        try await applier.ensureSystemNamespace()
         guard let resource = try? Resource(body: configMap) else { return }
-        _ = try await client.apply(resource, options: ApplyOptions(force: true))
+        _ = try await applier.client.apply(resource, options: ApplyOptions(force: true))
     }
 }
 
@@ -128,7 +116,7 @@ extension GateResult {
             "observations": .array(
                 observations.map { observation in
                     [
-                        "check": .string(observation.check), "time": .double(observation.time.secondsValue),
+                        "check": .string(observation.check), "time": .double(observation.time.seconds),
                         "value": observation.value.isFinite ? .double(observation.value) : .null,
                         "held": .bool(observation.held),
                     ]
@@ -138,26 +126,10 @@ extension GateResult {
 }
 
 extension ApplyReport {
-    /// `1 configured, 29 unchanged`: the actions that happened, in ApplyAction order.
-    var summary: String {
-        let parts = ApplyAction.allCases.compactMap { action -> String? in
-            let count = changes.filter { $0.action == action }.count
-            return count == 0 ? nil : "\(count) \(action)"
-        }
-        return parts.isEmpty ? "nothing to apply" : parts.joined(separator: ", ")
-    }
-
     /// `{created: 1, configured: 0, ...}`.
     var countsJSON: Value {
         var counts: Value = [:]
-        for action in ApplyAction.allCases {
-            counts["\(action)"] = .int(Int64(changes.filter { $0.action == action }.count))
-        }
+        for action in ApplyAction.allCases { counts["\(action)"] = .int(Int64(count(of: action))) }
         return counts
     }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -11,8 +11,8 @@ struct Snapshot: Sendable {
     /// The config folder inside `files`' paths.
     var root: String
 
-    /// The resources one region receives, or every problem (RenderError).
-    func render(region: String) throws -> [Resource] {
+    /// The resources one region receives (every file, with no region), or every problem (RenderError).
+    func render(region: String?) throws -> [Resource] {
         try Differ.render(files, root: root, region: region)
     }
 }
@@ -156,18 +156,18 @@ struct Rollout: Sendable {
             plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout)
         outcome.apply = applied
         if let failure = applied.failure {
+            let result: RegionStatus.Result
             switch Task.isCancelled ? .cancelled : failure.cause {
-            case .unavailable: outcome.result = .unavailable
-            case .cancelled: outcome.result = .abandoned
-            case .revision: outcome.result = .failed
+            case .unavailable: (outcome.result, result) = (.unavailable, .unavailable)
+            case .cancelled: (outcome.result, result) = (.abandoned, .abandoned)
+            case .revision: (outcome.result, result) = (.failed, .failed)
             }
             outcome.message = failure.description
             await record(
                 session,
                 RegionStatus(
                     revision: revision.sha,
-                    result: outcome.result == .failed
-                        ? .failed : (outcome.result == .abandoned ? .abandoned : .unavailable),
+                    result: result,
                     message: failure.description, lastGoodRevision: previous?.lastGoodRevision,
                     failedRevision: previous?.failedRevision, changes: applied.countsJSON))
             return outcome
@@ -191,9 +191,10 @@ struct Rollout: Sendable {
             return outcome
         }
         if let gate = region.gates.metrics {
-            let bake = gate.bakeTime.secondsValue
             let checks = gate.checks.map(\.name) + gate.probes.map { "probe \($0.url)" }
-            say("\(region.name): metric gate: \(checks.joined(separator: ", ")) held for \(bake.formatted())s")
+            say(
+                "\(region.name): metric gate: \(checks.joined(separator: ", ")) held for \(gate.bakeTime.formattedSeconds)"
+            )
             let result = await MetricGate.evaluate(gate, logger: logger)
             outcome.gate = result
             for line in result.description.split(separator: "\n") { say("\(region.name): \(line)") }
@@ -212,7 +213,8 @@ struct Rollout: Sendable {
         await record(
             session,
             RegionStatus(
-                revision: revision.sha, result: .synced, message: applied.summary,
+                revision: revision.sha, result: .synced,
+                message: applied.changes.isEmpty ? "nothing to apply" : applied.summary,
                 lastGoodRevision: revision.sha, gate: outcome.gate?.json, changes: applied.countsJSON))
         return outcome
     }
@@ -328,7 +330,7 @@ struct Rollout: Sendable {
 
     private func record(_ session: RegionSession, _ status: RegionStatus) async {
         do {
-            try await status.write(session.client)
+            try await status.write(session.applier)
         } catch {
             logger.warning(
                 "cannot record the region's status",
@@ -350,10 +352,7 @@ struct RegionSession: Sendable {
 
     init(region: AgentConfig.Region, logger: Logger, pollInterval: Duration) throws {
         self.region = region
-        let kubeconfig = try Kubeconfig.loadDefault(explicitFile: region.kubeconfig)
-        client = try KubeClient(
-            kubeconfig: kubeconfig, context: region.context, options: KubeClientOptions(maxConcurrentRequests: 16),
-            logger: logger)
+        client = try RegionClient(region, logger: logger).client
         applier = RegionApplier(client: client, logger: logger, pollInterval: pollInterval)
     }
 }

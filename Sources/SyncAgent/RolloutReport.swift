@@ -43,7 +43,7 @@ struct RegionOutcome: Sendable {
         }
         if let gate { object["gate"] = gate.json }
         if let rollback { object["rollback"] = rollback.countsJSON }
-        object["durationSeconds"] = .double(duration.secondsValue)
+        object["durationSeconds"] = .double(duration.seconds)
         return object
     }
 }
@@ -90,13 +90,7 @@ struct RolloutReport: Sendable {
         let width = max(6, regions.map(\.region.count).max() ?? 0)
         lines.append("  " + "REGION".padding(toLength: width, withPad: " ", startingAt: 0) + "  RESULT        CHANGES")
         for outcome in regions {
-            let counts =
-                outcome.apply.map { report in
-                    ApplyAction.allCases.compactMap { action -> String? in
-                        let count = report.changes.filter { $0.action == action }.count
-                        return count == 0 ? nil : "\(count) \(action)"
-                    }.joined(separator: ", ")
-                } ?? ""
+            let counts = outcome.apply?.summary ?? ""
             lines.append(
                 "  " + outcome.region.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                     + outcome.result.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) + "  " + counts)

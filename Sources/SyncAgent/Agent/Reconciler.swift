@@ -72,8 +72,8 @@ struct Reconciler: Service {
         /// Picks up what a previous agent recorded in the clusters: a revision rejected there is not retried.
         mutating func load(config: AgentConfig, logger: Logger) async {
             for region in config.regions {
-                guard let session = try? RegionSession(region: region, logger: logger, pollInterval: .seconds(1)),
-                    let status = try? await RegionStatus.read(session.client)
+                guard let region = try? RegionClient(region, logger: logger),
+                    let status = try? await RegionStatus.read(region.client)
                 else { continue }
                 if let failed = status.failedRevision, failed != status.lastGoodRevision {
                     self.failed = failed
