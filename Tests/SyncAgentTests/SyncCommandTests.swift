@@ -63,7 +63,7 @@ struct SyncCommandTests {
     }
 
     @Test func aReadinessTimeoutStopsAtThePrimaryAndRollsItBack() async throws {
-        let mesh = try await SyncMesh(gates: "  readinessTimeout: 20s\n")
+        let mesh = try await SyncMesh(gates: "  readinessTimeout: 120s\n")
         #expect(try await mesh.syncagent(["sync"]).status == 0)
         let before = try #require(try await mesh.deployment("reviews-v3", region: "us-chicago-1"))
         let bad = try mesh.commit("reviews-v3: broken image", file: "base/10-bookinfo.yaml") {
@@ -98,7 +98,7 @@ struct SyncCommandTests {
 
     @Test func aFailedMetricGateRollsThePrimaryBackAndTheSecondaryNeverSeesTheRevision() async throws {
         let gates = """
-              readinessTimeout: 30s
+              readinessTimeout: 120s
               prometheus:
                 url: @PROMETHEUS@
                 bakeTime: 6s
@@ -153,7 +153,7 @@ struct SyncCommandTests {
     @Test func prometheusUnreachableFailsTheGateClosedUnlessToldToPass() async throws {
         let closed = try freePort()
         let gates = """
-              readinessTimeout: 30s
+              readinessTimeout: 120s
               prometheus:
                 url: http://127.0.0.1:\(closed)
                 bakeTime: 0s

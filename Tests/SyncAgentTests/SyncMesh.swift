@@ -37,11 +37,12 @@ final class SyncMesh: Sendable {
         """
 
     /// - Parameters:
-    ///   - gates: the `gates:` block's body (indented by 2), `readinessTimeout: 30s` by default.
+    ///   - gates: the `gates:` block's body (indented by 2), `readinessTimeout: 120s` by default (far beyond any
+    ///     rollout here, even on a loaded machine).
     ///   - withPrometheus: start Prometheus scraping both regions; `@PROMETHEUS@` in `gates` becomes its URL.
     ///   - extra: more top-level configuration (sync:, agent:).
     init(
-        gates: String = "  readinessTimeout: 30s\n", withPrometheus: Bool = false, extra: String = "",
+        gates: String = "  readinessTimeout: 120s\n", withPrometheus: Bool = false, extra: String = "",
         pollInterval: String = "1s"
     ) async throws {
         let work = try TemporaryDirectory(prefix: "sync-mesh")
