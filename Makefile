@@ -6,8 +6,9 @@ SWIFT ?= swift
 # sshd and friends live in /usr/sbin, which a non-login PATH may lack.
 export PATH := $(PATH):/usr/sbin:/sbin
 BUILD_LOG := .build/build.log
+RELEASE_LOG := .build/release.log
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build release test demo bench clean
 
 all: build
 
@@ -19,7 +20,15 @@ build: deps
 	$(SWIFT) build --build-tests 2>&1 | tee $(BUILD_LOG); test $${PIPESTATUS[0]} -eq 0
 	@scripts/check-warnings.sh $(BUILD_LOG)
 
-test: build
+# Every product (syncagent, kubesim, syncbench) as users build it; the end-to-end tests run these binaries.
+release: deps
+	@mkdir -p .build
+	$(SWIFT) build -c release 2>&1 | tee $(RELEASE_LOG); test $${PIPESTATUS[0]} -eq 0
+	@scripts/check-warnings.sh $(RELEASE_LOG)
+
+# Unit tests run debug; every test that starts syncagent or kubesim runs the release binaries built above.
+test: export REQUIRE_TEST_TOOLS := 1
+test: build release
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 
 demo: deps

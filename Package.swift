@@ -50,16 +50,21 @@ let package = Package(
             name: "KubeSchema",
             dependencies: ["SyncCore", .product(name: "OrderedCollections", package: "swift-collections")]),
 
-        .target(name: "GitSource", dependencies: ["SyncCore", "CGit2"]),
+        // The threads that call C libraries (curl transports, the git thread), stopped and joined before exit.
+        .target(name: "ProcessThreads"),
+
+        .target(name: "GitSource", dependencies: ["SyncCore", "CGit2", "ProcessThreads"]),
         .target(name: "Differ", dependencies: ["SyncCore", "KubeYAML", "KubeSchema"]),
         .target(
             name: "Applier",
-            dependencies: ["SyncCore", "KubeYAML", "CCurl", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "SyncCore", "KubeYAML", "CCurl", "ProcessThreads", .product(name: "Logging", package: "swift-log"),
+            ]),
 
         .executableTarget(
             name: "SyncAgent",
             dependencies: [
-                "SyncCore", "KubeYAML", "GitSource", "Differ", "Applier",
+                "SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "ProcessThreads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,6 +95,7 @@ let package = Package(
         // Test helpers: temporary folders, child processes (git daemon, kubesim, prometheus), waiting on conditions.
         .target(name: "TestSupport", dependencies: ["SyncCore"], path: "Tests/TestSupport"),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"]),
+        .testTarget(name: "ProcessThreadsTests", dependencies: ["ProcessThreads"]),
         .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML", "TestSupport"]),
         .testTarget(name: "KubeSchemaTests", dependencies: ["KubeSchema", "TestSupport"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),

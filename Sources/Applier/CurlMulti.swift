@@ -1,13 +1,16 @@
 import CCurl
+import Synchronization
 
 /// The owner of one libcurl multi handle (`CURLM*`): many transfers over shared, kept-alive connections (HTTP/2
-/// streams multiplexed on one where the server offers it). Created in `init`, cleaned up in `deinit`.
+/// streams multiplexed on one where the server offers it). Created in `init`, cleaned up by ``close()`` (on the
+/// transport's thread, before it ends) or else in `deinit`.
 ///
 /// `@unchecked Sendable`: every method except ``wakeup()`` is called only from the transport's own thread (see
-/// ``HTTPTransport``); `curl_multi_wakeup` is documented as safe to call from any thread. The handle is cleaned up
-/// in `deinit`, which runs only once no thread holds a reference, so no wake-up can race with the clean-up.
+/// ``HTTPTransport``); `curl_multi_wakeup` is documented as safe to call from any thread. `wakeup` and `close`
+/// both hold `closed`'s lock, so a wake-up never reaches a handle that is being, or has been, cleaned up.
 final class CurlMulti: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
+    private let closed = Mutex(false)
 
     init() throws(ApplierError) {
         _ = try CurlEasy()  // runs libcurl's global initialisation first
@@ -18,7 +21,17 @@ final class CurlMulti: @unchecked Sendable {
     }
 
     deinit {
-        curl_multi_cleanup(handle)
+        close()
+    }
+
+    /// Cleans the handle up: every cached connection is closed (TLS shut down) now, on the calling thread. Call
+    /// after every easy handle was removed; idempotent; later wake-ups do nothing.
+    func close() {
+        closed.withLock { closed in
+            guard !closed else { return }
+            closed = true
+            curl_multi_cleanup(handle)
+        }
     }
 
     /// Sets a numeric option.
@@ -52,7 +65,9 @@ final class CurlMulti: @unchecked Sendable {
 
     /// Ends a ``poll(milliseconds:)`` in progress, or makes the next one return at once. Any thread.
     func wakeup() {
-        _ = curl_multi_wakeup(handle)
+        closed.withLock { closed in
+            if !closed { _ = curl_multi_wakeup(handle) }
+        }
     }
 
     /// The next finished transfer: its easy handle's address and result; nil when there is none.

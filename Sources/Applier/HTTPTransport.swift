@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import ProcessThreads
 import Synchronization
 
 /// Sends HTTP requests concurrently over kept-alive connections, from async code, without blocking Swift's
@@ -9,6 +10,10 @@ import Synchronization
 /// dedicated thread started on the first request. At most ``Options/maxConcurrentTransfers`` requests are on the
 /// wire at once; the rest wait in order. Each request is bridged to its caller with a continuation, and cancelling
 /// the calling task abandons the transfer. The transport neither retries nor logs: ``KubeClient`` does both.
+///
+/// The thread is one of the process's ``OwnedThreads``: when the transport goes away, or the process stops them
+/// all before it exits, the thread fails what is left, frees every easy handle and the multi handle (closing its
+/// connections) and ends. Once the process began to stop, requests fail at once instead of starting a thread.
 public final class HTTPTransport: Sendable {
     /// Limits of one transport.
     public struct Options: Sendable, Hashable {
@@ -95,13 +100,20 @@ final class TransferMailbox: Sendable {
             // Checked under the lock that `cancel` takes: a cancellation either sees the request queued or is
             // seen here.
             if Task.isCancelled || state.stopping { return false }
-            state.pending.append(transfer)
             if !state.started {
+                let started = OwnedThreads.shared.start(name: "syncagent-curl", stop: { [self] in stop() }) {
+                    [self] in
+                    TransferWorker(mailbox: self).run()
+                    // Every easy handle is freed (the worker is gone); now the connections, on this thread.
+                    multi.close()
+                }
+                guard started else {
+                    state.stopping = true  // the process is exiting: no new transfer thread
+                    return false
+                }
                 state.started = true
-                let thread = Thread { [self] in TransferWorker(mailbox: self).run() }
-                thread.name = "syncagent-curl"
-                thread.start()
             }
+            state.pending.append(transfer)
             return true
         }
         if accepted {
@@ -172,6 +184,7 @@ private final class TransferWorker {
             if work.stopping {
                 for pending in work.new { pending.resume(.failure(.cancelled(url: pending.request.url))) }
                 abandonAll(multi)
+                idle.removeAll()  // curl_easy_cleanup of each, here, before the multi handle is cleaned up
                 return
             }
             if !work.cancelled.isEmpty { abandon(Set(work.cancelled), multi) }

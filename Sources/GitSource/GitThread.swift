@@ -1,4 +1,5 @@
 import Foundation
+import ProcessThreads
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +10,8 @@ import Foundation
 /// libgit2 calls block on the network and the disk. Run on Swift's cooperative pool (one thread per core) they
 /// would starve every other task; run here, they block only this thread, and the awaiting task is resumed on
 /// its own executor when the job is done. Model: NIOThreadPool. The thread ends after ``shutdown()``, once the
-/// jobs already queued have run.
+/// jobs already queued have run. It is one of the process's ``OwnedThreads``, so the executable stops and joins it
+/// before it exits (libgit2 is never in use while the C libraries' destructors run).
 final class GitThread: SerialExecutor, @unchecked Sendable {
     // @unchecked Sendable: `jobs`, `stopping` and `thread` are read and written only with `condition` locked;
     // `name` is immutable. NSCondition is itself thread-safe.
@@ -20,13 +22,16 @@ final class GitThread: SerialExecutor, @unchecked Sendable {
     /// The thread's name, for debuggers and `ps -L`.
     let name: String
 
-    /// Starts the thread.
+    /// Starts the thread. Once the process began to stop its threads (it is exiting), none is started and jobs
+    /// queued here never run: no libgit2 call can start while the C libraries' destructors run.
     init(name: String) {
         self.name = name
-        let thread = Thread { [self] in run() }
-        thread.name = String(name.prefix(15))  // Linux thread names are at most 15 bytes
-        thread.stackSize = 1 << 20
-        thread.start()
+        let started = OwnedThreads.shared.start(name: name, stop: { [self] in shutdown() }) { [self] in run() }
+        if !started {
+            condition.lock()
+            stopping = true
+            condition.unlock()
+        }
     }
 
     /// Queues a job; the thread runs it after the jobs queued before it.

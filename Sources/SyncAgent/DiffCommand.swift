@@ -133,7 +133,7 @@ struct DesiredSource: Sendable {
         source = .git(try await ConfigRepository(repo, cacheRoot: agent.agent.cache).snapshot(ref: ref))
     }
 
-    func render(region: String) async throws -> [Resource] { try await source.render(region: region) }
+    func render(region: String) async throws -> [Resource] { try source.render(region: region) }
 }
 
 extension ManifestSource {

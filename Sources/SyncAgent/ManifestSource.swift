@@ -12,7 +12,11 @@ enum ManifestSource {
     case git(Snapshot)
 
     /// The resources for one region (or every file, with no region): all of them, or a RenderError.
-    func render(region: String?) async throws -> [Resource] {
+    ///
+    /// Synchronous on purpose: it never suspends. Declared `async throws`, and inlined into `RenderCommand.run`,
+    /// it crashed Swift 6.3.1's release build (LLVM CoroSplit, `emitSetAndGetSwiftErrorValueAround`); see
+    /// docs/compiler-crash.md.
+    func render(region: String?) throws -> [Resource] {
         switch self {
         case .directory(let dir):
             let files = try Self.readDirectory(dir)

@@ -40,7 +40,7 @@ struct RenderCommand: AsyncParsableCommand {
         } else {
             source = try await repository.manifestSource()
         }
-        let resources = try await source.render(region: region)
+        let resources = try source.render(region: region)
         switch output {
         case .json:
             let list: Value = [

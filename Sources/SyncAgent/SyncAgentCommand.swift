@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProcessThreads
 
 /// The `syncagent` command line. Exit codes: 0 success, 1 a difference was found (diff), 2 any input or usage
 /// error (printed on stderr).
@@ -18,7 +19,11 @@ struct SyncAgentCommand: AsyncParsableCommand {
     )
 
     /// Runs the command line; every error that is not an explicit exit code exits 2 with its message on stderr.
+    ///
+    /// Every way out goes through ``finish(_:)``: the transport and git threads are stopped and joined before the
+    /// process exits, so no C library is in use while its destructors run.
     static func main() async {
+        let code: Int32
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -26,22 +31,41 @@ struct SyncAgentCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            code = 0
         } catch {
-            exit(withError: error, mappingToUsageError: true)
+            code = report(error)
         }
+        finish(code)
     }
 
-    /// Prints the error as ArgumentParser would, but with syncagent's exit codes.
-    static func exit(withError error: Error, mappingToUsageError: Bool) -> Never {
-        let code = exitCode(for: error)
-        if code == .success || error is ExitCode {
-            Self.exit(withError: error)
-        }
+    /// Prints the error as ArgumentParser would (help and version on stdout), and returns syncagent's exit code
+    /// for it: the explicit one of an `ExitCode`, 0 for help and version, else 2.
+    static func report(_ error: Error) -> Int32 {
         let message = fullMessage(for: error)
+        if exitCode(for: error) == .success {
+            if !message.isEmpty { print(message) }
+            return 0
+        }
+        if let explicit = error as? ExitCode { return explicit.rawValue }
         if !message.isEmpty {
             FileHandle.standardError.write(Data((message + "\n").utf8))
         }
-        Foundation.exit(2)
+        return 2
+    }
+
+    /// Stops and joins every thread that calls a C library, then exits with `code`. A thread that does not stop
+    /// within 10 s is named on stderr and the process leaves without running library destructors (`_exit`),
+    /// rather than race them.
+    static func finish(_ code: Int32) -> Never {
+        let left = OwnedThreads.shared.stopAll(timeout: 10)
+        guard left.isEmpty else {
+            FileHandle.standardError.write(
+                Data(
+                    ("syncagent: thread(s) \(left.joined(separator: ", ")) did not stop within 10 s; exiting without "
+                        + "library clean-up\n").utf8))
+            OwnedThreads.exitProcess(code)
+        }
+        Foundation.exit(code)
     }
 }
 

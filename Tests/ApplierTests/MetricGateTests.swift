@@ -121,7 +121,7 @@ struct MetricGateTests {
                 """)
     }
 
-    @Test(.enabled(if: kubectlAvailable, "needs kubectl: run `make deps`"))
+    @Test
     func passesWhileHealthyThenFailsWhenErrorRateRises() async throws {
         let cluster = try await KubeSimCluster(regions: ["us-sanjose-1"])
         defer { cluster.stop() }

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// The executor of a region plan against kubesim: apply (created / unchanged / configured), wait, prune, inventory.
-@Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+@Suite
 struct RegionApplierTests {
     /// Namespace, ConfigMap, Service and Deployment in namespace `shop`; `mode` and `image` vary.
     static func shop(mode: String = "blue", image: String = "nginx:1.27") throws -> [Resource] {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// kubectl against kubesim: what a user does with the Istio CRDs and the Bookinfo sample.
-@Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+@Suite
 struct KubectlTests {
     @Test func serverSideApplyOfCRDsAndBookinfoShowsRealDefaultsAndDiffs() async throws {
         let sim = try await KubeSimCluster()

@@ -55,7 +55,7 @@ import TestSupport
         return [0x6b, 0x38, 0x73, 0x00] + field(1, typeMeta) + field(2, raw) + field(3, []) + field(4, [])
     }
 
-    @Test(.enabled(if: kubectlAvailable, "kubectl is not on PATH: this test needs it (CI installs it)"))
+    @Test
     func kubectlCreateWorksForEveryKindItSendsAsProtobuf() async throws {
         let sim = try await KubeSimCluster(regions: ["us-sanjose-1"], rolloutSeconds: 0.3)
         let commands: [[String]] = [

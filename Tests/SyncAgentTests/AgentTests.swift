@@ -11,7 +11,7 @@ import Testing
 /// webhooks and metrics over loopback HTTP.
 // Serialized: each test runs two kubesim regions and whole rollouts; run side by side they load a 2-core machine
 // enough to push unrelated timing bounds over.
-@Suite(.serialized, .enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+@Suite(.serialized)
 struct AgentTests {
     /// A running agent on a free port.
     final class Agent: Sendable {

@@ -5,7 +5,7 @@ import Testing
 
 /// `syncagent diff` and `syncagent drift` end to end: the built binary against two kubesim regions holding the
 /// example mesh (README, "Drift detection").
-@Suite(.enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+@Suite
 struct DiffCommandTests {
     @Test func aSyncedMeshHasNoDifferencesAndDefaultsNeverShow() async throws {
         let mesh = try await DiffMesh()

@@ -8,7 +8,7 @@ import Testing
 /// gate is tested.
 // Serialized: each test runs two kubesim regions and whole rollouts; run side by side they load a 2-core machine
 // enough to push unrelated timing bounds over.
-@Suite(.serialized, .enabled(if: kubectlAvailable, "kubectl is not on PATH: these tests need it (CI installs it)"))
+@Suite(.serialized)
 struct SyncCommandTests {
     @Test func syncsThePrimaryFirstInDependencyOrderThenTheSecondaryAndResendsNothingUnchanged() async throws {
         let mesh = try await SyncMesh()

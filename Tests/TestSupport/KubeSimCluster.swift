@@ -75,7 +75,7 @@ public final class KubeSimCluster: @unchecked Sendable {
         -> ProcessOutput
     {
         try run(
-            ["kubectl", "--context", region, "--cache-dir", directory.path + "/cache"] + arguments,
+            [try requireTool("kubectl"), "--context", region, "--cache-dir", directory.path + "/cache"] + arguments,
             environment: ["KUBECONFIG": kubeconfigPath], input: input)
     }
 
@@ -125,6 +125,3 @@ public final class KubeSimCluster: @unchecked Sendable {
         process.stop()
     }
 }
-
-/// Whether kubectl is installed; tests that drive kubectl are skipped (loudly, by their condition) without it.
-public let kubectlAvailable = which("kubectl") != nil

@@ -6,9 +6,12 @@ import Foundation
 
 /// What a finished child process printed and how it exited.
 public struct ProcessOutput: Sendable {
+    /// The exit code, or the signal's number when a signal ended it (see ``signal``).
     public var status: Int32
     public var stdout: String
     public var stderr: String
+    /// The signal that ended the process (SIGSEGV, SIGABRT, ...), nil when it exited.
+    public var signal: Int32? = nil
 }
 
 /// Errors from the test helpers themselves.
@@ -30,21 +33,81 @@ public let packageRoot: URL = {
 /// `../shared` beside the checkout: the corpus and seeds.
 public let sharedRoot: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
 
-/// The folder holding the built products (`.build/debug`), found from the running test binary.
+/// The folder holding the products the end-to-end tests run (`syncagent`, `kubesim`): the **release** build,
+/// `.build/release`, because what users run is what the tests test. `SYNCAGENT_PRODUCTS` names another folder.
 public let productsDirectory: URL = {
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var url = executable.deletingLastPathComponent()
-    // swift test runs <products>/<name>PackageTests.xctest, which is either the binary or a bundle folder.
-    while url.path != "/" {
-        if FileManager.default.fileExists(atPath: url.appendingPathComponent("syncagent").path) { return url }
-        url.deleteLastPathComponent()
+    if let folder = ProcessInfo.processInfo.environment["SYNCAGENT_PRODUCTS"], !folder.isEmpty {
+        return URL(fileURLWithPath: folder)
     }
-    return packageRoot.appendingPathComponent(".build/debug")
+    return packageRoot.appendingPathComponent(".build/release")
 }()
 
-/// The path of a built executable product, e.g. `syncagent` or `kubesim`.
+/// The path of a built executable product, e.g. `syncagent` or `kubesim`, from ``productsDirectory``.
+///
+/// Stops the test run with a message naming the fix when the product is missing, or older than a file under
+/// `Sources/` or `Package.swift` (a stale release binary would test yesterday's code): `make test` builds it.
 public func productPath(_ name: String) -> String {
-    productsDirectory.appendingPathComponent(name).path
+    let path = productsDirectory.appendingPathComponent(name).path
+    if let problem = productProblems.withLock({ cache in
+        if let known = cache[name] { return known }
+        let found = productProblem(path)
+        cache[name] = .some(found)
+        return found
+    }) {
+        fatalError(problem)
+    }
+    return path
+}
+
+private let productProblems = NSLockedCache()
+
+/// A tiny locked dictionary (a product's problem, once found, by name).
+private final class NSLockedCache: @unchecked Sendable {
+    // @unchecked: `values` is touched only with `lock` held.
+    private let lock = NSLock()
+    private var values: [String: String?] = [:]
+    func withLock<T>(_ body: (inout [String: String?]) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&values)
+    }
+}
+
+/// Why the product at `path` cannot be tested, or nil.
+private func productProblem(_ path: String) -> String? {
+    let files = FileManager.default
+    guard files.isExecutableFile(atPath: path),
+        let built = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    else {
+        return "\(path) is not built: the end-to-end tests run the release build; `make test` builds it "
+            + "(or `swift build -c release`)"
+    }
+    // The source folders each product is built from (Package.swift's targets); any other product: all of them.
+    let targets: [String: [String]] = [
+        "kubesim": ["KubeSim", "KubeSchema", "KubeYAML", "SyncCore", "CYAML"],
+        "syncagent": [
+            "SyncAgent", "GitSource", "Differ", "Applier", "KubeSchema", "KubeYAML", "SyncCore", "ProcessThreads",
+            "CGit2", "CYAML", "CCurl",
+        ],
+    ]
+    let name = URL(fileURLWithPath: path).lastPathComponent
+    var newest: (Date, String)?
+    let sources = packageRoot.appendingPathComponent("Sources")
+    let folders = targets[name].map { $0.map { sources.appendingPathComponent($0) } } ?? [sources]
+    let candidates =
+        folders.flatMap { folder in
+            (files.enumerator(atPath: folder.path)?.compactMap { $0 as? String } ?? [])
+                .map { folder.appendingPathComponent($0).path }
+        } + [packageRoot.appendingPathComponent("Package.swift").path]
+    for file in candidates {
+        guard let date = (try? files.attributesOfItem(atPath: file))?[.modificationDate] as? Date else { continue }
+        if newest.map({ date > $0.0 }) ?? true { newest = (date, file) }
+    }
+    if let (date, file) = newest, date > built {
+        return "\(path) is older than \(file): rebuild the release products (`make test` does, or "
+            + "`swift build -c release`) so the tests run the code you changed"
+    }
+    return nil
 }
 
 /// The full path of a tool on PATH, or nil.
@@ -85,7 +148,9 @@ public func run(
         try process.run()
     }
     process.waitUntilExit()
-    return ProcessOutput(status: process.terminationStatus, stdout: outFile.contents(), stderr: errFile.contents())
+    return ProcessOutput(
+        status: process.terminationStatus, stdout: outFile.contents(), stderr: errFile.contents(),
+        signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
 }
 
 /// Runs a command and throws, with its stderr, when it exits non-zero.
