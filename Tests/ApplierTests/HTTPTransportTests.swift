@@ -207,7 +207,7 @@ import Testing
             server.signal(SIGKILL)
             server.stop()
         }
-        try await waitUntil(timeout: 20, "nghttpd on \(port)") { isListening(port: port) }
+        try await waitUntil(timeout: 300, "nghttpd on \(port)") { isListening(port: port) }
         let transport = try HTTPTransport()
         let connection = ConnectionOptions(certificateAuthority: try pki.read(pki.caPath))
         let responses = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
@@ -236,7 +236,7 @@ import Testing
         let port = try freePort()
         let proxy = try ChildProcess([python, folder.path + "/proxy.py", String(port), folder.path + "/connects.log"])
         defer { proxy.stop() }
-        try await waitUntil(timeout: 20, "the proxy on \(port)") { isListening(port: port) }
+        try await waitUntil(timeout: 300, "the proxy on \(port)") { isListening(port: port) }
 
         let transport = try HTTPTransport()
         var connection = ConnectionOptions(certificateAuthority: try pki.read(pki.caPath))

@@ -209,7 +209,7 @@ struct FakeOCI {
         _ = try await client.serverVersion()
         #expect(oci.runs == 1)
         let expired = Date().addingTimeInterval(7)
-        try await waitUntil(timeout: 10, "the credential to expire") { Date() > expired }
+        try await waitUntil(timeout: 300, "the credential to expire") { Date() > expired }
         _ = try await client.serverVersion()
         #expect(oci.runs == 2)
     }

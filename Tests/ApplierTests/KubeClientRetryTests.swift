@@ -17,7 +17,7 @@ import Testing
         _ = try await client.resource(for: ref.gvk)  // discovery before the fault
         try await sim.fault("errors?rate=1&code=503")
         let apply = Task { try await client.apply(try configMap("flaky")) }
-        try await waitUntil(timeout: 20, "a retry to be logged") { capture.text.contains("retrying request") }
+        try await waitUntil(timeout: 300, "a retry to be logged") { capture.text.contains("retrying request") }
         try await sim.fault("reset")
         #expect(try await apply.value.created)
         let retries = capture.all.filter { $0.hasPrefix("debug retrying request") }
@@ -75,7 +75,7 @@ import Testing
             "us-chicago-1", retry: RetryPolicy(maxAttempts: 3, initialBackoff: 0.05), logger: capture.logger())
         _ = try await client.serverVersion()
         try await sim.fault("down", region: "us-chicago-1")
-        try await waitUntil(timeout: 20, "the API port to close") {
+        try await waitUntil(timeout: 300, "the API port to close") {
             !isListening(port: sim.apiPorts["us-chicago-1"] ?? 0)
         }
         await #expect {
@@ -91,7 +91,7 @@ import Testing
         // The other region is unaffected, and the region serves again once it is back.
         _ = try await sim.client("us-sanjose-1").serverVersion()
         try await sim.fault("up", region: "us-chicago-1")
-        try await waitUntil(timeout: 20, "the API port to open") {
+        try await waitUntil(timeout: 300, "the API port to open") {
             isListening(port: sim.apiPorts["us-chicago-1"] ?? 0)
         }
         _ = try await client.serverVersion()

@@ -70,7 +70,7 @@ final class LoopbackServer: Sendable {
         ])
         let port = port
         let process = process
-        try await waitUntil(timeout: 20, "the loopback server on \(port); log: \(process.log())") {
+        try await waitUntil(timeout: 300, "the loopback server on \(port); log: \(process.log())") {
             if !process.isRunning { throw TestSupportError("loopback server exited: \(process.log())") }
             return isListening(port: port)
         }

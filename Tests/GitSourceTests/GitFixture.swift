@@ -187,7 +187,7 @@ final class GitDaemon {
             ], environment: GitFixture.environment)
         let port = port
         let process = process
-        try await waitUntil(timeout: 15, "git daemon to listen on 127.0.0.1:\(port); log:\n\(process.log())") {
+        try await waitUntil(timeout: 300, "git daemon to listen on 127.0.0.1:\(port); log:\n\(process.log())") {
             if !process.isRunning { throw TestSupportError("git daemon exited: \(process.log())") }
             return isListening(port: port)
         }

@@ -122,7 +122,7 @@ final class HTTPSGitServer {
             environment: GitFixture.environment)
         let port = port
         let process = process
-        try await waitUntil(timeout: 15, "the HTTPS git server to listen on 127.0.0.1:\(port)") {
+        try await waitUntil(timeout: 300, "the HTTPS git server to listen on 127.0.0.1:\(port)") {
             if !process.isRunning { throw TestSupportError("HTTPS git server exited: \(process.log())") }
             return isListening(port: port)
         }

@@ -114,7 +114,7 @@ final class SSHGitServer {
         process = try ChildProcess([sshd, "-D", "-e", "-f", config])
         let port = port
         let process = process
-        try await waitUntil(timeout: 15, "sshd to listen on 127.0.0.1:\(port)") {
+        try await waitUntil(timeout: 300, "sshd to listen on 127.0.0.1:\(port)") {
             if !process.isRunning { throw TestSupportError("sshd exited: \(process.log())") }
             return isListening(port: port)
         }

@@ -282,10 +282,10 @@ import TestSupport
         let sim = try await KubeSimCluster()
         let api = sim.regions[0].api
         _ = try sim.metricsRequest("POST", "/faults/down")
-        try await waitUntil(timeout: 10, "the API port to close") { !isListening(port: api) }
+        try await waitUntil(timeout: 300, "the API port to close") { !isListening(port: api) }
         #expect(isListening(port: sim.regions[1].api))
         _ = try sim.metricsRequest("POST", "/faults/up")
-        try await waitUntil(timeout: 10, "the API port to reopen") { isListening(port: api) }
+        try await waitUntil(timeout: 300, "the API port to reopen") { isListening(port: api) }
         #expect(try sim.request("GET", "/api/v1/namespaces/default").status == 200)
 
         _ = try sim.metricsRequest("POST", "/faults/errors?rate=1&code=503")
@@ -320,7 +320,7 @@ import TestSupport
         #expect(try sim.request("POST", "/apis/networking.istio.io/v1/namespaces/default/destinationrules", body: #"{"apiVersion":"networking.istio.io/v1","kind":"DestinationRule","metadata":{"name":"reviews"},"spec":{"host":"reviews","subsets":[{"name":"v1","labels":{"version":"v1"}},{"name":"v2","labels":{"version":"v2"}}]}}"#).status == 201)
         #expect(try sim.request("POST", "/apis/networking.istio.io/v1/namespaces/default/virtualservices", body: #"{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"reviews"},"spec":{"hosts":["reviews"],"http":[{"route":[{"destination":{"host":"reviews","subset":"v1"},"weight":100},{"destination":{"host":"reviews","subset":"v2"},"weight":0}]}]}}"#).status == 201)
         #expect(try sim.request("POST", "/api/v1/namespaces/default/services", body: #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"reviews"},"spec":{"selector":{"app":"reviews"},"ports":[{"port":9080,"name":"http"}]}}"#).status == 201)
-        try await waitUntil(timeout: 20, "v1 traffic to be counted") {
+        try await waitUntil(timeout: 300, "v1 traffic to be counted") {
             try sim.metricsRequest("GET", "/metrics").contains(#"destination_version="v1""#)
         }
         let allV1 = try sim.metricsRequest("GET", "/metrics")
@@ -329,7 +329,7 @@ import TestSupport
         // Shift weight to the bad release: its 500s show up.
         let shift = #"{"spec":{"http":[{"route":[{"destination":{"host":"reviews","subset":"v1"},"weight":50},{"destination":{"host":"reviews","subset":"v2"},"weight":50}]}]}}"#
         #expect(try sim.request("PATCH", "/apis/networking.istio.io/v1/namespaces/default/virtualservices/reviews", body: shift, contentType: "application/merge-patch+json").status == 200)
-        try await waitUntil(timeout: 20, "v2 errors to be counted") {
+        try await waitUntil(timeout: 300, "v2 errors to be counted") {
             let text = try sim.metricsRequest("GET", "/metrics")
             return text.split(separator: "\n").contains { $0.hasPrefix("istio_requests_total{") && $0.contains(#"destination_version="v2""#) && $0.contains(#"response_code="500""#) && !$0.hasSuffix(" 0") }
         }

@@ -83,13 +83,13 @@ struct KubectlTests {
     @Test func rolloutReachesAvailableAndBrokenImagesExceedTheDeadline() async throws {
         let sim = try await KubeSimCluster(rolloutSeconds: 0.5)
         try sim.kubectlChecked(["apply", "--server-side", "-f", "\(bookinfo)/platform/kube/bookinfo.yaml"])
-        try await waitUntil(timeout: 20, "details-v1 to become available") {
+        try await waitUntil(timeout: 300, "details-v1 to become available") {
             let d = try Value(json: try sim.kubectlChecked(["get", "deployment", "details-v1", "-o", "json"]))
             let progressing = d[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Progressing" }
             return d[path: ["status", "availableReplicas"]] == 1 && progressing?["reason"] == "NewReplicaSetAvailable"
         }
         try sim.kubectlChecked(["set", "image", "deployment/details-v1", "details=registry.istio.io/release/examples-bookinfo-details-v1:1.20.3-broken"])
-        try await waitUntil(timeout: 30, "details-v1 to exceed its progress deadline") {
+        try await waitUntil(timeout: 300, "details-v1 to exceed its progress deadline") {
             let d = try Value(json: try sim.kubectlChecked(["get", "deployment", "details-v1", "-o", "json"]))
             let progressing = d[path: ["status", "conditions"]]?.arrayValue?.first { $0["type"] == "Progressing" }
             return progressing?["reason"] == "ProgressDeadlineExceeded" && d[path: ["status", "observedGeneration"]] == 2

@@ -41,7 +41,7 @@ struct AgentTests {
 
         func waitUntilListening() async throws {
             let port = port
-            try await waitUntil(timeout: 60, "the agent to listen on \(port); log:\n\(process.log())") {
+            try await waitUntil(timeout: 300, "the agent to listen on \(port); log:\n\(process.log())") {
                 isListening(port: port)
             }
         }
@@ -50,7 +50,7 @@ struct AgentTests {
     }
 
     /// Waits until every region's status says `synced` at `revision`.
-    static func waitForSynced(_ mesh: SyncMesh, _ revision: String, agent: Agent, timeout: Double = 60) async throws {
+    static func waitForSynced(_ mesh: SyncMesh, _ revision: String, agent: Agent, timeout: Double = 300) async throws {
         try await waitUntil(timeout: timeout, "both regions synced at \(revision); agent log:\n\(agent.process.log())")
         {
             let status = try await mesh.status()
@@ -74,7 +74,7 @@ struct AgentTests {
         try await agent.waitUntilListening()
         try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
         #expect(try agent.request("GET", "/healthz").status == 200)
-        try await waitUntil(timeout: 30, "readyz") { try agent.request("GET", "/readyz").status == 200 }
+        try await waitUntil(timeout: 300, "readyz") { try agent.request("GET", "/readyz").status == 200 }
 
         let next = try mesh.commit("flags", file: "base/60-flags.yaml") { _ in
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags, namespace: bookinfo}\n"
@@ -98,7 +98,7 @@ struct AgentTests {
             "POST", "/hooks/git", headers: ["X-GitHub-Event: push", "X-Hub-Signature-256: sha256=\(signature)"],
             body: payload)
         #expect(delivered.status == 202, "\(delivered.body)")
-        try await Self.waitForSynced(mesh, next, agent: agent, timeout: 30)
+        try await Self.waitForSynced(mesh, next, agent: agent, timeout: 300)
 
         let metrics = try agent.request("GET", "/metrics").body
         #expect(metrics.contains(#"syncagent_webhooks_total{result="refused"} 3"#), "\(metrics)")
@@ -116,7 +116,7 @@ struct AgentTests {
         #expect(logged["level"]?.stringValue == "info")
 
         agent.process.signal(SIGTERM)
-        try await waitUntil(timeout: 30, "the agent to exit on SIGTERM") { !agent.process.isRunning }
+        try await waitUntil(timeout: 300, "the agent to exit on SIGTERM") { !agent.process.isRunning }
         #expect(agent.process.stop() == 0, "\(agent.process.log())")
     }
 
@@ -126,7 +126,7 @@ struct AgentTests {
         // (400 ms a request: the primary's 30 creates take 20 s or more, so even a loaded machine kills it midway.)
         try mesh.cluster.metricsRequest("POST", "/faults/latency?ms=400", region: "us-sanjose-1")
         let first = try Agent(mesh)
-        try await waitUntil(timeout: 60, "a few applies in us-sanjose-1") {
+        try await waitUntil(timeout: 300, "a few applies in us-sanjose-1") {
             try await mesh.storedApplies(region: "us-sanjose-1") >= 4
         }
         first.process.signal(SIGKILL)
@@ -151,7 +151,7 @@ struct AgentTests {
         let creates = try mesh.audit().filter { $0.isSyncagentApply && $0.code == 201 && $0.region == "us-sanjose-1" }
         #expect(Set(creates.map { "\($0.resource)/\($0.name)" }).count == creates.count)
         second.process.signal(SIGTERM)
-        try await waitUntil(timeout: 30, "the agent to exit on SIGTERM") { !second.process.isRunning }
+        try await waitUntil(timeout: 300, "the agent to exit on SIGTERM") { !second.process.isRunning }
         #expect(second.process.stop() == 0, "\(second.process.log())")
     }
 
@@ -168,7 +168,7 @@ struct AgentTests {
             "PATCH", "/apis/apps/v1/namespaces/bookinfo/deployments/reviews-v1?fieldManager=kubectl-edit",
             body: #"{"spec":{"replicas":3}}"#, contentType: "application/merge-patch+json", region: "us-chicago-1")
         #expect(patch.status == 200, "\(patch.body)")
-        try await waitUntil(timeout: 60, "the drift to be logged and healed; log:\n\(agent.process.log())") {
+        try await waitUntil(timeout: 300, "the drift to be logged and healed; log:\n\(agent.process.log())") {
             let live = try await mesh.deployment("reviews-v1", region: "us-chicago-1")
             return agent.process.log().contains("kubectl-edit changed .spec.replicas 1 → 3")
                 && live?[path: ["spec", "replicas"]]?.intValue == 1

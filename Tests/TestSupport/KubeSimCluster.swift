@@ -45,7 +45,7 @@ public final class KubeSimCluster: @unchecked Sendable {
         if let rolloutSeconds { arguments += ["--rollout-seconds", String(rolloutSeconds)] }
         self.arguments = arguments + extraArguments
         current = try ChildProcess(self.arguments)
-        try await current.waitForLog("kubesim ready", timeout: 60)
+        try await current.waitForLog("kubesim ready", timeout: 300)
     }
 
     /// SIGTERM, then start again on the same ports and data (the "control-plane failover" drill).
@@ -54,7 +54,7 @@ public final class KubeSimCluster: @unchecked Sendable {
         guard status == 0 else { throw TestSupportError("kubesim exited \(status) on SIGTERM; log:\n\(log())") }
         let process = try ChildProcess(arguments)
         lock.withLock { current = process }
-        try await process.waitForLog("kubesim ready", timeout: 60)
+        try await process.waitForLog("kubesim ready", timeout: 300)
     }
 
     /// SIGTERM (SIGKILL after a grace period); returns the exit status.

@@ -16,7 +16,7 @@ public final class PrometheusServer: Sendable {
     /// Starts prometheus scraping `targets` (`127.0.0.1:PORT`, path `/metrics`; itself when empty) every
     /// `scrapeInterval` seconds; waits for `/-/ready` and for every target to be up. Throws loudly when prometheus
     /// is not installed.
-    public init(targets: [String] = [], scrapeInterval: Int = 1, timeout: Double = 60) async throws {
+    public init(targets: [String] = [], scrapeInterval: Int = 1, timeout: Double = 300) async throws {
         let binary = try requireTool("prometheus")
         _ = try requireTool("curl")
         let port = try freePort()
@@ -68,7 +68,7 @@ public final class PrometheusServer: Sendable {
     }
 
     /// Waits until `promQL` returns at least one sample (scraped data is there to compute it).
-    public func waitForData(_ promQL: String, timeout: Double = 30) async throws {
+    public func waitForData(_ promQL: String, timeout: Double = 300) async throws {
         try await waitUntil(timeout: timeout, "prometheus to have data for \(promQL)") {
             let body = try await self.query(promQL)
             return body.contains("\"value\":[")
