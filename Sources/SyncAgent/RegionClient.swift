@@ -43,7 +43,11 @@ struct RegionClient: Sendable {
         var listedGroups: Set<GroupKey> = []
         try await withThrowingTaskGroup(of: (GroupKey, [Resource]).self) { group in
             for (key, members) in groups where members.count >= 8 && !key.namespace.isEmpty {
-                group.addTask { (key, try await client.list(key.gvk, namespace: key.namespace).items) }
+                group.addTask {
+                    // Bound before the tuple is built (a Swift 6.3.1 -O miscompile, docs/compiler-crash.md).
+                    let items = try await client.list(key.gvk, namespace: key.namespace).items
+                    return (key, items)
+                }
             }
             for try await (key, items) in group {
                 listedGroups.insert(key)

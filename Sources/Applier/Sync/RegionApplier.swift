@@ -20,7 +20,8 @@ import SyncCore
 /// - After every step succeeded the inventory ConfigMap is written (namespace `syncagent-system` created if
 ///   missing) with the revision, the time and the applied objects.
 ///
-/// One applier per region; its steps run one after another.
+/// One applier per region; its steps run one after another, except that applies of one kind in one wave (which
+/// have no order among them) are sent together.
 public struct RegionApplier: Sendable {
     /// The annotation that protects an object from prune when its value is `disabled`.
     public static let pruneAnnotation = "syncagent.io/prune"
@@ -95,14 +96,27 @@ public struct RegionApplier: Sendable {
         // step; if that cannot be read, every object takes the ordinary path.
         let unchanged: Set<ObjectKey>
         do {
-            unchanged = await unchangedBeforehand(plan, live: try await readLive(plan.applied.map(\.ref)))
+            let live = try await readLive(plan.applied.map(\.ref))  // bound first: docs/compiler-crash.md
+            unchanged = await unchangedBeforehand(plan, live: live)
         } catch {
             logger.debug("cannot read the live objects beforehand", metadata: ["error": "\(error)"])
             unchanged = []
         }
+        // Applies of one kind in one wave have no order among them: each such run is sent concurrently (the client
+        // bounds how many are on the wire) when its first step comes, and reported step by step in plan order.
+        var sent: [Int: Result<ApplyAction, ApplierError>] = [:]
         for (index, step) in plan.steps.enumerated() {
             if Task.isCancelled {
                 return fail(index, "cancelled", nil, "the sync was stopped before this step", cause: .cancelled)
+            }
+            if case .apply = step, sent[index] == nil {
+                let run = Self.applyRun(plan.steps, from: index).filter { member in
+                    guard case .apply(let resource, _) = plan.steps[member] else { return false }
+                    return !unchanged.contains(resource.key)
+                }
+                if run.count > 1 {
+                    sent.merge(await applyConcurrently(run.map { ($0, plan.steps[$0]) })) { first, _ in first }
+                }
             }
             observer?(StepEvent(index: index, count: plan.steps.count, step: step, outcome: nil))
             let before = report.changes.count
@@ -114,7 +128,14 @@ public struct RegionApplier: Sendable {
             switch step {
             case .apply(let resource, _):
                 do {
-                    let action = unchanged.contains(resource.key) ? .unchanged : try await apply(resource)
+                    let action: ApplyAction
+                    if unchanged.contains(resource.key) {
+                        action = .unchanged
+                    } else if let done = sent[index] {
+                        action = try done.get()
+                    } else {
+                        action = try await apply(resource)
+                    }
                     logger.info("applied", metadata: ["object": "\(resource.ref)", "action": "\(action)"])
                     report.changes.append(ObjectChange(resource.ref, action))
                 } catch {
@@ -150,6 +171,44 @@ public struct RegionApplier: Sendable {
         return report
     }
 
+    /// The positions of the apply steps from `start` on that share its kind and wave (consecutive in a plan).
+    static func applyRun(_ steps: [PlanStep], from start: Int) -> [Int] {
+        guard case .apply(let first, let wave) = steps[start] else { return [] }
+        var run: [Int] = []
+        var index = start
+        while index < steps.count, case .apply(let resource, let stepWave) = steps[index], stepWave == wave,
+            resource.ref.group == first.ref.group, resource.kind == first.kind
+        {
+            run.append(index)
+            index += 1
+        }
+        return run
+    }
+
+    /// Applies the objects of `steps` at once; each step's outcome by its position.
+    private func applyConcurrently(_ steps: [(Int, PlanStep)]) async -> [Int: Result<ApplyAction, ApplierError>] {
+        await withTaskGroup(of: (Int, Result<ApplyAction, ApplierError>).self) { group in
+            for (index, step) in steps {
+                guard case .apply(let resource, _) = step else { continue }
+                group.addTask {
+                    // The outcome is bound before the tuple is built. Swift 6.3.1 -O miscompiles
+                    // `return (index, .success(try await apply(resource)))` inside `do`/`catch` in a task-group
+                    // child: `index` reads back as 0 after the suspension (docs/compiler-crash.md).
+                    let result: Result<ApplyAction, ApplierError>
+                    do throws(ApplierError) {
+                        result = .success(try await apply(resource))
+                    } catch {
+                        result = .failure(error)
+                    }
+                    return (index, result)
+                }
+            }
+            var results: [Int: Result<ApplyAction, ApplierError>] = [:]
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+    }
+
     /// What ``execute(_:revision:readinessTimeout:)`` would do, without changing anything: each apply's action
     /// predicted by a server-side dry run (`created`, `configured` or `unchanged`), each prune's outcome by the
     /// inventory and the prune annotation. Waits are not taken.
@@ -169,7 +228,8 @@ public struct RegionApplier: Sendable {
             do throws(ApplierError) {
                 switch step {
                 case .apply(let resource, _):
-                    report.changes.append(ObjectChange(resource.ref, try await predict(resource)))
+                    let action = try await predict(resource)  // bound first: docs/compiler-crash.md
+                    report.changes.append(ObjectChange(resource.ref, action))
                 case .prune(let ref, _):
                     report.changes.append(try await prune(ref, inventory: current, dryRun: true))
                 case .wait:
