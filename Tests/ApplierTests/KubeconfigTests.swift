@@ -80,12 +80,12 @@ import Testing
         }
     }
 
-    @Test func mergeMatchesKubectlConfigView() throws {
+    @Test func mergeMatchesKubectlConfigView() async throws {
         let kubectl = try requireTool("kubectl")
         let folder = try TemporaryDirectory()
         let files = try writeMergeFixture(folder)
         let list = files.joined(separator: ":")
-        let referee = try runChecked(
+        let referee = try await runChecked(
             [kubectl, "config", "view", "--merge", "-o", "json"], environment: ["KUBECONFIG": list])
         let merged = try Kubeconfig.loadDefault(environment: ["KUBECONFIG": list, "HOME": folder.path])
         #expect(sortedKeys(merged.view) == sortedKeys(try Value(json: referee)))

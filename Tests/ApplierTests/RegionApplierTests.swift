@@ -107,7 +107,7 @@ struct RegionApplierTests {
         #expect(!inventory.time.isEmpty)
         #expect(inventory.objects == (try Self.shop()).map(\.ref).sorted())
         #expect(changed.inventory == inventory)
-        let text = try sim.kubectlChecked(
+        let text = try await sim.kubectlChecked(
             ["get", "configmap", "-n", "syncagent-system", "syncagent-inventory", "-o", "jsonpath={.data}"],
             region: "us-chicago-1")
         #expect(text.contains("rev3") && text.contains("settings"), "\(text)")
@@ -207,7 +207,7 @@ struct RegionApplierTests {
             readinessTimeout: .seconds(20))
         #expect(first.failure == nil, "\(first)")
         // Made by hand with kubectl (kubesim does not decode `kubectl create configmap`'s protobuf body).
-        try sim.kubectlChecked(
+        try await sim.kubectlChecked(
             ["apply", "--server-side", "-f", "-"],
             input: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: manual, namespace: shop}\ndata: {a: '1'}\n")
 

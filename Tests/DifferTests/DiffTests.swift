@@ -53,7 +53,8 @@ import TestSupport
         let change = try #require(result.changes.last)
         #expect(change.pathString == ".spec.http[0].route[1].weight")
         #expect(change.manager == "kubectl-edit")
-        #expect(change.attribution == "kubectl-edit changed .spec.http[0].route[1].weight 30 → 60 at 2025-01-01T10:00:00Z")
+        #expect(
+            change.attribution == "kubectl-edit changed .spec.http[0].route[1].weight 30 → 60 at 2025-01-01T10:00:00Z")
         try assertGolden("vs-weight", result.description)
     }
 
@@ -63,7 +64,8 @@ import TestSupport
         let byManager = try IgnoreRule(managedFieldsManagers: ["kubectl-edit"])
         for rule in [byPath, byManager] {
             let result = diff(
-                desired: desired, live: try Self.object(Self.vsLive), options: DiffOptions(mode: .clientSide, ignore: [rule]))
+                desired: desired, live: try Self.object(Self.vsLive),
+                options: DiffOptions(mode: .clientSide, ignore: [rule]))
             #expect(result.drift == .inSync)
         }
         #expect(throws: IgnoreRuleError.self) { try IgnoreRule(paths: ["spec.x"]) }
@@ -76,7 +78,9 @@ import TestSupport
         // No inventory and no syncagent manager: someone else's object.
         #expect(diff(desired: desired, live: live).drift == .unmanagedConflict)
         #expect(diff(desired: desired, live: nil).drift == .missingLive)
-        let extra: Value = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "old", "namespace": "bookinfo"]]
+        let extra: Value = [
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "old", "namespace": "bookinfo"],
+        ]
         let inventory = Inventory(
             revision: "abc", time: "", objects: [desired.ref, try Resource(body: extra).ref])
         let region = diff(
@@ -85,19 +89,22 @@ import TestSupport
         #expect(region.resources.map(\.drift) == [.extra, .modified])
         // Not in the inventory: unmanaged, even if present live.
         let other = diff(
-            region: "r", desired: [desired], live: [live], ownership: Ownership(inventory: Inventory(revision: "a", time: "", objects: [])))
+            region: "r", desired: [desired], live: [live],
+            ownership: Ownership(inventory: Inventory(revision: "a", time: "", objects: [])))
         #expect(other.resources.map(\.drift) == [.unmanagedConflict])
     }
 
     @Test func secretValuesAreMaskedEverywhere() throws {
         let desired = try Resource(
-            body: Self.object("""
+            body: Self.object(
+                """
                 apiVersion: v1
                 kind: Secret
                 metadata: {name: db, namespace: bookinfo}
                 stringData: {password: hunter2, user: admin}
                 """))
-        let live = try Self.object("""
+        let live = try Self.object(
+            """
             apiVersion: v1
             kind: Secret
             metadata:
@@ -120,7 +127,8 @@ import TestSupport
 
     @Test func defaultsNeverShow() throws {
         let desired = try Resource(
-            body: Self.object("""
+            body: Self.object(
+                """
                 apiVersion: apps/v1
                 kind: Deployment
                 metadata: {name: web, namespace: default}
@@ -146,11 +154,14 @@ import TestSupport
 /// Compares text with `Fixtures/golden/<name>.txt`; `RECORD_SNAPSHOTS=1` re-records it.
 func assertGolden(_ name: String, _ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
     let url = packageRoot.appendingPathComponent("Tests/DifferTests/Fixtures/golden/\(name).txt")
-    if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" || !FileManager.default.fileExists(atPath: url.path) {
+    if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1"
+        || !FileManager.default.fileExists(atPath: url.path)
+    {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
         return
     }
     let expected = try String(contentsOf: url, encoding: .utf8)
-    #expect(text == expected, "golden \(name) differs; RECORD_SNAPSHOTS=1 re-records it", sourceLocation: sourceLocation)
+    #expect(
+        text == expected, "golden \(name) differs; RECORD_SNAPSHOTS=1 re-records it", sourceLocation: sourceLocation)
 }

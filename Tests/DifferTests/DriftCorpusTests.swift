@@ -23,7 +23,7 @@ struct DriftCheck: Sendable, CustomTestStringConvertible {
 /// Cases where syncagent's verdict is deliberately not upstream's (the README's "Drift detection" section explains each).
 let judgedDifferently: [String: String] = [
     "diff/flux-ssa/offline/spec-metadata-name-changed-ignored#0":
-        "a different metadata.name is a different object: the desired one is missing live",
+        "a different metadata.name is a different object: the desired one is missing live"
 ]
 
 /// Fields upstream's notes name as drifting besides those listed in `fields`.

@@ -10,7 +10,8 @@ import Testing
 
     @Test func regionObjectsReplaceCommonOnesAndAddTheirOwn() throws {
         let files = [
-            ManifestFile(path: "mesh/base/a.yaml", text: configMap("gateway", "common") + "---\n" + configMap("shared", "x")),
+            ManifestFile(
+                path: "mesh/base/a.yaml", text: configMap("gateway", "common") + "---\n" + configMap("shared", "x")),
             ManifestFile(path: "mesh/regions/us-sanjose-1/gw.yaml", text: configMap("gateway", "163.192.53.128")),
             ManifestFile(path: "mesh/regions/us-sanjose-1/own.yaml", text: configMap("local-only", "y")),
             ManifestFile(path: "mesh/regions/us-chicago-1/gw.yaml", text: configMap("gateway", "207.211.166.34")),

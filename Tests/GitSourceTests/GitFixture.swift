@@ -177,7 +177,7 @@ final class GitDaemon {
     init(serving fixture: GitFixture) async throws {
         _ = try requireTool("git")
         port = try freePort()
-        let execPath = try runChecked(["git", "--exec-path"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let execPath = try await runChecked(["git", "--exec-path"]).trimmingCharacters(in: .whitespacesAndNewlines)
         process = try ChildProcess(
             [
                 "\(execPath)/git-daemon", "--export-all", "--base-path=\(fixture.servedRoot.path)",

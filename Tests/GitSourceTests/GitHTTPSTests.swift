@@ -74,7 +74,7 @@ import Testing
         #expect(unsetError?.description.contains("environment variable \(unset) is not set") == true)
     }
 
-    @Test func missingCredentialsAreExplained() throws {
+    @Test func missingCredentialsAreExplained() async throws {
         let none = try GitRepository(cacheAt: fixture.cachePath("none"), remote: remote(.none))
         #expect(
             throws: GitSourceError.authenticationFailed(
@@ -115,7 +115,7 @@ final class HTTPSGitServer {
         certificate = directory.appendingPathComponent("cert.pem").path
         try Self.makeCertificate(certificate: certificate, key: key)
         // Pushing over HTTP needs receive-pack enabled for the served repository.
-        try runChecked(["git", "--git-dir", fixture.served.path, "config", "http.receivepack", "true"])
+        try await runChecked(["git", "--git-dir", fixture.served.path, "config", "http.receivepack", "true"])
         port = try freePort()
         process = try ChildProcess(
             [python, script.path, fixture.servedRoot.path, String(port), certificate, key, user, token],

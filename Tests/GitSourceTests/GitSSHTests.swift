@@ -46,7 +46,7 @@ import Testing
         #expect(mismatch?.description.contains("its key differs from the ssh-ed25519 key listed") == true)
     }
 
-    @Test func anUnauthorisedKeyIsRefused() throws {
+    @Test func anUnauthorisedKeyIsRefused() async throws {
         let stranger = try server.makeKey(name: "stranger")
         let cache = try GitRepository(
             cacheAt: fixture.cachePath(), remote: server.remote(privateKey: stranger.privateKey))
@@ -77,15 +77,15 @@ final class SSHGitServer {
         directory = fixture.directory.url.appendingPathComponent("ssh")
         servedPath = fixture.served.path
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        user = try runChecked(["id", "-un"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        user = try await runChecked(["id", "-un"]).trimmingCharacters(in: .whitespacesAndNewlines)
         // sshd insists on its privilege separation folder.
         if !FileManager.default.fileExists(atPath: "/run/sshd") {
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         }
         let hostKey = directory.appendingPathComponent("host_ed25519").path
-        try runChecked(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        try await runChecked(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
         let client = directory.appendingPathComponent("client_ed25519").path
-        try runChecked(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", client])
+        try await runChecked(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", client])
         clientKey = (client, try String(contentsOfFile: client + ".pub", encoding: .utf8))
         let authorized = directory.appendingPathComponent("authorized_keys").path
         try Data(clientKey.publicKey.utf8).write(to: URL(fileURLWithPath: authorized))

@@ -23,8 +23,11 @@ import Testing
         #expect(set.contains(container))
         #expect(set.contains(container + [.field("image")]))
         #expect(
-            (container + [.field("ports"), .key([.init(name: "containerPort", value: 80), .init(name: "protocol", value: "TCP")])])
-                .pathString == #".spec.template.spec.containers[name="web"].ports[containerPort=80,protocol="TCP"]"#)
+            (container + [
+                .field("ports"),
+                .key([.init(name: "containerPort", value: 80), .init(name: "protocol", value: "TCP")]),
+            ])
+            .pathString == #".spec.template.spec.containers[name="web"].ports[containerPort=80,protocol="TCP"]"#)
         // Writing sorts members (f: before k:, then by name) and keeps "." for nodes that are members themselves.
         let again = FieldSet(fieldsV1: set.fieldsV1)
         #expect(again == set)
@@ -48,7 +51,8 @@ import Testing
         var object: Value = ["metadata": ["name": "x"]]
         let set = FieldSet([[.field("spec"), .field("replicas")]])
         let update = ManagedFieldsEntry(
-            manager: "kubectl-edit", operation: "Update", apiVersion: "apps/v1", time: "2024-01-02T00:00:00Z", fields: set)
+            manager: "kubectl-edit", operation: "Update", apiVersion: "apps/v1", time: "2024-01-02T00:00:00Z",
+            fields: set)
         let apply = ManagedFieldsEntry(
             manager: "syncagent", operation: "Apply", apiVersion: "apps/v1", time: "2024-01-03T00:00:00Z", fields: set)
         ManagedFieldsEntry.store([update, apply], into: &object)
@@ -86,7 +90,9 @@ import Testing
     @Test func envIsKeyedByName() throws {
         let env = try #require(Self.containers?.element?.child("env"))
         #expect(env.listType == .map(keys: ["name"]))
-        #expect(FieldSets.element(for: ["name": "A", "value": "1"], in: env, index: 0) == .key([.init(name: "name", value: "A")]))
+        #expect(
+            FieldSets.element(for: ["name": "A", "value": "1"], in: env, index: 0)
+                == .key([.init(name: "name", value: "A")]))
     }
 
     @Test func servicePortsAreKeyedByPortAndProtocol() throws {

@@ -38,13 +38,15 @@ import TestSupport
 
         // A kind kubesim has no table for is 415, as a server without protobuf answers.
         let lease = Self.envelope(apiVersion: "coordination.k8s.io/v1", kind: "Lease", raw: [])
-        let (leaseStatus, leaseBody) = try Self.post(sim, "/apis/coordination.k8s.io/v1/namespaces/default/leases", lease)
+        let (leaseStatus, leaseBody) = try Self.post(
+            sim, "/apis/coordination.k8s.io/v1/namespaces/default/leases", lease)
         #expect(leaseStatus == 415, "\(leaseBody)")
         #expect(try Value(json: leaseBody)["reason"] == "UnsupportedMediaType")
         // No k8s\0 prefix, or a message cut short: 400.
         let (plain, _) = try Self.post(sim, "/api/v1/namespaces/default/configmaps", Array(Self.configMap.dropFirst(4)))
         #expect(plain == 400)
-        let (cut, cutBody) = try Self.post(sim, "/api/v1/namespaces/default/configmaps", Array(Self.configMap.prefix(30)))
+        let (cut, cutBody) = try Self.post(
+            sim, "/api/v1/namespaces/default/configmaps", Array(Self.configMap.prefix(30)))
         #expect(cut == 400, "\(cutBody)")
     }
 
@@ -72,10 +74,12 @@ import TestSupport
             ["create", "clusterrolebinding", "auditor", "--clusterrole=auditor", "--user=alice"],
         ]
         for command in commands {
-            let output = try sim.kubectlChecked(command)
+            let output = try await sim.kubectlChecked(command)
             #expect(output.contains("created"), "\(command): \(output)")
         }
-        func get(_ what: [String]) throws -> Value { try Value(json: try sim.kubectlChecked(["get"] + what + ["-o", "json"])) }
+        func get(_ what: [String]) throws -> Value {
+            try Value(json: try sim.kubectlChecked(["get"] + what + ["-o", "json"]))
+        }
         let web = try get(["deployment", "web", "-n", "team"])
         #expect(web[path: ["spec", "replicas"]] == 2)
         let container = web[path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first
@@ -92,7 +96,10 @@ import TestSupport
         #expect(secret[path: ["data", "password"]] == .string(Data("hunter2".utf8).base64EncodedString()))
         #expect(secret["type"] == "Opaque")
         let service = try get(["service", "web", "-n", "team"])
-        #expect(service[path: ["spec", "ports"]] == [["name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080]])
+        #expect(
+            service[path: ["spec", "ports"]] == [
+                ["name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080]
+            ])
         #expect(service[path: ["spec", "clusterIP"]]?.stringValue?.isEmpty == false)
         let binding = try get(["rolebinding", "reader", "-n", "team"])
         #expect(binding["subjects"] == [["kind": "ServiceAccount", "name": "robot", "namespace": "team"]])
@@ -100,6 +107,8 @@ import TestSupport
         let role = try get(["clusterrole", "auditor"])
         #expect(role["rules"] == [["apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]]])
         #expect(try get(["configmap", "settings", "-n", "team"])["data"] == ["mode": "blue"])
-        try sim.kubectlChecked(["wait", "--for=condition=Available", "deployment/web", "-n", "team", "--timeout=30s"])
+        try await sim.kubectlChecked([
+            "wait", "--for=condition=Available", "deployment/web", "-n", "team", "--timeout=30s",
+        ])
     }
 }

@@ -91,7 +91,7 @@ struct AgentTests {
         #expect(wrongToken.status == 401, "\(wrongToken.body)")
 
         let signature =
-            try runChecked(
+            try await runChecked(
                 ["openssl", "dgst", "-sha256", "-hmac", "s3cret-hook"], input: payload
             ).split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         let delivered = try agent.request(
@@ -124,7 +124,7 @@ struct AgentTests {
         let mesh = try await SyncMesh(pollInterval: "1s")
         // Slow the primary's API so the kill lands in the middle of its plan.
         // (400 ms a request: the primary's 30 creates take 20 s or more, so even a loaded machine kills it midway.)
-        try mesh.cluster.metricsRequest("POST", "/faults/latency?ms=400", region: "us-sanjose-1")
+        try await mesh.cluster.metricsRequest("POST", "/faults/latency?ms=400", region: "us-sanjose-1")
         let first = try Agent(mesh)
         try await waitUntil(timeout: 300, "a few applies in us-sanjose-1") {
             try await mesh.storedApplies(region: "us-sanjose-1") >= 4
@@ -135,7 +135,7 @@ struct AgentTests {
         #expect(partial.pendingRevision == mesh.initial)  // recorded before anything was created
         #expect(partial.objects.count == 30)
 
-        try mesh.cluster.metricsRequest("POST", "/faults/reset", region: "us-sanjose-1")
+        try await mesh.cluster.metricsRequest("POST", "/faults/reset", region: "us-sanjose-1")
         let second = try Agent(mesh)
         try await Self.waitForSynced(mesh, mesh.initial, agent: second)
         for region in SyncMesh.regionNames {
@@ -164,7 +164,7 @@ struct AgentTests {
                 of: "CACHE", with: mesh.cachePath))
         let agent = try Agent(mesh)
         try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
-        let patch = try mesh.cluster.request(
+        let patch = try await mesh.cluster.request(
             "PATCH", "/apis/apps/v1/namespaces/bookinfo/deployments/reviews-v1?fieldManager=kubectl-edit",
             body: #"{"spec":{"replicas":3}}"#, contentType: "application/merge-patch+json", region: "us-chicago-1")
         #expect(patch.status == 200, "\(patch.body)")

@@ -45,12 +45,12 @@ final class DiffMesh: Sendable {
         let repoPath = work.path + "/repo"
         let meshPath = repoPath + "/mesh"
         try FileManager.default.createDirectory(atPath: repoPath, withIntermediateDirectories: true)
-        try runChecked(["cp", "-R", packageRoot.appendingPathComponent("config/mesh").path, meshPath])
+        try await runChecked(["cp", "-R", packageRoot.appendingPathComponent("config/mesh").path, meshPath])
         let git = ["git", "-C", repoPath, "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
-        try runChecked(["git", "init", "-q", "-b", "main", repoPath])
-        try runChecked(git + ["add", "-A"])
-        try runChecked(git + ["commit", "-qm", "mesh"])
-        let revision = try runChecked(["git", "-C", repoPath, "rev-parse", "HEAD"])
+        try await runChecked(["git", "init", "-q", "-b", "main", repoPath])
+        try await runChecked(git + ["add", "-A"])
+        try await runChecked(git + ["commit", "-qm", "mesh"])
+        let revision = try await runChecked(["git", "-C", repoPath, "rev-parse", "HEAD"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
         self.revision = revision
         var config = "repo: {url: \"file://\(repoPath)\", branch: main, path: mesh}\nregions:\n"

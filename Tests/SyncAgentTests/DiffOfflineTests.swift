@@ -47,29 +47,33 @@ import Testing
         return work
     }
 
-    @Test func exitCodesAreZeroOneAndTwo() throws {
+    @Test func exitCodesAreZeroOneAndTwo() async throws {
         let work = try folder(desired: ["a": "one"], live: Self.configMap("a", value: "one"))
-        let same = try run([syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/live.yaml"])
+        let same = try await run([
+            syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/live.yaml",
+        ])
         #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         let changed = try folder(desired: ["a": "two"], live: Self.configMap("a", value: "one"))
-        let differs = try run([
+        let differs = try await run([
             syncagent, "diff", "--dir", changed.path + "/desired", "--live", changed.path + "/live.yaml",
         ])
         #expect(differs.status == 1)
         #expect(differs.stdout.contains(#".data.key: "one" → "two" (live set by syncagent at 2025-01-01T10:00:00Z)"#))
-        let missing = try run([syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/nope.yaml"])
+        let missing = try await run([
+            syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/nope.yaml",
+        ])
         #expect(missing.status == 2 && missing.stderr.contains("nope.yaml"))
-        let noDir = try run([syncagent, "diff", "--live", work.path + "/live.yaml"])
+        let noDir = try await run([syncagent, "diff", "--live", work.path + "/live.yaml"])
         #expect(noDir.status == 2 && noDir.stderr.contains("--live FILE needs --dir DIR"))
-        let noLive = try run([
+        let noLive = try await run([
             syncagent, "diff", "--dir", work.path + "/desired", "--inventory", work.path + "/live.yaml",
         ])
         #expect(noLive.status == 2 && noLive.stderr.contains("--inventory FILE needs --live FILE"))
     }
 
-    @Test func theJSONReportHasTheDocumentedFields() throws {
+    @Test func theJSONReportHasTheDocumentedFields() async throws {
         let work = try folder(desired: ["a": "two", "b": "x"], live: Self.configMap("a", value: "one"))
-        let output = try run(
+        let output = try await run(
             [
                 syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/live.yaml", "--region",
                 "r1",
@@ -99,7 +103,7 @@ import Testing
         #expect(resources[1]["class"] == "missing-live" && resources[1]["changes"] == [])
     }
 
-    @Test func anInventoryFileClassifiesExtraAndUnmanagedOffline() throws {
+    @Test func anInventoryFileClassifiesExtraAndUnmanagedOffline() async throws {
         // a: desired, live, inventory → in sync; b: desired, live, not in the inventory → unmanaged-conflict
         // (although syncagent's field manager wrote it); c: live and inventory, not desired → extra.
         let live = Self.configMap("a", value: "1") + Self.configMap("b", value: "2") + Self.configMap("c", value: "3")
@@ -119,7 +123,7 @@ import Testing
               objects: '[{"apiVersion":"v1","kind":"ConfigMap","namespace":"default","name":"a"},{"apiVersion":"v1","kind":"ConfigMap","namespace":"default","name":"c"}]'
             """)
         let arguments = [syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/live.yaml"]
-        let output = try run(arguments + ["--inventory", work.path + "/inventory.yaml", "-o", "json"])
+        let output = try await run(arguments + ["--inventory", work.path + "/inventory.yaml", "-o", "json"])
         #expect(output.status == 1, "\(output.stderr)")
         let region = try #require(try Value(json: output.stdout)["regions"]?.arrayValue?.first)
         #expect(region["revision"] == "4f1c2d9e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d")
@@ -128,14 +132,14 @@ import Testing
         }
         #expect(classes == ["a in-sync", "b unmanaged-conflict", "c extra"])
         // Without the inventory: b is syncagent's by its managedFields, c is nobody's business.
-        let without = try run(arguments + ["-o", "json"])
+        let without = try await run(arguments + ["-o", "json"])
         #expect(without.status == 0, "\(without.stdout)")
         // A file without the inventory ConfigMap is an error naming it.
-        let wrong = try run(arguments + ["--inventory", work.path + "/live.yaml"])
+        let wrong = try await run(arguments + ["--inventory", work.path + "/live.yaml"])
         #expect(wrong.status == 2 && wrong.stderr.contains("no ConfigMap syncagent-system/syncagent-inventory"))
     }
 
-    @Test func anUnknownConfigKeyNamesTheKeyAndItsPosition() throws {
+    @Test func anUnknownConfigKeyNamesTheKeyAndItsPosition() async throws {
         let work = try TemporaryDirectory(prefix: "diff-config")
         try work.write(
             "syncagent.yaml",
@@ -147,7 +151,7 @@ import Testing
                 jsonPointer: [/spec/replicas]
             """)
         try work.write("desired/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
-        let output = try run([
+        let output = try await run([
             syncagent, "diff", "--config", work.path + "/syncagent.yaml", "--dir", work.path + "/desired",
         ])
         #expect(output.status == 2)
@@ -155,7 +159,7 @@ import Testing
             output.stderr.contains(#"\#(work.path)/syncagent.yaml:5:5: unknown key "jsonPointer""#), "\(output.stderr)")
     }
 
-    @Test func secretValuesAreMaskedAndChangedKeysNamed() throws {
+    @Test func secretValuesAreMaskedAndChangedKeysNamed() async throws {
         let work = try TemporaryDirectory(prefix: "diff-secret")
         try work.write(
             "desired/secret.yaml",
@@ -176,7 +180,7 @@ import Testing
             data: {password: czNjcmV0LWxpdmU=, user: YWRtaW4=}
             """)
         for format in ["text", "json"] {
-            let output = try run(
+            let output = try await run(
                 [syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/live.yaml", "-o", format])
             #expect(output.status == 1, "\(output.stderr)")
             for value in ["s3cret", "czNjcmV0", "YWRtaW4", "admin"] {

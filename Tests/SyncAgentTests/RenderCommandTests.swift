@@ -8,9 +8,9 @@ import Testing
     let syncagent = productPath("syncagent")
     let mesh = packageRoot.appendingPathComponent("config/mesh").path
 
-    @Test func rendersTheExampleConfigForEachRegion() throws {
+    @Test func rendersTheExampleConfigForEachRegion() async throws {
         for (region, other) in [("us-sanjose-1", "us-chicago-1"), ("us-chicago-1", "us-sanjose-1")] {
-            let output = try run([syncagent, "render", "--dir", mesh, "--region", region, "-o", "json"])
+            let output = try await run([syncagent, "render", "--dir", mesh, "--region", region, "-o", "json"])
             #expect(output.status == 0, "\(output.stderr)")
             let list = try Value(json: output.stdout)
             let items = try #require(list["items"]?.arrayValue)
@@ -21,14 +21,18 @@ import Testing
             #expect(kinds.contains("Namespace") && kinds.contains("Gateway") && kinds.contains("PrometheusRule"))
 
             // The region's own reviews DestinationRule keeps 80 % local and sends 20 % to the other region.
-            let reviews = try #require(items.first { $0["kind"] == "DestinationRule" && $0[path: ["metadata", "name"]] == "reviews" })
-            let distribute = try #require(reviews[path: ["spec", "trafficPolicy", "loadBalancer", "localityLbSetting", "distribute"]]?.arrayValue?.first)
+            let reviews = try #require(
+                items.first { $0["kind"] == "DestinationRule" && $0[path: ["metadata", "name"]] == "reviews" })
+            let distribute = try #require(
+                reviews[path: ["spec", "trafficPolicy", "loadBalancer", "localityLbSetting", "distribute"]]?.arrayValue?
+                    .first)
             #expect(distribute["from"] == .string("\(region)/*"))
             #expect(distribute[path: ["to", "\(region)/*"]] == 80)
             #expect(distribute[path: ["to", "\(other)/*"]] == 20)
 
             // The reviews VirtualService splits 50/30/20 with 3 retries of 2 s and a 10 s timeout.
-            let vs = try #require(items.first { $0["kind"] == "VirtualService" && $0[path: ["metadata", "name"]] == "reviews" })
+            let vs = try #require(
+                items.first { $0["kind"] == "VirtualService" && $0[path: ["metadata", "name"]] == "reviews" })
             let route = try #require(vs[path: ["spec", "http"]]?.arrayValue?.first)
             #expect(route["route"]?.arrayValue?.map { $0["weight"] } == [50, 30, 20])
             #expect(route[path: ["retries", "attempts"]] == 3)
@@ -37,34 +41,34 @@ import Testing
         }
     }
 
-    @Test func outputIsStableAndSorted() throws {
-        let first = try runChecked([syncagent, "render", "--dir", mesh, "--region", "us-sanjose-1"])
-        let second = try runChecked([syncagent, "render", "--dir", mesh, "--region", "us-sanjose-1"])
+    @Test func outputIsStableAndSorted() async throws {
+        let first = try await runChecked([syncagent, "render", "--dir", mesh, "--region", "us-sanjose-1"])
+        let second = try await runChecked([syncagent, "render", "--dir", mesh, "--region", "us-sanjose-1"])
         #expect(first == second)
         #expect(first.hasPrefix("apiVersion: v1\nkind: Namespace\n"))  // core group first, by kind
     }
 
-    @Test func asksForARegionWhenTheFolderHasRegionFolders() throws {
-        let output = try run([syncagent, "render", "--dir", mesh])
+    @Test func asksForARegionWhenTheFolderHasRegionFolders() async throws {
+        let output = try await run([syncagent, "render", "--dir", mesh])
         #expect(output.status == 2)
         #expect(output.stdout.isEmpty)
         #expect(output.stderr.contains("--region"))
         #expect(output.stderr.contains("us-chicago-1, us-sanjose-1"))
     }
 
-    @Test func unknownRegionIsAnError() throws {
-        let output = try run([syncagent, "render", "--dir", mesh, "--region", "eu-frankfurt-1"])
+    @Test func unknownRegionIsAnError() async throws {
+        let output = try await run([syncagent, "render", "--dir", mesh, "--region", "eu-frankfurt-1"])
         #expect(output.status == 2)
         #expect(output.stderr.contains("no folder for region \"eu-frankfurt-1\""))
     }
 
-    @Test func everyProblemIsReportedAndNothingIsPrinted() throws {
+    @Test func everyProblemIsReportedAndNothingIsPrinted() async throws {
         let dir = try TemporaryDirectory()
         try dir.write("good.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fine\n")
         try dir.write("a/missing-name.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {}\n")
         try dir.write("b/dup-key.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n")
         try dir.write("notes.txt", "not: [a manifest")
-        let output = try run([syncagent, "render", "--dir", dir.path])
+        let output = try await run([syncagent, "render", "--dir", dir.path])
         #expect(output.status == 2)
         #expect(output.stdout.isEmpty)
         #expect(output.stderr.contains("\(dir.path)/a/missing-name.yaml:4:3"))  // the metadata mapping
@@ -73,53 +77,62 @@ import Testing
         #expect(!output.stderr.contains("notes.txt"))
     }
 
-    @Test func usageErrorsExitTwo() throws {
-        let neither = try run([syncagent, "render"])
+    @Test func usageErrorsExitTwo() async throws {
+        let neither = try await run([syncagent, "render"])
         #expect(neither.status == 2)
         #expect(neither.stderr.contains("--dir DIR or --repo URL"))
-        let both = try run([syncagent, "render", "--dir", mesh, "--repo", "file:///nowhere"])
+        let both = try await run([syncagent, "render", "--dir", mesh, "--repo", "file:///nowhere"])
         #expect(both.status == 2)
-        let badFormat = try run([syncagent, "render", "--dir", mesh, "-o", "xml"])
+        let badFormat = try await run([syncagent, "render", "--dir", mesh, "-o", "xml"])
         #expect(badFormat.status == 2)
-        let version = try run([syncagent, "--version"])
+        let version = try await run([syncagent, "--version"])
         #expect(version.status == 0)
         #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
-        let help = try run([syncagent, "render", "--help"])
+        let help = try await run([syncagent, "render", "--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("--region"))
     }
 
-    @Test func rendersFromGitAtAnyCommitWithoutAWorkTree() throws {
+    @Test func rendersFromGitAtAnyCommitWithoutAWorkTree() async throws {
         let work = try TemporaryDirectory()
         let repo = work.url.appendingPathComponent("config-repo")
-        try runChecked(["git", "init", "-q", "-b", "main", repo.path])
-        try runChecked(["cp", "-R", mesh, repo.appendingPathComponent("mesh").path])
-        try runChecked(["git", "-C", repo.path, "add", "-A"])
-        try runChecked(["git", "-C", repo.path, "commit", "-qm", "Bookinfo mesh"])
-        let first = try runChecked(["git", "-C", repo.path, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await runChecked(["git", "init", "-q", "-b", "main", repo.path])
+        try await runChecked(["cp", "-R", mesh, repo.appendingPathComponent("mesh").path])
+        try await runChecked(["git", "-C", repo.path, "add", "-A"])
+        try await runChecked(["git", "-C", repo.path, "commit", "-qm", "Bookinfo mesh"])
+        let first = try await runChecked(["git", "-C", repo.path, "rev-parse", "HEAD"]).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         // A second commit changes the reviews weights.
         let vsFile = repo.appendingPathComponent("mesh/base/30-virtual-services.yaml")
         let text = try String(contentsOf: vsFile, encoding: .utf8)
-        try text.replacingOccurrences(of: "weight: 50", with: "weight: 40").replacingOccurrences(of: "weight: 30", with: "weight: 40")
-            .write(to: vsFile, atomically: true, encoding: .utf8)
-        try runChecked(["git", "-C", repo.path, "commit", "-qam", "reviews 40/40/20"])
+        try text.replacingOccurrences(of: "weight: 50", with: "weight: 40").replacingOccurrences(
+            of: "weight: 30", with: "weight: 40"
+        )
+        .write(to: vsFile, atomically: true, encoding: .utf8)
+        try await runChecked(["git", "-C", repo.path, "commit", "-qam", "reviews 40/40/20"])
 
         let cache = work.url.appendingPathComponent("cache").path
-        let fromDir = try runChecked([syncagent, "render", "--dir", repo.appendingPathComponent("mesh").path, "--region", "us-chicago-1"])
-        let head = try runChecked([
-            syncagent, "render", "--repo", "file://\(repo.path)", "--path", "mesh", "--region", "us-chicago-1", "--cache", cache,
+        let fromDir = try await runChecked([
+            syncagent, "render", "--dir", repo.appendingPathComponent("mesh").path, "--region", "us-chicago-1",
+        ])
+        let head = try await runChecked([
+            syncagent, "render", "--repo", "file://\(repo.path)", "--path", "mesh", "--region", "us-chicago-1",
+            "--cache", cache,
         ])
         #expect(head == fromDir)
         #expect(head.contains("weight: 40"))
 
-        let old = try runChecked([
-            syncagent, "render", "--repo", "file://\(repo.path)", "--ref", first, "--path", "mesh", "--region", "us-chicago-1",
+        let old = try await runChecked([
+            syncagent, "render", "--repo", "file://\(repo.path)", "--ref", first, "--path", "mesh", "--region",
+            "us-chicago-1",
             "--cache", cache,
         ])
         #expect(old.contains("weight: 50"))
         #expect(!old.contains("weight: 40"))
 
-        let missing = try run([syncagent, "render", "--repo", "file://\(repo.path)", "--ref", "no-such-branch", "--cache", cache])
+        let missing = try await run([
+            syncagent, "render", "--repo", "file://\(repo.path)", "--ref", "no-such-branch", "--cache", cache,
+        ])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no-such-branch"))
     }

@@ -141,7 +141,7 @@ struct SyncCommandTests {
         #expect(revert.status == 0, "\(revert.stdout)\(revert.stderr)")
         let fixed = try await mesh.syncagent(["sync"])
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
-        let head = try runChecked(["git", "--git-dir", mesh.origin, "rev-parse", "main"])
+        let head = try await runChecked(["git", "--git-dir", mesh.origin, "rev-parse", "main"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let synced = try await mesh.status()
         for region in SyncMesh.regionNames {
@@ -182,7 +182,7 @@ struct SyncCommandTests {
 
     @Test func aSecondRegionThatIsDownIsReportedAndRetriedNeverHalfApplied() async throws {
         let mesh = try await SyncMesh()
-        try mesh.cluster.metricsRequest("POST", "/faults/down", region: "us-chicago-1")
+        try await mesh.cluster.metricsRequest("POST", "/faults/down", region: "us-chicago-1")
         let sync = try await mesh.syncagent(["sync"])
         #expect(sync.status == 3, "\(sync.stdout)\(sync.stderr)")
         #expect(sync.stdout.contains("us-sanjose-1  synced"), "\(sync.stdout)")
@@ -191,7 +191,7 @@ struct SyncCommandTests {
         let chicagoWrites = try mesh.audit().filter { $0.region == "us-chicago-1" && $0.isStoredWrite }
         #expect(chicagoWrites.isEmpty)
 
-        try mesh.cluster.metricsRequest("POST", "/faults/up", region: "us-chicago-1")
+        try await mesh.cluster.metricsRequest("POST", "/faults/up", region: "us-chicago-1")
         let retry = try await mesh.syncagent(["sync"])
         #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
         #expect(retry.stdout.contains("us-sanjose-1  unchanged"), "\(retry.stdout)")
@@ -219,7 +219,7 @@ struct SyncCommandTests {
         #expect(try await mesh.syncagent(["sync"]).status == 0)
         // Someone else's object in the same namespace.
         let handMade = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"hand-made","namespace":"bookinfo"}}"#
-        let created = try mesh.cluster.request("POST", "/api/v1/namespaces/bookinfo/configmaps", body: handMade)
+        let created = try await mesh.cluster.request("POST", "/api/v1/namespaces/bookinfo/configmaps", body: handMade)
         #expect(created.status == 201, "\(created.body)")
 
         try mesh.commit("drop the flags and the ratings route", file: "base/60-flags.yaml") { _ in "" }
@@ -259,9 +259,9 @@ struct SyncCommandTests {
         #expect(rollback.status == 0, "\(rollback.stdout)\(rollback.stderr)")
         #expect(rollback.stdout.contains("Roll back to \"Bookinfo mesh for two regions\""), "\(rollback.stdout)")
         #expect(rollback.stdout.contains("pushed"), "\(rollback.stdout)")
-        let head = try runChecked(["git", "--git-dir", mesh.origin, "rev-parse", "main"])
+        let head = try await runChecked(["git", "--git-dir", mesh.origin, "rev-parse", "main"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try runChecked(["git", "--git-dir", mesh.origin, "diff", mesh.initial, head, "--stat"]).isEmpty)
+        await #expect(try runChecked(["git", "--git-dir", mesh.origin, "diff", mesh.initial, head, "--stat"]).isEmpty)
 
         let sync = try await mesh.syncagent(["sync"])
         #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
@@ -334,20 +334,20 @@ struct SyncCommandTests {
             .replacingOccurrences(of: "context: us-chicago-1}", with: "context: us-chicago-1-viewer}")
         try mesh.work.write("viewer.yaml", viewer)
         let config = mesh.work.path + "/viewer.yaml"
-        let inSync = try run([mesh.syncagent, "diff", "--read-only", "--config", config])
+        let inSync = try await run([mesh.syncagent, "diff", "--read-only", "--config", config])
         #expect(inSync.status == 0, "\(inSync.stdout)\(inSync.stderr)")
         try mesh.commit("reviews-v3: annotate", file: "base/10-bookinfo.yaml") {
             try SyncMesh.editReviewsV3($0, annotations: "team: reviews")
         }
-        let readOnly = try run([mesh.syncagent, "diff", "--read-only", "--config", config])
+        let readOnly = try await run([mesh.syncagent, "diff", "--read-only", "--config", config])
         #expect(readOnly.status == 1, "\(readOnly.stdout)\(readOnly.stderr)")
         #expect(readOnly.stdout.contains("modified apps/v1/Deployment bookinfo/reviews-v3"), "\(readOnly.stdout)")
         // Server-side mode needs a dry-run apply for the changed object, which the read-only user may not send.
-        let serverSide = try run([mesh.syncagent, "diff", "--config", config])
+        let serverSide = try await run([mesh.syncagent, "diff", "--config", config])
         #expect(serverSide.status == 2)
         #expect(serverSide.stderr.contains(#"User "kubesim-viewer" cannot patch resource"#), "\(serverSide.stderr)")
         let mark = try mesh.auditMark()
-        let sync = try run([mesh.syncagent, "sync", "--config", config])
+        let sync = try await run([mesh.syncagent, "sync", "--config", config])
         #expect(sync.status == 1, "\(sync.stdout)\(sync.stderr)")
         #expect(sync.stdout.contains("forbidden"), "\(sync.stdout)")
         #expect(try mesh.audit().dropFirst(mark).filter(\.isStoredWrite).isEmpty)

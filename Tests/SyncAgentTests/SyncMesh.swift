@@ -57,10 +57,10 @@ final class SyncMesh: Sendable {
         }
         let origin = work.path + "/origin.git"
         let clone = work.path + "/clone"
-        try runChecked(["git", "init", "-q", "--bare", "-b", "main", origin])
-        try runChecked(["git", "clone", "-q", origin, clone])
-        try runChecked(["cp", "-R", packageRoot.appendingPathComponent("config/mesh").path, clone + "/mesh"])
-        try runChecked([
+        try await runChecked(["git", "init", "-q", "--bare", "-b", "main", origin])
+        try await runChecked(["git", "clone", "-q", origin, clone])
+        try await runChecked(["cp", "-R", packageRoot.appendingPathComponent("config/mesh").path, clone + "/mesh"])
+        try await runChecked([
             "cp", packageRoot.appendingPathComponent("config/crds/mesh-crds.yaml").path,
             clone + "/mesh/base/00-crds.yaml",
         ])

@@ -34,7 +34,9 @@ import Testing
 
     @Test func prettyPrintsForPeople() throws {
         let value: Value = ["kind": "Status", "items": [1, 2], "empty": [:]]
-        #expect(value.prettyJSONString == "{\n  \"kind\": \"Status\",\n  \"items\": [\n    1,\n    2\n  ],\n  \"empty\": {}\n}")
+        #expect(
+            value.prettyJSONString
+                == "{\n  \"kind\": \"Status\",\n  \"items\": [\n    1,\n    2\n  ],\n  \"empty\": {}\n}")
     }
 }
 
@@ -46,7 +48,10 @@ import Testing
         ])
         #expect(resource.ref.group == "networking.istio.io")
         #expect(resource.ref.version == "v1")
-        #expect(resource.key == ObjectKey(group: "networking.istio.io", kind: "VirtualService", namespace: "bookinfo", name: "reviews"))
+        #expect(
+            resource.key
+                == ObjectKey(
+                    group: "networking.istio.io", kind: "VirtualService", namespace: "bookinfo", name: "reviews"))
         #expect(resource.labels == ["app": "reviews"])
         #expect(resource.ref.description == "networking.istio.io/v1/VirtualService bookinfo/reviews")
     }
@@ -64,10 +69,14 @@ import Testing
         (["apiVersion": "v1", "metadata": ["name": "x"]], .missingField("kind")),
         (["apiVersion": "v1", "kind": "Service"], .missingField("metadata.name")),
         (["apiVersion": "v1", "kind": "Service", "metadata": ["name": ""]], .missingField("metadata.name")),
-        (["apiVersion": "v1", "kind": "Service", "metadata": ["name": 12]],
-         .wrongType(field: "metadata.name", expected: "string", found: "integer")),
-        (["apiVersion": "v1", "kind": "Service", "metadata": "x"],
-         .wrongType(field: "metadata", expected: "mapping", found: "string")),
+        (
+            ["apiVersion": "v1", "kind": "Service", "metadata": ["name": 12]],
+            .wrongType(field: "metadata.name", expected: "string", found: "integer")
+        ),
+        (
+            ["apiVersion": "v1", "kind": "Service", "metadata": "x"],
+            .wrongType(field: "metadata", expected: "mapping", found: "string")
+        ),
     ]
 
     @Test(arguments: incomplete)

@@ -121,6 +121,39 @@ public final class KubeSimCluster: @unchecked Sendable {
         return try runChecked(["curl", "-sS", "-f", "-X", method, "http://127.0.0.1:\(port)\(path)"])
     }
 
+    /// ``kubectl(_:region:input:)`` from async code, off the cooperative pool.
+    public func kubectl(_ arguments: [String], region: String = "us-sanjose-1", input: String? = nil) async throws
+        -> ProcessOutput
+    {
+        try await blocking { try self.kubectl(arguments, region: region, input: input) }
+    }
+
+    /// ``kubectlChecked(_:region:input:)`` from async code, off the cooperative pool.
+    @discardableResult
+    public func kubectlChecked(_ arguments: [String], region: String = "us-sanjose-1", input: String? = nil)
+        async throws -> String
+    {
+        try await blocking { try self.kubectlChecked(arguments, region: region, input: input) }
+    }
+
+    /// ``request(_:_:body:contentType:token:region:)`` from async code, off the cooperative pool.
+    public func request(
+        _ method: String, _ path: String, body: String? = nil, contentType: String = "application/json",
+        token: Bool = true, region: String = "us-sanjose-1"
+    ) async throws -> (status: Int, body: String) {
+        try await blocking {
+            try self.request(method, path, body: body, contentType: contentType, token: token, region: region)
+        }
+    }
+
+    /// ``metricsRequest(_:_:region:)`` from async code, off the cooperative pool.
+    @discardableResult
+    public func metricsRequest(_ method: String, _ path: String, region: String = "us-sanjose-1") async throws
+        -> String
+    {
+        try await blocking { try self.metricsRequest(method, path, region: region) }
+    }
+
     deinit {
         process.stop()
     }

@@ -160,6 +160,23 @@ public func runChecked(
     return output.stdout
 }
 
+/// ``run(_:cwd:environment:input:)`` from async code: the child is waited for on a thread of its own, never on
+/// Swift's cooperative pool (the compiler picks this overload in async code, so no test can block the pool).
+@discardableResult
+public func run(
+    _ arguments: [String], cwd: URL? = nil, environment: [String: String] = [:], input: String? = nil
+) async throws -> ProcessOutput {
+    try await blocking { try run(arguments, cwd: cwd, environment: environment, input: input) }
+}
+
+/// ``runChecked(_:cwd:environment:input:)`` from async code, off the cooperative pool.
+@discardableResult
+public func runChecked(
+    _ arguments: [String], cwd: URL? = nil, environment: [String: String] = [:], input: String? = nil
+) async throws -> String {
+    try await blocking { try runChecked(arguments, cwd: cwd, environment: environment, input: input) }
+}
+
 /// A file that is removed when this value goes away.
 final class TemporaryFile {
     let url: URL
