@@ -15,16 +15,19 @@ import SyncCore
 /// - Parameters:
 ///   - files: every file under `root` (manifests and others; only manifests are read).
 ///   - root: the prefix of `files`' paths that is the config folder, e.g. `"mesh"`; `""` for the paths as given.
+///     Any spelling of it (``ConfigPath/onDisk(_:)``) is the same folder; `files`' paths are compared in that form.
 ///   - region: the region to render for; nil renders every file as one set (only without `regions/`).
 public func render(_ files: [ManifestFile], root: String, region: String?) throws(RenderError) -> [Resource] {
-    let prefix = root.isEmpty || root == "." ? "" : (root.hasSuffix("/") ? root : root + "/")
+    // Every spelling of the folder is the same folder (`./mesh`, `mesh/`, `mesh//`: `mesh`; `.`, `./`: the root).
+    let folder = root.isEmpty ? "." : ConfigPath.onDisk(root)
+    let prefix = folder == "." ? "" : folder + "/"
     func relative(_ path: String) -> Substring? {
         path.hasPrefix(prefix) ? path.dropFirst(prefix.count) : nil
     }
     var common: [ManifestFile] = []
     var byRegion: [String: [ManifestFile]] = [:]
     for file in files {
-        guard let path = relative(file.path) else { continue }
+        guard let path = relative(ConfigPath.onDisk(file.path)) else { continue }
         if path.hasPrefix("regions/") {
             let name = String(path.dropFirst("regions/".count).prefix { $0 != "/" })
             byRegion[name, default: []].append(file)
@@ -49,7 +52,8 @@ public func render(_ files: [ManifestFile], root: String, region: String?) throw
         throw RenderError(problems: [
             RenderError.Problem(
                 location: place,
-                message: "no folder for region \"\(region)\"; regions here: \(regionsSeen.sorted().joined(separator: ", "))")
+                message:
+                    "no folder for region \"\(region)\"; regions here: \(regionsSeen.sorted().joined(separator: ", "))")
         ])
     }
 

@@ -9,7 +9,8 @@ import SyncCore
 /// - A `List` (any kind ending in `List` with an `items` sequence, e.g. `v1/List`, `ServiceList`) stands for its
 ///   items, each with its own position; lists may nest.
 /// - Each object needs `apiVersion`, `kind` and `metadata.name`; a problem points at the document, or at
-///   `metadata` / the offending field when there is one.
+///   `metadata` / the offending field when there is one. The name must be one the API server accepts for its kind
+///   (``NameRules``).
 /// - Two documents (in one file or two) with the same ``ObjectKey`` are an error naming both places. Keys are
 ///   compared as written: no namespace and `namespace: default` are different keys here, since only the cluster
 ///   knows which kinds are namespaced.
@@ -53,6 +54,12 @@ private struct Renderer {
         } catch {
             problems.append(
                 RenderError.Problem(location: place(of: error, at: path, in: document), message: error.description))
+            return
+        }
+        if let problem = NameRules.problem(group: resource.ref.group, kind: resource.kind, name: resource.name) {
+            problems.append(
+                RenderError.Problem(
+                    location: document.location(at: path + ["metadata", "name"]), message: "\(resource.ref): \(problem)"))
             return
         }
         if let first = firstSeen[resource.key] {

@@ -12,6 +12,8 @@ struct AgentConfig: Sendable {
     struct Repo: Sendable {
         var url: String
         var branch: String
+        /// The config folder from the repository root, normalised (``ConfigPath/inRepository(_:)``): `""` is the
+        /// root.
         var path: String
         /// How often `run` asks whether the branch moved.
         var pollInterval: Duration = .seconds(30)
@@ -69,6 +71,15 @@ struct AgentConfig: Sendable {
         /// Namespaces objects may be in (a Namespace object: its name); empty: all. Other cluster-scoped objects are
         /// judged by `allowedKinds` only.
         var allowedNamespaces: [String] = []
+        /// Let a revision that renders no object for a region empty it (Argo CD's `allowEmpty`); off, such a
+        /// revision is refused when the region's inventory is not empty.
+        var allowEmpty = false
+        /// The most inventory objects one sync may prune in a region; nil: a quarter of the inventory, at least 10
+        /// (``pruneLimit(inventoryCount:)``).
+        var maxPrune: Int?
+
+        /// How many objects a sync may prune from a region whose inventory lists `inventoryCount`.
+        func pruneLimit(inventoryCount: Int) -> Int { maxPrune ?? max(10, inventoryCount / 4) }
     }
 
     /// The long-running agent's settings.
@@ -106,10 +117,16 @@ struct AgentConfig: Sendable {
             let path: [PathElement] = ["repo"]
             let members = try reader.object(
                 path, allowed: ["url", "branch", "path", "pollInterval", "tokenFile", "sshKey"])
+            let folder = try reader.string(path + ["path"], in: members) ?? ""
+            guard let normalised = ConfigPath.inRepository(folder) else {
+                throw ConfigError(
+                    message: "\(document.location(at: path + ["path"])): \"\(folder)\" leaves the repository ('..'); "
+                        + "give the config folder from the repository root")
+            }
             var repo = Repo(
                 url: try reader.string(path + ["url"], in: members, required: true) ?? "",
                 branch: try reader.string(path + ["branch"], in: members) ?? "main",
-                path: try reader.string(path + ["path"], in: members) ?? "")
+                path: normalised)
             if let interval = try reader.duration(path + ["pollInterval"], in: members) {
                 guard interval > .zero else {
                     throw ConfigError(message: "\(document.location(at: path + ["pollInterval"])): must be above 0s")
@@ -157,7 +174,17 @@ struct AgentConfig: Sendable {
         self.regions = regions
         if root["sync"] != nil {
             let path: [PathElement] = ["sync"]
-            let members = try reader.object(path, allowed: ["prune", "selfHeal", "allowedKinds", "allowedNamespaces"])
+            let members = try reader.object(
+                path, allowed: ["prune", "selfHeal", "allowedKinds", "allowedNamespaces", "allowEmpty", "maxPrune"])
+            sync.allowEmpty = try reader.bool(path + ["allowEmpty"], in: members) ?? false
+            if let limit = try reader.number(path + ["maxPrune"], in: members) {
+                guard limit >= 0, limit <= 1_000_000, limit == limit.rounded() else {
+                    throw ConfigError(
+                        message: "\(document.location(at: path + ["maxPrune"])): expected a whole number from 0 to "
+                            + "1000000")
+                }
+                sync.maxPrune = Int(limit)
+            }
             sync.prune = try reader.bool(path + ["prune"], in: members) ?? true
             sync.selfHeal = try reader.bool(path + ["selfHeal"], in: members) ?? false
             sync.allowedKinds = try reader.strings(path + ["allowedKinds"], in: members)

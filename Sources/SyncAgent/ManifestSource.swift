@@ -33,7 +33,7 @@ enum ManifestSource {
             throw ValidationError("\(dir): no such folder")
         }
         let root = URL(fileURLWithPath: dir)
-        let prefix = dir.hasSuffix("/") ? String(dir.dropLast()) : dir
+        let prefix = ConfigPath.onDisk(dir)  // `./mesh/`, `mesh//`: `mesh`; `./`: `.`
         guard
             let walker = FileManager.default.enumerator(
                 at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
@@ -73,8 +73,11 @@ struct RepositoryOptions: ParsableArguments {
     /// Fetches `ref` (a branch; or resolves a tag or commit after fetching every branch) and reads the tree.
     func manifestSource() async throws -> ManifestSource {
         guard let repo else { throw ValidationError("--repo is required") }
+        guard let folder = ConfigPath.inRepository(path) else {
+            throw ValidationError("--path \(path) leaves the repository ('..'); give it from the repository root")
+        }
         let repository = ConfigRepository(
-            AgentConfig.Repo(url: repo, branch: "main", path: path, tokenFile: tokenFile), cacheRoot: cache)
+            AgentConfig.Repo(url: repo, branch: "main", path: folder, tokenFile: tokenFile), cacheRoot: cache)
         return .git(try await repository.snapshot(ref: ref))
     }
 }

@@ -31,6 +31,10 @@ typealias SnapshotLoader = @Sendable (String) async throws -> Snapshot
 ///   (pruning what the bad revision added). The revision is recorded as failed.
 /// - A region that cannot be reached stops the rollout without a rollback (nothing says the revision is bad); the
 ///   regions before it keep the new revision and the next pass retries.
+/// - Before the first write anywhere, every reachable region's inventory is read: a revision that renders no
+///   object for a region whose inventory is not empty (unless `sync.allowEmpty`), or that would prune more than
+///   `sync.maxPrune` of its objects (unless `allowMassPrune`), is refused in every region. A region that could not
+///   be read then is checked when the rollout reaches it, and a rollback obeys the same rule.
 struct Rollout: Sendable {
     let config: AgentConfig
     let logger: Logger
@@ -38,6 +42,8 @@ struct Rollout: Sendable {
     var progress: (@Sendable (String) -> Void)?
     /// The applier's poll interval for readiness.
     var pollInterval: Duration = .milliseconds(250)
+    /// Let this pass prune more than `sync.maxPrune` objects from a region (`sync --allow-mass-prune`).
+    var allowMassPrune = false
 
     /// Syncs `snapshot` to `regions` (default: all, in order). With `dryRun`, plans and predicts each action with
     /// server-side dry runs, changing nothing. `force` applies and gates even a revision the region already has.
@@ -71,7 +77,27 @@ struct Rollout: Sendable {
             return report
         }
 
-        // 2. Region by region.
+        // 2. Before the first write anywhere: what the revision would delete in each region it can reach.
+        var sessions: [String: RegionSession] = [:]
+        for region in selected {
+            var regionLogger = logger
+            regionLogger[metadataKey: "region"] = "\(region.name)"
+            guard let session = try? RegionSession(region: region, logger: regionLogger, pollInterval: pollInterval)
+            else { continue }
+            sessions[region.name] = session
+            // A region that cannot be read now is checked when the rollout reaches it (step 3).
+            guard let inventory = try? await session.applier.readInventory() else { continue }
+            if let refusal = massDeletion(region: region.name, desired: desired[region.name] ?? [], inventory) {
+                problems.append(refusal)
+            }
+        }
+        if !problems.isEmpty {
+            report.invalid = problems
+            logger.error("revision refused before any apply", metadata: ["problems": "\(problems.count)"])
+            return report
+        }
+
+        // 3. Region by region.
         var touched: [(region: AgentConfig.Region, session: RegionSession, before: RegionStatus?)] = []
         for (position, region) in selected.enumerated() {
             var regionLogger = logger
@@ -79,7 +105,9 @@ struct Rollout: Sendable {
             let session: RegionSession
             let before: RegionStatus?
             do {
-                session = try RegionSession(region: region, logger: regionLogger, pollInterval: pollInterval)
+                session =
+                    try sessions[region.name]
+                    ?? RegionSession(region: region, logger: regionLogger, pollInterval: pollInterval)
                 before = try await RegionStatus.read(session.client)
             } catch {
                 report.regions.append(
@@ -102,7 +130,7 @@ struct Rollout: Sendable {
                 await notReached(selected.dropFirst(position + 1), &report)
                 return report
             case .failed, .rolledBack, .notReached, .dryRun:
-                // 3. A failed gate: roll back every touched region, newest first.
+                // 4. A failed gate: roll back every touched region, newest first.
                 await notReached(selected.dropFirst(position + 1), &report)
                 for entry in touched.reversed() {
                     let index = report.regions.firstIndex { $0.region == entry.region.name }
@@ -131,7 +159,16 @@ struct Rollout: Sendable {
         do {
             inventory = try await session.applier.readInventory()
             let wanted = Set(resources.map(\.key))
-            let prune = config.sync.prune ? (inventory?.objects ?? []).filter { !wanted.contains($0.key) } : []
+            let candidates = config.sync.prune ? (inventory?.objects ?? []).filter { !wanted.contains($0.key) } : []
+            // The inventory alone is never a delete list: an entry outside the policy is reported and kept.
+            let (prune, refused) = prunable(candidates, desired: resources)
+            for line in refused { say("\(region.name): \(line)") }
+            if let refusal = massDeletion(region: region.name, desired: resources, inventory) {
+                outcome.result = .failed
+                outcome.message = refusal
+                say(refusal)
+                return outcome
+            }
             plan = try RegionPlan(region: region.name, desired: resources, pruneRefs: prune).withReadinessGate()
         } catch {
             outcome.result = SyncFailure.Cause(error) == .unavailable ? .unavailable : .failed
@@ -245,7 +282,12 @@ struct Rollout: Sendable {
             let resources = try snapshot.render(region: region.name)
             let inventory = try await session.applier.readInventory()
             let wanted = Set(resources.map(\.key))
-            let prune = (inventory?.objects ?? []).filter { !wanted.contains($0.key) }
+            let (prune, refused) = prunable(
+                (inventory?.objects ?? []).filter { !wanted.contains($0.key) }, desired: resources)
+            for line in refused { say("\(region.name): \(line)") }
+            if let refusal = massDeletion(region: region.name, desired: resources, inventory, pruning: true) {
+                throw RolloutRefusal(message: refusal)
+            }
             let plan = try RegionPlan(region: region.name, desired: resources, pruneRefs: prune).withReadinessGate()
             let restored = await observed(session.applier, region: region.name).execute(
                 plan, revision: lastGood, readinessTimeout: region.gates.readinessTimeout)
@@ -295,37 +337,28 @@ struct Rollout: Sendable {
         }
     }
 
-    /// Objects the sync policy does not allow, each with its source position.
-    func policyViolations(_ resources: [Resource]) -> [String] {
-        let kinds = config.sync.allowedKinds
-        let namespaces = config.sync.allowedNamespaces
-        var problems: [String] = []
-        for resource in resources {
-            let place = resource.source.map { "\($0): " } ?? ""
-            if !kinds.isEmpty && !Self.kindAllowed(resource.ref, kinds) {
-                problems.append(
-                    "\(place)\(resource.ref): kind \(resource.ref.group.isEmpty ? "" : resource.ref.group + "/")"
-                        + "\(resource.kind) is not in sync.allowedKinds")
-            }
-            if !namespaces.isEmpty {
-                // A Namespace object is judged by its name; other cluster-scoped objects by allowedKinds only.
-                let namespace =
-                    resource.ref.group.isEmpty && resource.kind == "Namespace" ? resource.name : resource.namespace
-                if !namespace.isEmpty && !namespaces.contains(namespace) {
-                    problems.append("\(place)\(resource.ref): namespace \(namespace) is not in sync.allowedNamespaces")
-                }
-            }
+    /// Why syncing `desired` to a region with `inventory` would delete too much, or nil: no object rendered for a
+    /// region that has some (unless `sync.allowEmpty`), or more prunes than `sync.maxPrune` (unless
+    /// ``allowMassPrune``). `pruning` nil follows `sync.prune`.
+    func massDeletion(region: String, desired: [Resource], _ inventory: Inventory?, pruning: Bool? = nil) -> String? {
+        let owned = inventory?.objects ?? []
+        if desired.isEmpty && !owned.isEmpty {
+            if config.sync.allowEmpty { return nil }
+            return "region \(region): the revision renders no objects for this region, whose inventory lists "
+                + "\(owned.count); refused (a moved folder or a bad merge would delete everything). Set "
+                + "sync.allowEmpty: true to allow"
         }
-        return problems
-    }
-
-    /// `apps/Deployment`, `Service` or `/Service` (core), `networking.istio.io/*`.
-    static func kindAllowed(_ ref: ObjectRef, _ allowed: [String]) -> Bool {
-        allowed.contains { entry in
-            let parts = entry.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-            let (group, kind) = parts.count == 1 ? ("", parts[0]) : (parts[0], parts[1])
-            return group == ref.group && (kind == "*" || kind == ref.kind)
-        }
+        guard pruning ?? config.sync.prune, !allowMassPrune else { return nil }
+        let wanted = Set(desired.map(\.key))
+        let count = owned.filter { !wanted.contains($0.key) }.count
+        let limit = config.sync.pruneLimit(inventoryCount: owned.count)
+        guard count > limit else { return nil }
+        let setting =
+            config.sync.maxPrune == nil
+            ? "sync.maxPrune (default: a quarter of the inventory, at least 10)" : "sync.maxPrune"
+        return "region \(region): the revision would prune \(count) of the \(owned.count) objects syncagent created "
+            + "there, more than \(setting) allows (\(limit)); refused. Check the revision, raise sync.maxPrune, or "
+            + "run `syncagent sync --allow-mass-prune` once"
     }
 
     private func record(_ session: RegionSession, _ status: RegionStatus) async {
@@ -355,4 +388,10 @@ struct RegionSession: Sendable {
         client = try RegionClient(region, logger: logger).client
         applier = RegionApplier(client: client, logger: logger, pollInterval: pollInterval)
     }
+}
+
+/// A rollout step refused by a safety rule (for example a rollback that would empty a region).
+struct RolloutRefusal: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

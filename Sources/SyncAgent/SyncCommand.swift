@@ -32,6 +32,9 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Apply and gate even when a region already has the revision.")
     var force = false
 
+    @Flag(help: "Allow this sync to prune more than sync.maxPrune objects from a region (once; not an empty render).")
+    var allowMassPrune = false
+
     @Option(name: [.short, .customLong("output")], help: "text or json (the summary at the end).")
     var output: OutputFormat = .text
 
@@ -67,7 +70,8 @@ struct SyncCommand: AsyncParsableCommand {
         let text = output == .text
         let printLine: @Sendable (String) -> Void = { (line: String) in Swift.print(line) }
         let printer: (@Sendable (String) -> Void)? = text ? printLine : nil
-        let rollout = Rollout(config: agent, logger: logger, progress: printer)
+        var rollout = Rollout(config: agent, logger: logger, progress: printer)
+        rollout.allowMassPrune = allowMassPrune
         if text { Swift.print("syncing \(snapshot.revision.shortSHA) \"\(snapshot.revision.summary)\"") }
         let report = await rollout.sync(
             snapshot, regions: regions, dryRun: dryRun, force: force, loadSnapshot: loader)

@@ -143,7 +143,7 @@ struct AgentUnitTests {
         ("regions: [{name: a}]\nsync: {prune: sometimes}\n", "syncagent.yaml:2:15: \"prune\" must be true or false"),
         (
             "regions: [{name: a}]\nsync: {purge: true}\n",
-            "syncagent.yaml:2:8: unknown key \"purge\" (allowed here: allowedKinds, allowedNamespaces, prune, selfHeal)"
+            "syncagent.yaml:2:8: unknown key \"purge\" (allowed here: allowEmpty, allowedKinds, allowedNamespaces, maxPrune, prune, selfHeal)"
         ),
         (
             "regions: [{name: a}]\nagent: {listen: nowhere}\n",
@@ -194,5 +194,119 @@ struct AgentUnitTests {
                 "v1/Secret bookinfo/x: kind Secret is not in sync.allowedKinds",
                 "v1/Namespace other: namespace other is not in sync.allowedNamespaces",
             ])
+    }
+
+    static func resources(_ documents: [String]) throws -> [Resource] {
+        try documents.map {
+            try Resource(body: try #require(try YAML.load(Array($0.utf8), file: "f.yaml").first).value)
+        }
+    }
+
+    @Test func withAllowedNamespacesObjectsWithoutANamespaceAndClusterScopedKindsNeedAnExplicitEntry() throws {
+        var config = try Self.config("regions: [{name: a}]\n")
+        config.sync.allowedNamespaces = ["bookinfo"]
+        config.sync.allowedKinds = ["rbac.authorization.k8s.io/*", "", "/ConfigMap", "example.com/Widget"]
+        let resources = try Self.resources([
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: admin}\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loose}\n",
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+            "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n",
+        ])
+        let problems = Rollout(config: config, logger: .init(label: "test")).policyViolations(resources)
+        #expect(problems.count == 4, "\(problems)")
+        #expect(problems.contains { $0.contains("ClusterRoleBinding admin: cluster-scoped kind") })
+        #expect(problems.contains { $0.contains("ConfigMap loose: has no namespace") })
+        // Unknown scope (no CRD in the revision): a namespace is needed, whatever allowedKinds says.
+        #expect(problems.contains { $0.contains("Widget w: has no namespace, and syncagent cannot tell") })
+        #expect(problems.contains { $0.contains("Gadget g: kind example.com/Gadget is not in sync.allowedKinds") })
+
+        // Listed explicitly, and declared cluster-scoped by a CRD in the same revision: allowed.
+        config.sync.allowedKinds = [
+            "rbac.authorization.k8s.io/ClusterRoleBinding", "example.com/Widget", "apiextensions.k8s.io/*",
+        ]
+        let crd = try Self.resources([
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n"
+                + "spec: {group: example.com, scope: Cluster, names: {kind: Widget, plural: widgets}}\n"
+        ])
+        let allowed = Rollout(config: config, logger: .init(label: "test")).policyViolations(
+            [resources[0], resources[2]] + crd)
+        // The CRD itself is cluster-scoped and only matched by a wildcard: refused; the other two pass.
+        #expect(allowed.count == 1, "\(allowed)")
+        #expect(allowed.first?.contains("CustomResourceDefinition widgets.example.com: cluster-scoped kind") == true)
+    }
+
+    @Test func syncagentSystemIsReservedWhateverThePolicy() throws {
+        let config = try Self.config("regions: [{name: a}]\n")
+        let resources = try Self.resources([
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: syncagent-inventory, namespace: syncagent-system}\n",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: syncagent-system}\n",
+        ])
+        let problems = Rollout(config: config, logger: .init(label: "test")).policyViolations(resources)
+        #expect(problems.count == 2)
+        #expect(problems.allSatisfy { $0.contains("reserved for syncagent's own records") }, "\(problems)")
+    }
+
+    @Test func pruneCandidatesOutsideThePolicyAreKeptAndReported() throws {
+        var config = try Self.config("regions: [{name: a}]\n")
+        config.sync.allowedNamespaces = ["bookinfo"]
+        let rollout = Rollout(config: config, logger: .init(label: "test"))
+        let candidates = [
+            ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "bookinfo", name: "old"),
+            ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "kube-system", name: "coredns"),
+            ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "syncagent-system", name: "syncagent-status"),
+            ObjectRef(apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", namespace: "", name: "admin"),
+        ]
+        let (allowed, refused) = rollout.prunable(candidates, desired: [])
+        #expect(allowed == [candidates[0]])
+        #expect(refused.count == 3, "\(refused)")
+        #expect(refused.allSatisfy { $0.contains("not pruned") })
+    }
+
+    @Test func aRevisionThatEmptiesARegionOrPrunesTooMuchIsRefusedUnlessAllowed() throws {
+        var config = try Self.config("regions: [{name: a}]\n")
+        let owned = (0..<40).map { ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "app", name: "c\($0)") }
+        let inventory = Inventory(revision: String(repeating: "a", count: 40), time: "t", objects: owned)
+        let keep = try Self.resources(
+            (0..<29).map { "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c\($0), namespace: app}\n" })
+        var rollout = Rollout(config: config, logger: .init(label: "test"))
+
+        let empty = rollout.massDeletion(region: "a", desired: [], inventory)
+        #expect(empty?.contains("renders no objects for this region, whose inventory lists 40") == true)
+        #expect(empty?.contains("sync.allowEmpty: true") == true)
+        #expect(rollout.massDeletion(region: "a", desired: [], nil) == nil, "an empty region may stay empty")
+        // 11 of 40 pruned: more than the default limit, max(10, 40 / 4) = 10.
+        let many = rollout.massDeletion(region: "a", desired: keep, inventory)
+        #expect(many?.contains("would prune 11 of the 40 objects") == true, "\(many ?? "nil")")
+        #expect(many?.contains("(10)") == true)
+        #expect(
+            rollout.massDeletion(
+                region: "a",
+                desired: keep + [
+                    try Self.resources([
+                        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c29, namespace: app}\n"
+                    ])[0]
+                ], inventory) == nil, "10 prunes are within the limit")
+
+        rollout.allowMassPrune = true
+        #expect(rollout.massDeletion(region: "a", desired: keep, inventory) == nil)
+        #expect(rollout.massDeletion(region: "a", desired: [], inventory) != nil, "--allow-mass-prune never empties")
+        config.sync.allowEmpty = true
+        config.sync.maxPrune = 5
+        rollout = Rollout(config: config, logger: .init(label: "test"))
+        #expect(rollout.massDeletion(region: "a", desired: [], inventory) == nil)
+        #expect(rollout.massDeletion(region: "a", desired: keep, inventory)?.contains("allows (5)") == true)
+    }
+
+    @Test func theConfigFolderIsNormalisedAndMayNotLeaveTheRepository() throws {
+        for spelling in ["./mesh", "/mesh", "mesh/", "mesh//"] {
+            let config = try Self.config("repo: {url: file:///x, path: \"\(spelling)\"}\nregions: [{name: a}]\n")
+            #expect(config.repo?.path == "mesh", "\(spelling)")
+        }
+        #expect(throws: (any Error).self) {
+            try Self.config("repo: {url: file:///x, path: ../up}\nregions: [{name: a}]\n")
+        }
+        let limits = try Self.config("regions: [{name: a}]\nsync: {maxPrune: 3, allowEmpty: true}\n")
+        #expect(limits.sync.maxPrune == 3 && limits.sync.allowEmpty)
+        #expect(throws: (any Error).self) { try Self.config("regions: [{name: a}]\nsync: {maxPrune: -1}\n") }
     }
 }
