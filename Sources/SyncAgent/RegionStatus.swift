@@ -8,8 +8,14 @@ import SyncCore
 ///
 /// Data keys: `revision` (the revision last attempted), `result` (see ``Result``), `time`, `message`,
 /// `lastGoodRevision` (the last revision that passed every gate here: what a failed rollout restores),
-/// `failedRevision` (a revision a gate rejected: not retried until the branch moves), `gate` (JSON: the gate's
-/// verdict and every value seen), `changes` (JSON: created/configured/unchanged/pruned/skipped counts).
+/// `goodRevisions` (JSON: the last 10 good revisions, newest first, each with its time and gate summary, so that no
+/// single write can lose the rollback target), `failedRevision` (a revision a gate rejected: not retried until the
+/// branch moves), `gate` (JSON: the gate's verdict and every value seen), `changes` (JSON: created/configured/
+/// unchanged/pruned/skipped counts).
+///
+/// The record is a small state machine per region: a pass writes `applying R` before its first apply and `gating R`
+/// before its metric gate, then `synced R` (or `failed`, `rolled-back`, `abandoned`). A pass that finds `applying`
+/// or `gating` left by a killed pass gates R again: only a completed gate ever makes R good.
 struct RegionStatus: Sendable, Hashable {
     /// How the last sync ended.
     enum Result: String, Sendable, Hashable {
@@ -26,7 +32,22 @@ struct RegionStatus: Sendable, Hashable {
         case notReached = "not-reached"
         /// The sync was stopped (shutdown) part way; the next sync resumes.
         case abandoned
+        /// Applies of `revision` began and have not been judged yet (a pass killed here gates it again).
+        case applying
+        /// `revision` is applied and its metric gate began (a pass killed here gates it again).
+        case gating
     }
+
+    /// A revision that passed every gate here.
+    struct GoodRevision: Sendable, Hashable {
+        var revision: String
+        var time: String
+        /// The gate's verdict in a few words ("passed", "nothing changed").
+        var gate: String
+    }
+
+    /// How many good revisions the record keeps.
+    static let historyLength = 10
 
     static let configMapName = "syncagent-status"
     static let configMapRef = ObjectRef(
@@ -37,7 +58,11 @@ struct RegionStatus: Sendable, Hashable {
     var time: String
     var message: String = ""
     var lastGoodRevision: String?
+    /// The last good revisions, newest first (at most ``historyLength``).
+    var goodRevisions: [GoodRevision] = []
     var failedRevision: String?
+    /// What was ignored when the record was read (a revision that is not a commit id).
+    var warnings: [String] = []
     var gate: Value?
     var changes: Value?
 
@@ -48,6 +73,13 @@ struct RegionStatus: Sendable, Hashable {
             "message": .string(message),
         ]
         if let lastGoodRevision { data["lastGoodRevision"] = .string(lastGoodRevision) }
+        if !goodRevisions.isEmpty {
+            let history: Value = .array(
+                goodRevisions.map {
+                    ["revision": .string($0.revision), "time": .string($0.time), "gate": .string($0.gate)]
+                })
+            data["goodRevisions"] = .string(history.jsonString)
+        }
         if let failedRevision { data["failedRevision"] = .string(failedRevision) }
         if let gate { data["gate"] = .string(gate.jsonString) }
         if let changes { data["changes"] = .string(changes.jsonString) }
@@ -87,10 +119,57 @@ struct RegionStatus: Sendable, Hashable {
         self.result = result
         time = text("time") ?? ""
         message = text("message") ?? ""
-        lastGoodRevision = text("lastGoodRevision")
-        failedRevision = text("failedRevision")
+        var warnings: [String] = []
+        // Revisions read back from a cluster are trusted only as commit ids: anything else is ignored, loudly.
+        func commit(_ text: String?, _ key: String) -> String? {
+            guard let text else { return nil }
+            if Self.isCommitID(text) { return text }
+            warnings.append("\(Self.configMapRef): \(key) is not a 40-hex commit id; ignored")
+            return nil
+        }
+        lastGoodRevision = commit(text("lastGoodRevision"), "lastGoodRevision")
+        failedRevision = commit(text("failedRevision"), "failedRevision")
+        let history = text("goodRevisions").flatMap { try? Value(json: $0) }?.arrayValue ?? []
+        goodRevisions = history.compactMap { entry in
+            guard let revision = commit(entry["revision"]?.stringValue, "goodRevisions[].revision") else { return nil }
+            return GoodRevision(
+                revision: revision, time: entry["time"]?.stringValue ?? "", gate: entry["gate"]?.stringValue ?? "")
+        }
+        if goodRevisions.isEmpty, let lastGoodRevision {  // a record written before the history existed
+            goodRevisions = [GoodRevision(revision: lastGoodRevision, time: time, gate: "")]
+        }
+        self.warnings = warnings
         gate = text("gate").flatMap { try? Value(json: $0) }
         changes = text("changes").flatMap { try? Value(json: $0) }
+    }
+
+    /// Whether `text` is a full commit id (40 lowercase hex digits).
+    static func isCommitID(_ text: String) -> Bool {
+        text.utf8.count == 40 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// The revision a failed rollout of `bad` restores: the newest good revision that is not `bad`.
+    func rollbackTarget(excluding bad: String) -> String? {
+        goodRevisions.first { $0.revision != bad }?.revision
+            ?? lastGoodRevision.flatMap { $0 == bad ? nil : $0 }
+    }
+
+    /// This record as written after `previous`: the good history carried over (never lost by one write), this
+    /// record's revision added to it when it is a newly good one, and `lastGoodRevision` never erased.
+    func carrying(_ previous: RegionStatus?) -> RegionStatus {
+        var next = self
+        var history = previous?.goodRevisions ?? []
+        if history.isEmpty, let known = previous?.lastGoodRevision {
+            history = [GoodRevision(revision: known, time: previous?.time ?? "", gate: "")]
+        }
+        if result == .synced, let good = lastGoodRevision, good == revision {
+            history.removeAll { $0.revision == good }
+            let verdict = gate.map { ($0["passed"]?.boolValue ?? false) ? "passed" : "failed" } ?? message
+            history.insert(GoodRevision(revision: good, time: time, gate: verdict), at: 0)
+        }
+        next.goodRevisions = Array(history.prefix(Self.historyLength))
+        next.lastGoodRevision = lastGoodRevision ?? previous?.lastGoodRevision ?? next.goodRevisions.first?.revision
+        return next
     }
 
     /// The record of a region's cluster, or nil when it has none.

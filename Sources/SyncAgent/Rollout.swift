@@ -109,6 +109,7 @@ struct Rollout: Sendable {
                     try sessions[region.name]
                     ?? RegionSession(region: region, logger: regionLogger, pollInterval: pollInterval)
                 before = try await RegionStatus.read(session.client)
+                for warning in before?.warnings ?? [] { regionLogger.warning("\(warning)") }
             } catch {
                 report.regions.append(
                     RegionOutcome(region: region.name, result: .unavailable, message: "\(error)"))
@@ -137,7 +138,8 @@ struct Rollout: Sendable {
                     guard let index else { continue }
                     report.regions[index] = await rollBack(
                         entry.region, session: entry.session, outcome: report.regions[index], badRevision: revision,
-                        lastGood: entry.before?.lastGoodRevision, loadSnapshot: loadSnapshot)
+                        lastGood: entry.before?.rollbackTarget(excluding: revision.sha), previous: entry.before,
+                        loadSnapshot: loadSnapshot)
                 }
                 return report
             }
@@ -188,6 +190,14 @@ struct Rollout: Sendable {
             return outcome
         }
 
+        // The record says what is under way before it starts: a pass killed from here on leaves `applying R`, and
+        // the next pass judges R again instead of taking its live state as good. (Skipped when the region's record
+        // already says R is good: re-applying a good revision cannot make it look better than it is.)
+        if previous?.revision != revision.sha || previous?.result != .synced || force {
+            await record(
+                session, previous: previous,
+                RegionStatus(revision: revision.sha, result: .applying, message: "applying \(revision.shortSHA)"))
+        }
         let applier = observed(session.applier, region: region.name)
         let applied = await applier.execute(
             plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout)
@@ -201,7 +211,7 @@ struct Rollout: Sendable {
             }
             outcome.message = failure.description
             await record(
-                session,
+                session, previous: previous,
                 RegionStatus(
                     revision: revision.sha,
                     result: result,
@@ -220,7 +230,7 @@ struct Rollout: Sendable {
             say("\(region.name): nothing changed (the region already is as \(revision.shortSHA) wants it)")
             if previous?.revision != revision.sha {
                 await record(
-                    session,
+                    session, previous: previous,
                     RegionStatus(
                         revision: revision.sha, result: .synced, message: "nothing changed",
                         lastGoodRevision: revision.sha, gate: previous?.gate, changes: applied.countsJSON))
@@ -228,6 +238,11 @@ struct Rollout: Sendable {
             return outcome
         }
         if let gate = region.gates.metrics {
+            await record(
+                session, previous: previous,
+                RegionStatus(
+                    revision: revision.sha, result: .gating, message: "metric gate of \(revision.shortSHA) under way",
+                    changes: applied.countsJSON))
             let checks = gate.checks.map(\.name) + gate.probes.map { "probe \($0.url)" }
             say(
                 "\(region.name): metric gate: \(checks.joined(separator: ", ")) held for \(gate.bakeTime.formattedSeconds)"
@@ -238,6 +253,11 @@ struct Rollout: Sendable {
             if !result.passed && Task.isCancelled {
                 outcome.result = .abandoned
                 outcome.message = "stopped during the metric gate"
+                await record(
+                    session, previous: previous,
+                    RegionStatus(
+                        revision: revision.sha, result: .abandoned, message: outcome.message,
+                        gate: result.json, changes: applied.countsJSON))
                 return outcome
             }
             if !result.passed {
@@ -248,7 +268,7 @@ struct Rollout: Sendable {
         }
         say("\(region.name): synced \(revision.shortSHA)")
         await record(
-            session,
+            session, previous: previous,
             RegionStatus(
                 revision: revision.sha, result: .synced,
                 message: applied.changes.isEmpty ? "nothing to apply" : applied.summary,
@@ -259,7 +279,7 @@ struct Rollout: Sendable {
     /// Restores a touched region to its last good revision after `badRevision` failed a gate.
     private func rollBack(
         _ region: AgentConfig.Region, session: RegionSession, outcome: RegionOutcome, badRevision: Revision,
-        lastGood: String?, loadSnapshot: SnapshotLoader
+        lastGood: String?, previous: RegionStatus?, loadSnapshot: SnapshotLoader
     ) async -> RegionOutcome {
         var outcome = outcome
         if outcome.result == .synced || outcome.result == .unchanged {
@@ -270,7 +290,7 @@ struct Rollout: Sendable {
             outcome.message += "; no earlier good revision to roll back to: left as the failed sync left it"
             say("\(region.name): no earlier good revision to roll back to")
             await record(
-                session,
+                session, previous: previous,
                 RegionStatus(
                     revision: badRevision.sha, result: .failed, message: outcome.message,
                     failedRevision: badRevision.sha, gate: outcome.gate?.json))
@@ -296,7 +316,7 @@ struct Rollout: Sendable {
             outcome.result = .rolledBack
             say("\(region.name): rolled back to \(lastGood.prefix(7))")
             await record(
-                session,
+                session, previous: previous,
                 RegionStatus(
                     revision: lastGood, result: .rolledBack,
                     message: "\(badRevision.shortSHA) failed: \(outcome.message)", lastGoodRevision: lastGood,
@@ -306,7 +326,7 @@ struct Rollout: Sendable {
             outcome.message += "; the rollback to \(lastGood.prefix(7)) failed too: \(error)"
             say("\(region.name): rollback failed: \(error)")
             await record(
-                session,
+                session, previous: previous,
                 RegionStatus(
                     revision: badRevision.sha, result: .failed, message: outcome.message, lastGoodRevision: lastGood,
                     failedRevision: badRevision.sha, gate: outcome.gate?.json))
@@ -361,14 +381,20 @@ struct Rollout: Sendable {
             + "run `syncagent sync --allow-mass-prune` once"
     }
 
-    private func record(_ session: RegionSession, _ status: RegionStatus) async {
-        do {
-            try await status.write(session.applier)
-        } catch {
-            logger.warning(
-                "cannot record the region's status",
-                metadata: ["region": "\(session.region.name)", "error": "\(error)"])
-        }
+    /// Writes a region's record, carrying the good history of `previous` (``RegionStatus/carrying(_:)``). The write
+    /// runs in a task of its own, so a pass being stopped (SIGTERM) still stores what it did (`abandoned`).
+    private func record(_ session: RegionSession, previous: RegionStatus?, _ status: RegionStatus) async {
+        let status = status.carrying(previous)
+        let logger = logger
+        await Task.detached {
+            do {
+                try await status.write(session.applier)
+            } catch {
+                logger.warning(
+                    "cannot record the region's status",
+                    metadata: ["region": "\(session.region.name)", "error": "\(error)"])
+            }
+        }.value
     }
 
     private func say(_ line: String) {

@@ -10,7 +10,8 @@ struct SyncCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 every region synced; 1 a gate failed or a region refused the revision (touched regions \
             were rolled back to their last good revision); 2 invalid input (nothing was applied anywhere); 3 a \
-            region could not be reached (the regions before it keep the revision; run again to retry).
+            region could not be reached (the regions before it keep the revision; run again to retry), or the \
+            sync was stopped (SIGTERM, SIGINT: the region records `abandoned` and the next sync gates it again).
             """
     )
 
@@ -73,8 +74,21 @@ struct SyncCommand: AsyncParsableCommand {
         var rollout = Rollout(config: agent, logger: logger, progress: printer)
         rollout.allowMassPrune = allowMassPrune
         if text { Swift.print("syncing \(snapshot.revision.shortSHA) \"\(snapshot.revision.summary)\"") }
-        let report = await rollout.sync(
-            snapshot, regions: regions, dryRun: dryRun, force: force, loadSnapshot: loader)
+        // SIGTERM or SIGINT (a cancelled CI job, Ctrl-C) stops the pass at its next step: the region records
+        // `abandoned` and the command exits 3, instead of dying with the record saying `applying` or `gating`.
+        let (dryRun, force, regions) = (dryRun, force, regions)
+        let pass = Task {
+            await rollout.sync(snapshot, regions: regions, dryRun: dryRun, force: force, loadSnapshot: loader)
+        }
+        let stops = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { pass.cancel() }
+            source.resume()
+            return source
+        }
+        let report = await pass.value
+        for source in stops { source.cancel() }
         switch output {
         case .json: Swift.print(report.json.prettyJSONString)
         case .text, .yaml:

@@ -310,3 +310,40 @@ struct AgentUnitTests {
         #expect(throws: (any Error).self) { try Self.config("regions: [{name: a}]\nsync: {maxPrune: -1}\n") }
     }
 }
+
+/// The region record's history: carried by every write, capped, never erased; revisions read back are commit ids.
+struct RegionStatusTests {
+    static func sha(_ n: Int) -> String { String(repeating: String(n % 10), count: 40) }
+
+    @Test func goodRevisionsAreCarriedCappedAndNeverErased() throws {
+        var previous: RegionStatus? = nil
+        for n in 0..<12 {
+            let good = RegionStatus(revision: Self.sha(n), result: .synced, lastGoodRevision: Self.sha(n))
+            previous = good.carrying(previous)
+        }
+        let history = previous?.goodRevisions.map(\.revision) ?? []
+        #expect(history.count == RegionStatus.historyLength)
+        #expect(history.first == Self.sha(11))
+        // A failed or abandoned write without a good revision of its own keeps the last one.
+        let failed = RegionStatus(revision: "f" + String(repeating: "0", count: 39), result: .failed).carrying(previous)
+        #expect(failed.lastGoodRevision == Self.sha(11))
+        #expect(failed.goodRevisions.map(\.revision) == history)
+        // Re-gating the good revision itself failed: the target is the one before it.
+        #expect(failed.rollbackTarget(excluding: Self.sha(11)) == Self.sha(10))
+
+        let body = try #require(Resource(body: failed.configMap).body as Value?)
+        let read = try #require(RegionStatus(configMap: body))
+        #expect(read.goodRevisions.map(\.revision) == history)
+        #expect(read.lastGoodRevision == Self.sha(11))
+    }
+
+    @Test func aRevisionThatIsNotACommitIdIsIgnoredWithAWarning() throws {
+        let body: Value = [
+            "data": ["revision": "x", "result": "synced", "lastGoodRevision": "../../etc", "failedRevision": "HEAD"]
+        ]
+        let read = try #require(RegionStatus(configMap: body))
+        #expect(read.lastGoodRevision == nil && read.failedRevision == nil)
+        #expect(read.warnings.count == 2)
+        #expect(read.rollbackTarget(excluding: "x") == nil)
+    }
+}

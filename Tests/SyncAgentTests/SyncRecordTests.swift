@@ -1,0 +1,141 @@
+import Foundation
+import SyncCore
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The region record is a state machine that survives the process: a revision is good only after a completed gate,
+/// a stopped pass says so, and no write loses the rollback target. The release binary, two kubesim regions, a gate
+/// made of HTTP probes held over a bake time (kubesim's metrics port answers them).
+@Suite(.serialized)
+struct SyncRecordTests {
+    /// A gate of one probe held for `bake`: `path` on us-sanjose-1's metrics port must answer 200. (A gate needs a
+    /// Prometheus check; this one has no Prometheus to ask and `onUnreachable: pass`, so the probe decides.)
+    static func probeGate(_ mesh: SyncMesh, path: String, bake: String) -> String {
+        let port = mesh.cluster.metricsPorts["us-sanjose-1"] ?? 0
+        return """
+            gates:
+              readinessTimeout: 120s
+              prometheus:
+                url: "http://127.0.0.1:1"
+                onUnreachable: pass
+                bakeTime: \(bake)
+                interval: 1s
+                checks: [{name: up, query: up, threshold: 2}]
+              probes: [{url: "http://127.0.0.1:\(port)\(path)", expectedStatus: 200}]
+
+            """
+    }
+
+    /// Replaces the configuration's `gates:` block.
+    static func setGates(_ mesh: SyncMesh, _ gates: String) throws {
+        let text = try String(contentsOfFile: mesh.configPath, encoding: .utf8)
+        guard let start = text.range(of: "gates:\n"),
+            let end = text.range(of: "agent:", range: start.upperBound..<text.endIndex)
+        else { throw TestSupportError("no gates block in \(text)") }
+        try (text[..<start.lowerBound] + gates + text[end.lowerBound...]).write(
+            toFile: mesh.configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// The region's status record's data.
+    static func record(_ mesh: SyncMesh, _ region: String) async throws -> Value? {
+        try await mesh.get("/api/v1/namespaces/syncagent-system/configmaps/syncagent-status", region: region)?["data"]
+    }
+
+    /// Synced R0, then R1 (a new ConfigMap) started under a gate that holds for ten minutes; returns the running
+    /// sync once us-sanjose-1's record says `gating R1`.
+    static func gatingSecondRevision(_ mesh: SyncMesh) async throws -> (r1: String, sync: ChildProcess) {
+        let first = try await mesh.syncagent(["sync"])
+        try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let r1 = try mesh.commit("flags", file: "base/60-flags.yaml") { _ in
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags, namespace: bookinfo}\n"
+        }
+        try setGates(mesh, probeGate(mesh, path: "/metrics", bake: "600s"))
+        let sync = try ChildProcess([mesh.syncagent, "sync", "--config", mesh.configPath])
+        try await waitUntil(timeout: 300, "us-sanjose-1 to record gating \(r1); sync log:\n\(sync.log())") {
+            let data = try await record(mesh, "us-sanjose-1")
+            return data?["result"]?.stringValue == "gating" && data?["revision"]?.stringValue == r1
+        }
+        return (r1, sync)
+    }
+
+    static func flags(_ mesh: SyncMesh, _ region: String) async throws -> Value? {
+        try await mesh.get("/api/v1/namespaces/bookinfo/configmaps/flags", region: region)
+    }
+
+    @Test func aSyncKilledDuringTheGateIsGatedAgainAndRolledBackWhenItFails() async throws {
+        let mesh = try await SyncMesh()
+        let (r1, sync) = try await Self.gatingSecondRevision(mesh)
+        sync.signal(SIGKILL)
+        _ = sync.stop()
+        #expect(try await Self.flags(mesh, "us-sanjose-1") != nil, "R1 was applied in the primary before the kill")
+        #expect(try await Self.flags(mesh, "us-chicago-1") == nil)
+
+        // The restarted pass finds every object as R1 wants it, but R1 never passed its gate: it is gated again,
+        // fails (the probe now answers 404), and the primary is rolled back; the secondary never sees R1.
+        try Self.setGates(mesh, Self.probeGate(mesh, path: "/no-such-page", bake: "0s"))
+        let again = try await mesh.syncagent(["sync"])
+        #expect(again.status == 1, "\(again.stdout)\(again.stderr)")
+        #expect(!again.stdout.contains("nothing changed (the region already is"), "\(again.stdout)")
+        #expect(again.stdout.contains("us-sanjose-1  rolled-back"), "\(again.stdout)")
+        #expect(try await Self.flags(mesh, "us-sanjose-1") == nil)
+        #expect(try await Self.flags(mesh, "us-chicago-1") == nil)
+        let primary = try await Self.record(mesh, "us-sanjose-1")
+        #expect(primary?["result"]?.stringValue == "rolled-back")
+        #expect(primary?["lastGoodRevision"]?.stringValue == mesh.initial)
+        #expect(primary?["failedRevision"]?.stringValue == r1)
+        let secondary = try await Self.record(mesh, "us-chicago-1")
+        #expect(secondary?["revision"]?.stringValue == mesh.initial)
+        let chicagoWrites = try mesh.audit().filter {
+            $0.isStoredWrite && $0.region == "us-chicago-1" && $0.name == "flags"
+        }
+        #expect(chicagoWrites.isEmpty)
+    }
+
+    @Test func aSyncKilledDuringTheGateConvergesWhenTheGatePasses() async throws {
+        let mesh = try await SyncMesh()
+        let (r1, sync) = try await Self.gatingSecondRevision(mesh)
+        sync.signal(SIGKILL)
+        _ = sync.stop()
+        try Self.setGates(mesh, Self.probeGate(mesh, path: "/metrics", bake: "0s"))
+        let again = try await mesh.syncagent(["sync"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        for region in SyncMesh.regionNames {
+            let data = try await Self.record(mesh, region)
+            #expect(data?["result"]?.stringValue == "synced", "\(region)")
+            #expect(data?["lastGoodRevision"]?.stringValue == r1, "\(region)")
+            let history = try Value(json: data?["goodRevisions"]?.stringValue ?? "[]").arrayValue ?? []
+            #expect(history.compactMap { $0["revision"]?.stringValue } == [r1, mesh.initial], "\(region)")
+            // Created once per region, never twice.
+            let creates = try mesh.audit().filter {
+                $0.isStoredWrite && $0.region == region && $0.name == "flags" && $0.verb == "patch"
+            }
+            #expect(creates.count == 1, "\(region): \(creates.map(\.uri))")
+        }
+    }
+
+    @Test func aSyncStoppedDuringTheGateRecordsAbandonedAndKeepsTheLastGoodRevision() async throws {
+        let mesh = try await SyncMesh()
+        let (r1, sync) = try await Self.gatingSecondRevision(mesh)
+        let status = sync.stop(grace: 120)  // SIGTERM: the pass stops at the gate and records it
+        #expect(status == 3, "exit \(status); log:\n\(sync.log())")
+        let data = try await Self.record(mesh, "us-sanjose-1")
+        #expect(data?["result"]?.stringValue == "abandoned", "\(String(describing: data))")
+        #expect(data?["revision"]?.stringValue == r1)
+        #expect(data?["lastGoodRevision"]?.stringValue == mesh.initial)
+    }
+
+    @Test func aFailedReGateOfAGoodRevisionKeepsItAsTheLastGoodRevision() async throws {
+        let mesh = try await SyncMesh()
+        let first = try await mesh.syncagent(["sync"])
+        try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
+        try Self.setGates(mesh, Self.probeGate(mesh, path: "/no-such-page", bake: "0s"))
+        let forced = try await mesh.syncagent(["sync", "--force"])
+        #expect(forced.status == 1, "\(forced.stdout)\(forced.stderr)")
+        let data = try await Self.record(mesh, "us-sanjose-1")
+        #expect(data?["lastGoodRevision"]?.stringValue == mesh.initial, "\(String(describing: data))")
+    }
+}
