@@ -110,9 +110,10 @@ public struct RegionApplier: Sendable {
                 return fail(index, "cancelled", nil, "the sync was stopped before this step", cause: .cancelled)
             }
             if case .apply = step, sent[index] == nil {
+                // Members already sent (this step can be an unchanged one in the middle of a run) are never sent again.
                 let run = Self.applyRun(plan.steps, from: index).filter { member in
                     guard case .apply(let resource, _) = plan.steps[member] else { return false }
-                    return !unchanged.contains(resource.key)
+                    return !unchanged.contains(resource.key) && sent[member] == nil
                 }
                 if run.count > 1 {
                     sent.merge(await applyConcurrently(run.map { ($0, plan.steps[$0]) })) { first, _ in first }
