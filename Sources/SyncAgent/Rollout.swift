@@ -160,8 +160,7 @@ struct Rollout: Sendable {
         let inventory: Inventory?
         do {
             inventory = try await session.applier.readInventory()
-            let wanted = Set(resources.map(\.key))
-            let candidates = config.sync.prune ? (inventory?.objects ?? []).filter { !wanted.contains($0.key) } : []
+            let candidates = config.sync.prune ? Self.pruneCandidates(inventory, desired: resources) : []
             // The inventory alone is never a delete list: an entry outside the policy is reported and kept.
             let (prune, refused) = prunable(candidates, desired: resources)
             for line in refused { say("\(region.name): \(line)") }
@@ -301,9 +300,7 @@ struct Rollout: Sendable {
             let snapshot = try await loadSnapshot(lastGood)
             let resources = try snapshot.render(region: region.name)
             let inventory = try await session.applier.readInventory()
-            let wanted = Set(resources.map(\.key))
-            let (prune, refused) = prunable(
-                (inventory?.objects ?? []).filter { !wanted.contains($0.key) }, desired: resources)
+            let (prune, refused) = prunable(Self.pruneCandidates(inventory, desired: resources), desired: resources)
             for line in refused { say("\(region.name): \(line)") }
             if let refusal = massDeletion(region: region.name, desired: resources, inventory, pruning: true) {
                 throw RolloutRefusal(message: refusal)
@@ -357,6 +354,12 @@ struct Rollout: Sendable {
         }
     }
 
+    /// The inventory's objects that `desired` no longer has: what a sync (or a rollback) would prune.
+    static func pruneCandidates(_ inventory: Inventory?, desired: [Resource]) -> [ObjectRef] {
+        let wanted = Set(desired.map(\.key))
+        return (inventory?.objects ?? []).filter { !wanted.contains($0.key) }
+    }
+
     /// Why syncing `desired` to a region with `inventory` would delete too much, or nil: no object rendered for a
     /// region that has some (unless `sync.allowEmpty`), or more prunes than `sync.maxPrune` (unless
     /// ``allowMassPrune``). `pruning` nil follows `sync.prune`.
@@ -369,8 +372,7 @@ struct Rollout: Sendable {
                 + "sync.allowEmpty: true to allow"
         }
         guard pruning ?? config.sync.prune, !allowMassPrune else { return nil }
-        let wanted = Set(desired.map(\.key))
-        let count = owned.filter { !wanted.contains($0.key) }.count
+        let count = Self.pruneCandidates(inventory, desired: desired).count
         let limit = config.sync.pruneLimit(inventoryCount: owned.count)
         guard count > limit else { return nil }
         let setting =
