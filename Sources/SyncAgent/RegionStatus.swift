@@ -178,12 +178,19 @@ struct RegionStatus: Sendable, Hashable {
         return RegionStatus(configMap: found.body)
     }
 
-    /// Writes the record (server-side apply, field manager `syncagent`), creating namespace `syncagent-system`
-    /// when missing.
-    func write(_ applier: RegionApplier) async throws(ApplierError) {
-        try await applier.ensureSystemNamespace()
+    /// The record, read for a pass that will write it: its `resourceVersion` becomes the pass's precondition
+    /// (``RecordFence``).
+    static func read(_ applier: RegionApplier) async throws(ApplierError) -> RegionStatus? {
+        let found = try await applier.client.getIfPresent(configMapRef)
+        applier.records.observe(configMapRef, found)
+        return found.flatMap { RegionStatus(configMap: $0.body) }
+    }
+
+    /// Writes the record, creating namespace `syncagent-system` when missing. Fenced: when another writer changed
+    /// it since this pass read it, nothing is written and the error is ``RecordWriteError/conflict(_:)``.
+    func write(_ applier: RegionApplier) async throws(RecordWriteError) {
         guard let resource = try? Resource(body: configMap) else { return }
-        _ = try await applier.client.apply(resource, options: ApplyOptions(force: true))
+        try await applier.writeRecord(resource)
     }
 }
 

@@ -108,7 +108,7 @@ struct Rollout: Sendable {
                 session =
                     try sessions[region.name]
                     ?? RegionSession(region: region, logger: regionLogger, pollInterval: pollInterval)
-                before = try await RegionStatus.read(session.client)
+                before = try await RegionStatus.read(session.applier)
                 for warning in before?.warnings ?? [] { regionLogger.warning("\(warning)") }
             } catch {
                 report.regions.append(
@@ -127,7 +127,9 @@ struct Rollout: Sendable {
             switch outcome.result {
             case .synced, .unchanged:
                 continue
-            case .unavailable, .abandoned:
+            case .unavailable, .abandoned, .conflict:
+                // Another writer (a second agent, a sync run by hand) is in charge of the region: nothing is judged
+                // and nothing rolled back by this pass.
                 await notReached(selected.dropFirst(position + 1), &report)
                 return report
             case .failed, .rolledBack, .notReached, .dryRun:
@@ -193,9 +195,12 @@ struct Rollout: Sendable {
         // the next pass judges R again instead of taking its live state as good. (Skipped when the region's record
         // already says R is good: re-applying a good revision cannot make it look better than it is.)
         if previous?.revision != revision.sha || previous?.result != .synced || force {
-            await record(
+            if let conflict = await record(
                 session, previous: previous,
                 RegionStatus(revision: revision.sha, result: .applying, message: "applying \(revision.shortSHA)"))
+            {
+                return await conflicted(outcome, conflict, session: session)
+            }
         }
         let applier = observed(session.applier, region: region.name)
         let applied = await applier.execute(
@@ -207,10 +212,13 @@ struct Rollout: Sendable {
             case .unavailable: (outcome.result, result) = (.unavailable, .unavailable)
             case .cancelled: (outcome.result, result) = (.abandoned, .abandoned)
             case .revision: (outcome.result, result) = (.failed, .failed)
+            case .conflict:
+                outcome.message = failure.message
+                return await conflicted(outcome, nil, session: session)
             }
             outcome.message = failure.description
-            await record(
-                session, previous: previous,
+            outcome = await recorded(
+                outcome, session: session, previous: previous,
                 RegionStatus(
                     revision: revision.sha,
                     result: result,
@@ -228,8 +236,8 @@ struct Rollout: Sendable {
             outcome.result = .unchanged
             say("\(region.name): nothing changed (the region already is as \(revision.shortSHA) wants it)")
             if previous?.revision != revision.sha {
-                await record(
-                    session, previous: previous,
+                outcome = await recorded(
+                    outcome, session: session, previous: previous,
                     RegionStatus(
                         revision: revision.sha, result: .synced, message: "nothing changed",
                         lastGoodRevision: revision.sha, gate: previous?.gate, changes: applied.countsJSON))
@@ -237,11 +245,14 @@ struct Rollout: Sendable {
             return outcome
         }
         if let gate = region.gates.metrics {
-            await record(
+            if let conflict = await record(
                 session, previous: previous,
                 RegionStatus(
                     revision: revision.sha, result: .gating, message: "metric gate of \(revision.shortSHA) under way",
                     changes: applied.countsJSON))
+            {
+                return await conflicted(outcome, conflict, session: session)
+            }
             let checks = gate.checks.map(\.name) + gate.probes.map { "probe \($0.url)" }
             say(
                 "\(region.name): metric gate: \(checks.joined(separator: ", ")) held for \(gate.bakeTime.formattedSeconds)"
@@ -252,8 +263,8 @@ struct Rollout: Sendable {
             if !result.passed && Task.isCancelled {
                 outcome.result = .abandoned
                 outcome.message = "stopped during the metric gate"
-                await record(
-                    session, previous: previous,
+                outcome = await recorded(
+                    outcome, session: session, previous: previous,
                     RegionStatus(
                         revision: revision.sha, result: .abandoned, message: outcome.message,
                         gate: result.json, changes: applied.countsJSON))
@@ -266,13 +277,12 @@ struct Rollout: Sendable {
             }
         }
         say("\(region.name): synced \(revision.shortSHA)")
-        await record(
-            session, previous: previous,
+        return await recorded(
+            outcome, session: session, previous: previous,
             RegionStatus(
                 revision: revision.sha, result: .synced,
                 message: applied.changes.isEmpty ? "nothing to apply" : applied.summary,
                 lastGoodRevision: revision.sha, gate: outcome.gate?.json, changes: applied.countsJSON))
-        return outcome
     }
 
     /// Restores a touched region to its last good revision after `badRevision` failed a gate.
@@ -288,8 +298,8 @@ struct Rollout: Sendable {
             outcome.result = .failed
             outcome.message += "; no earlier good revision to roll back to: left as the failed sync left it"
             say("\(region.name): no earlier good revision to roll back to")
-            await record(
-                session, previous: previous,
+            outcome = await recorded(
+                outcome, session: session, previous: previous,
                 RegionStatus(
                     revision: badRevision.sha, result: .failed, message: outcome.message,
                     failedRevision: badRevision.sha, gate: outcome.gate?.json))
@@ -312,8 +322,8 @@ struct Rollout: Sendable {
             if let failure = restored.failure { throw failure }
             outcome.result = .rolledBack
             say("\(region.name): rolled back to \(lastGood.prefix(7))")
-            await record(
-                session, previous: previous,
+            outcome = await recorded(
+                outcome, session: session, previous: previous,
                 RegionStatus(
                     revision: lastGood, result: .rolledBack,
                     message: "\(badRevision.shortSHA) failed: \(outcome.message)", lastGoodRevision: lastGood,
@@ -322,8 +332,8 @@ struct Rollout: Sendable {
             outcome.result = .failed
             outcome.message += "; the rollback to \(lastGood.prefix(7)) failed too: \(error)"
             say("\(region.name): rollback failed: \(error)")
-            await record(
-                session, previous: previous,
+            outcome = await recorded(
+                outcome, session: session, previous: previous,
                 RegionStatus(
                     revision: badRevision.sha, result: .failed, message: outcome.message, lastGoodRevision: lastGood,
                     failedRevision: badRevision.sha, gate: outcome.gate?.json))
@@ -384,19 +394,56 @@ struct Rollout: Sendable {
     }
 
     /// Writes a region's record, carrying the good history of `previous` (``RegionStatus/carrying(_:)``). The write
-    /// runs in a task of its own, so a pass being stopped (SIGTERM) still stores what it did (`abandoned`).
-    private func record(_ session: RegionSession, previous: RegionStatus?, _ status: RegionStatus) async {
+    /// runs in a task of its own, so a pass being stopped (SIGTERM) still stores what it did (`abandoned`). It is
+    /// fenced (``RecordFence``): when another syncagent wrote the record since this pass read it, nothing is written
+    /// and the conflict is returned. Any other failure is logged (the next pass writes the record again).
+    @discardableResult
+    private func record(_ session: RegionSession, previous: RegionStatus?, _ status: RegionStatus) async
+        -> RecordConflict?
+    {
         let status = status.carrying(previous)
         let logger = logger
-        await Task.detached {
-            do {
+        return await Task.detached { () -> RecordConflict? in
+            do throws(RecordWriteError) {
                 try await status.write(session.applier)
+                return nil
             } catch {
+                if case .conflict(let conflict) = error { return conflict }
                 logger.warning(
                     "cannot record the region's status",
                     metadata: ["region": "\(session.region.name)", "error": "\(error)"])
+                return nil
             }
         }.value
+    }
+
+    /// `outcome` once its record is written; a conflict instead when another writer got there first.
+    private func recorded(
+        _ outcome: RegionOutcome, session: RegionSession, previous: RegionStatus?, _ status: RegionStatus
+    ) async -> RegionOutcome {
+        guard let conflict = await record(session, previous: previous, status) else { return outcome }
+        return await conflicted(outcome, conflict, session: session)
+    }
+
+    /// The outcome of a pass that found another writer in the region's records: it stops there, writes nothing,
+    /// and says what the other writer's record now says (read again).
+    private func conflicted(_ outcome: RegionOutcome, _ conflict: RecordConflict?, session: RegionSession) async
+        -> RegionOutcome
+    {
+        var outcome = outcome
+        outcome.result = .conflict
+        let name = session.region.name
+        var message = "another syncagent is writing region \(name); this pass stopped there without writing"
+        if let conflict { message += " (ConfigMap \(conflict.record.namespace)/\(conflict.record.name) changed)" }
+        // Read in a task of its own: a pass being stopped (SIGTERM) still says who holds the region.
+        let client = session.client
+        if let now = await Task.detached(operation: { try? await RegionStatus.read(client) }).value {
+            message += "; its record now says \(now.result.rawValue) \(now.revision.prefix(7))"
+            if !now.time.isEmpty { message += " at \(now.time)" }
+        }
+        outcome.message = message
+        say("\(name): \(message)")
+        return outcome
     }
 
     private func say(_ line: String) {

@@ -20,6 +20,9 @@ struct RegionOutcome: Sendable {
         case notReached = "not-reached"
         /// The pass was stopped part way (shutdown).
         case abandoned
+        /// Another syncagent wrote this region's records during the pass (``RecordConflict``): the pass stopped
+        /// here without writing or judging anything; the other writer is in charge.
+        case conflict
         /// `--dry-run`: planned and predicted only.
         case dryRun = "dry-run"
     }

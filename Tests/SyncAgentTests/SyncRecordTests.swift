@@ -138,4 +138,57 @@ struct SyncRecordTests {
         let data = try await Self.record(mesh, "us-sanjose-1")
         #expect(data?["lastGoodRevision"]?.stringValue == mesh.initial, "\(String(describing: data))")
     }
+
+    /// A second sync that starts while the first gates takes the region over; the first, stopped later, finds the
+    /// record changed under it and writes nothing: the record the second wrote stands.
+    @Test func aSyncWhoseRecordAnotherSyncWroteStopsWithoutOverwritingIt() async throws {
+        let mesh = try await SyncMesh()
+        let (r1, first) = try await Self.gatingSecondRevision(mesh)
+        try Self.setGates(mesh, Self.probeGate(mesh, path: "/metrics", bake: "0s"))
+        let second = try await mesh.syncagent(["sync"])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let status = first.stop(grace: 120)  // SIGTERM: it would record `abandoned` over the second's `synced`
+        let log = first.log()
+        #expect(status == 3, "exit \(status); log:\n\(log)")
+        #expect(log.contains("another syncagent is writing region us-sanjose-1"), "\(log)")
+        #expect(log.contains("its record now says synced \(r1.prefix(7))"), "\(log)")
+        for region in SyncMesh.regionNames {
+            let data = try await Self.record(mesh, region)
+            #expect(data?["result"]?.stringValue == "synced", "\(region): \(String(describing: data))")
+            #expect(data?["revision"]?.stringValue == r1, "\(region)")
+            #expect(data?["lastGoodRevision"]?.stringValue == r1, "\(region)")
+        }
+    }
+
+    /// Two syncs of the same revision started together: either one finishes first (both succeed), or both read
+    /// the same record and the second writer is refused and says so. Either way the records agree afterwards.
+    @Test func twoSyncsStartedTogetherLeaveConsistentRecords() async throws {
+        let mesh = try await SyncMesh()
+        let first = try await mesh.syncagent(["sync"])
+        try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let r1 = try mesh.commit("flags", file: "base/60-flags.yaml") { _ in
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: flags, namespace: bookinfo}\n"
+        }
+        try Self.setGates(mesh, Self.probeGate(mesh, path: "/metrics", bake: "2s"))
+        let command = [mesh.syncagent, "sync", "--config", mesh.configPath]
+        let a = try ChildProcess(command)
+        let b = try ChildProcess(command)
+        try await waitUntil(timeout: 600, "both syncs to end") { !a.isRunning && !b.isRunning }
+        let outcomes = [(a.stop(), a.log()), (b.stop(), b.log())]
+        #expect(outcomes.contains { $0.0 == 0 }, "\(outcomes)")
+        for (status, log) in outcomes where status != 0 {
+            #expect(status == 3, "\(log)")
+            #expect(log.contains("another syncagent is writing region"), "\(log)")
+        }
+        for region in SyncMesh.regionNames {
+            let data = try await Self.record(mesh, region)
+            #expect(data?["result"]?.stringValue == "synced", "\(region): \(String(describing: data))")
+            #expect(data?["lastGoodRevision"]?.stringValue == r1, "\(region)")
+            let inventory = try await mesh.get(
+                "/api/v1/namespaces/syncagent-system/configmaps/syncagent-inventory", region: region)
+            #expect(inventory?["data"]?["revision"]?.stringValue == r1, "\(region)")
+            #expect(inventory?["data"]?["pendingRevision"] == nil, "\(region)")
+            #expect(inventory?["data"]?["objects"]?.stringValue?.contains("\"flags\"") == true, "\(region)")
+        }
+    }
 }

@@ -28,9 +28,20 @@ public struct SyncFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case unavailable
         /// The sync was stopped (shutdown) between two steps.
         case cancelled
+        /// Another writer changed syncagent's records for this region since the pass read them
+        /// (``RecordConflict``): the pass stops without writing, and without judging the revision.
+        case conflict
 
         /// The cause an API client error points to.
         public init(_ error: any Error) {
+            if case .conflict = error as? RecordWriteError {
+                self = .conflict
+                return
+            }
+            if case .api(let inner) = error as? RecordWriteError {
+                self = inner.pointsAtCluster ? .unavailable : .revision
+                return
+            }
             guard let error = error as? ApplierError else {
                 self = .revision
                 return

@@ -12,26 +12,43 @@ extension RegionApplier {
 
     /// The region's inventory, or nil when it has none.
     public func readInventory() async throws -> Inventory? {
-        guard let configMap = try await client.getIfPresent(Inventory.configMapRef) else { return nil }
+        let configMap = try await client.getIfPresent(Inventory.configMapRef)
+        records.observe(Inventory.configMapRef, configMap)
+        guard let configMap else { return nil }
         return try Inventory(configMap: configMap.body)
     }
 
     /// Records `objects` as applied at `revision` now (with `pendingRevision`, a sync that has begun), creating
-    /// namespace `syncagent-system` when missing.
+    /// namespace `syncagent-system` when missing. The write is fenced (``RecordFence``): another writer since this
+    /// pass read the inventory makes it fail with ``RecordWriteError/conflict(_:)``.
     func writeInventory(revision: String, objects: [ObjectRef], pendingRevision: String? = nil) async throws
         -> Inventory
     {
         try await ensureSystemNamespace()
         let time = Date().formatted(.iso8601)
         let inventory = Inventory(revision: revision, time: time, objects: objects, pendingRevision: pendingRevision)
-        _ = try await client.apply(try Resource(body: inventory.configMap), options: ApplyOptions(force: true))
+        try await writeRecord(try Resource(body: inventory.configMap))
         return inventory
+    }
+
+    /// Writes one of syncagent's own records (a ConfigMap in `syncagent-system`) through the pass's fence.
+    public func writeRecord(_ record: Resource) async throws(RecordWriteError) {
+        do throws(ApplierError) {
+            try await ensureSystemNamespace()
+        } catch {
+            throw .api(error)
+        }
+        try await records.write(record, with: client)
     }
 
     /// Creates namespace `syncagent-system` (where the inventory and the status records live) when it is missing.
     public func ensureSystemNamespace() async throws(ApplierError) {
+        if records.systemNamespaceKnown { return }
         let namespace = ObjectRef(apiVersion: "v1", kind: "Namespace", name: Inventory.namespace)
-        guard try await client.getIfPresent(namespace) == nil else { return }
+        guard try await client.getIfPresent(namespace) == nil else {
+            records.systemNamespaceKnown = true
+            return
+        }
         let body: Value = ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(Inventory.namespace)]]
         guard let resource = try? Resource(body: body) else { return }
         do throws(ApplierError) {
@@ -39,5 +56,6 @@ extension RegionApplier {
         } catch {
             if error.status?.reason != .alreadyExists { throw error }
         }
+        records.systemNamespaceKnown = true
     }
 }

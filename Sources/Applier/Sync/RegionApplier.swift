@@ -31,6 +31,8 @@ public struct RegionApplier: Sendable {
     let logger: Logger
     /// How often a wait reads its objects again.
     public var pollInterval: Duration
+    /// The pass's fence on syncagent's own records (inventory, status): one per pass, shared by copies.
+    public let records: RecordFence
     /// Called as each step begins and ends (a progress display); nil for none.
     public var observer: (@Sendable (StepEvent) -> Void)?
 
@@ -46,8 +48,12 @@ public struct RegionApplier: Sendable {
     }
 
     /// An applier for the cluster `client` talks to; logs with `logger`.
-    public init(client: KubeClient, logger: Logger, pollInterval: Duration = .milliseconds(200)) {
+    public init(
+        client: KubeClient, logger: Logger, pollInterval: Duration = .milliseconds(200),
+        records: RecordFence = RecordFence()
+    ) {
         self.client = client
+        self.records = records
         self.logger = logger
         self.pollInterval = pollInterval
     }
