@@ -94,12 +94,21 @@ public func diff(
 public func diff(
     region: String, desired: [Resource], live: [Value], predicted: [ObjectKey: Value] = [:],
     options: DiffOptions = DiffOptions(), ownership: Ownership = .fromManagedFields,
-    compared: [ObjectKey: ResourceDiff] = [:]
+    compared: [ObjectKey: ResourceDiff] = [:], notServed: Set<ObjectKey> = []
 ) -> RegionDiff {
     let index = LiveIndex(live)
     var results: [ResourceDiff] = []
     var matched: Set<ObjectKey> = []
     for resource in desired {
+        if notServed.contains(resource.key) {
+            let target = Bookkeeping.strip(resource.body)
+            let masked = SecretMasking.applies(to: resource.key) ? SecretMasking.masked(target) : target
+            results.append(
+                ResourceDiff(
+                    ref: resource.ref, drift: .kindNotServed, changes: [], mode: options.mode, live: nil,
+                    target: masked))
+            continue
+        }
         let found = index.match(resource.key)
         if let found { matched.insert(found.key) }
         if let done = compared[resource.key] {

@@ -14,6 +14,9 @@ public enum DriftClass: String, Sendable, Hashable, CaseIterable, Comparable {
     /// Desired and present, but not created by syncagent (not in the inventory, or without one, never written by
     /// its field manager): a sync would take it over.
     case unmanagedConflict = "unmanaged-conflict"
+    /// Desired, but the cluster does not serve its kind and no CustomResourceDefinition in the revision defines it:
+    /// a sync would be refused (install the CRD first).
+    case kindNotServed = "kind-not-served"
 
     /// Whether the class means "something differs" (everything but in-sync).
     public var isDrift: Bool { self != .inSync }

@@ -42,47 +42,54 @@ public actor GitRepositoryCache {
         return opened
     }
 
+    /// Runs `body` holding the cache's lock across processes (``CacheLock``).
+    private func locked<T>(_ body: () throws(GitSourceError) -> T) throws(GitSourceError) -> T {
+        let lock = try CacheLock(cache: path, remote: remote.redactedURL)
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
+    }
+
     /// The head of `branch` on the remote, from a ref listing only. See ``GitRepository/remoteHead(branch:)``.
     public func remoteHead(branch: String) throws(GitSourceError) -> String {
-        try open().remoteHead(branch: branch)
+        try locked { () throws(GitSourceError) in try open().remoteHead(branch: branch) }
     }
 
     /// The remote's refs, like `git ls-remote`. See ``GitRepository/remoteRefs()``.
     public func remoteRefs() throws(GitSourceError) -> [String: String] {
-        try open().remoteRefs()
+        try locked { () throws(GitSourceError) in try open().remoteRefs() }
     }
 
     /// Fetches `branch` only when its head moved. See ``GitRepository/fetchIfMoved(branch:knownSHA:)``.
     public func fetchIfMoved(branch: String, knownSHA: String?) throws(GitSourceError) -> GitFetchResult {
-        try open().fetchIfMoved(branch: branch, knownSHA: knownSHA)
+        try locked { () throws(GitSourceError) in try open().fetchIfMoved(branch: branch, knownSHA: knownSHA) }
     }
 
     /// Fetches `branch` and returns its head. See ``GitRepository/fetch(branch:)``.
     @discardableResult
     public func fetch(branch: String) throws(GitSourceError) -> String {
-        try open().fetch(branch: branch)
+        try locked { () throws(GitSourceError) in try open().fetch(branch: branch) }
     }
 
     /// The fetched head of `branch`, or nil before the first fetch.
     public func trackingHead(branch: String) throws(GitSourceError) -> String? {
-        try open().trackingHead(branch: branch)
+        try locked { () throws(GitSourceError) in try open().trackingHead(branch: branch) }
     }
 
     /// The full SHA a branch, tag or (short) SHA names. See ``GitRepository/resolve(_:)``.
     public func resolve(_ spec: String) throws(GitSourceError) -> String {
-        try open().resolve(spec)
+        try locked { () throws(GitSourceError) in try open().resolve(spec) }
     }
 
     /// A commit's metadata. See ``GitRepository/revision(_:)``.
     public func revision(_ spec: String) throws(GitSourceError) -> Revision {
-        try open().revision(spec)
+        try locked { () throws(GitSourceError) in try open().revision(spec) }
     }
 
     /// The files under a path at a commit. See ``GitRepository/files(at:under:extensions:)``.
     public func files(
         at revision: String, under path: String = "", extensions: Set<String> = []
     ) throws(GitSourceError) -> [GitFile] {
-        try open().files(at: revision, under: path, extensions: extensions)
+        try locked { () throws(GitSourceError) in try open().files(at: revision, under: path, extensions: extensions) }
     }
 
     /// Commits the revert of a commit on a branch. See ``GitRepository/revert(_:onBranch:signature:message:)``.
@@ -90,7 +97,7 @@ public actor GitRepositoryCache {
     public func revert(
         _ revision: String, onBranch branch: String, signature: Signature, message: String? = nil
     ) throws(GitSourceError) -> Revision {
-        try open().revert(revision, onBranch: branch, signature: signature, message: message)
+        try locked { () throws(GitSourceError) in try open().revert(revision, onBranch: branch, signature: signature, message: message) }
     }
 
     /// Commits an earlier commit's tree on a branch. See ``GitRepository/restore(_:onBranch:signature:message:)``.
@@ -98,12 +105,12 @@ public actor GitRepositoryCache {
     public func restore(
         _ revision: String, onBranch branch: String, signature: Signature, message: String? = nil
     ) throws(GitSourceError) -> Revision {
-        try open().restore(revision, onBranch: branch, signature: signature, message: message)
+        try locked { () throws(GitSourceError) in try open().restore(revision, onBranch: branch, signature: signature, message: message) }
     }
 
     /// Pushes the local branch to the remote. See ``GitRepository/push(branch:)``.
     @discardableResult
     public func push(branch: String) throws(GitSourceError) -> String {
-        try open().push(branch: branch)
+        try locked { () throws(GitSourceError) in try open().push(branch: branch) }
     }
 }

@@ -74,6 +74,9 @@ struct AgentConfig: Sendable {
         /// Let a revision that renders no object for a region empty it (Argo CD's `allowEmpty`); off, such a
         /// revision is refused when the region's inventory is not empty.
         var allowEmpty = false
+        /// Take over objects that exist live but are in no inventory (created by kubectl, Helm, another tool); off,
+        /// such an object is refused before any apply unless it says `syncagent.io/adopt: "true"`.
+        var adopt = false
         /// The most inventory objects one sync may prune in a region; nil: a quarter of the inventory, at least 10
         /// (``pruneLimit(inventoryCount:)``).
         var maxPrune: Int?
@@ -175,8 +178,11 @@ struct AgentConfig: Sendable {
         if root["sync"] != nil {
             let path: [PathElement] = ["sync"]
             let members = try reader.object(
-                path, allowed: ["prune", "selfHeal", "allowedKinds", "allowedNamespaces", "allowEmpty", "maxPrune"])
+                path, allowed: [
+                    "prune", "selfHeal", "allowedKinds", "allowedNamespaces", "allowEmpty", "maxPrune", "adopt",
+                ])
             sync.allowEmpty = try reader.bool(path + ["allowEmpty"], in: members) ?? false
+            sync.adopt = try reader.bool(path + ["adopt"], in: members) ?? false
             if let limit = try reader.number(path + ["maxPrune"], in: members) {
                 guard limit >= 0, limit <= 1_000_000, limit == limit.rounded() else {
                     throw ConfigError(

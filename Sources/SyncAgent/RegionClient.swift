@@ -29,8 +29,30 @@ struct RegionClient: Sendable {
     /// Live objects, dry-run predictions and ownership for `desired`, compared; objects fetched concurrently. In
     /// server-side mode, objects that are in sync by ``Differ/diffWithoutDryRun(desired:live:options:ownership:)`` are
     /// not dry-run.
-    func diff(desired: [Resource], options: DiffOptions, inventory: Inventory?) async throws -> RegionDiff {
+    func diff(desired all: [Resource], options: DiffOptions, inventory: Inventory?) async throws -> RegionDiff {
         let dryRun = options.mode == .serverSide
+        // Kinds the cluster does not serve: reported as `kind-not-served` (or `missing-live` when a CRD in the
+        // revision defines them), and everything else still compared.
+        var defined: Set<String> = []
+        for resource in all where resource.ref.group == "apiextensions.k8s.io" && resource.kind == "CustomResourceDefinition" {
+            if let group = resource.body[path: ["spec", "group"]]?.stringValue,
+                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
+            {
+                defined.insert("\(group)/\(kind)")
+            }
+        }
+        var unserved: Set<GroupVersionKind> = []
+        for gvk in Set(all.map(\.ref.gvk)) {
+            do throws(ApplierError) {
+                _ = try await client.resource(for: gvk)
+            } catch {
+                guard case .unknownKind = error else { throw error }
+                unserved.insert(gvk)
+            }
+        }
+        let notServed = Set(
+            all.filter { unserved.contains($0.ref.gvk) && !defined.contains("\($0.ref.group)/\($0.kind)") }.map(\.key))
+        let desired = all.filter { !unserved.contains($0.ref.gvk) }
         let desiredKeys = Set(desired.map(\.key))
         let extraRefs = (inventory?.objects ?? []).filter { !desiredKeys.contains($0.key) }
         var live: [Value] = []
@@ -76,7 +98,15 @@ struct RegionClient: Sendable {
                 }
             }
             for ref in extraRefs {
-                group.addTask { (try await client.getIfPresent(ref)?.body, nil, nil) }
+                group.addTask {
+                    // An inventory object whose kind is no longer served (its CRD was removed) is gone with it.
+                    do throws(ApplierError) {
+                        return (try await client.getIfPresent(ref)?.body, nil, nil)
+                    } catch {
+                        if case .unknownKind = error { return (nil, nil, nil) }
+                        throw error
+                    }
+                }
             }
             for try await (object, prediction, done) in group {
                 if let object { live.append(object) }
@@ -85,8 +115,8 @@ struct RegionClient: Sendable {
             }
         }
         return Differ.diff(
-            region: region.name, desired: desired, live: live, predicted: predicted, options: options,
-            ownership: ownership, compared: compared)
+            region: region.name, desired: all, live: live, predicted: predicted, options: options,
+            ownership: ownership, compared: compared, notServed: notServed)
     }
 }
 

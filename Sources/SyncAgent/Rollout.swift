@@ -64,35 +64,49 @@ struct Rollout: Sendable {
             do {
                 let resources = try snapshot.render(region: region.name)
                 problems += policyViolations(resources)
+                // Objects of a kind the revision's own CRDs define: their schema is checked here (no server can
+                // dry-run a kind it does not serve yet).
+                problems += CustomResourceCheck.problems(in: resources).map { "region \(region.name): \($0)" }
                 _ = try RegionPlan(region: region.name, desired: resources)
                 desired[region.name] = resources
             } catch {
                 problems.append("region \(region.name): \(error)")
             }
         }
-        if !problems.isEmpty {
+        // A region that did not render or plan cannot be checked against its cluster: stop here. Otherwise the
+        // cluster checks run too, so that one refusal list names every problem.
+        if desired.count < selected.count {
             let unique = problems.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
             report.invalid = unique
             logger.error("revision refused before any apply", metadata: ["problems": "\(unique.count)"])
             return report
         }
 
-        // 2. Before the first write anywhere: what the revision would delete in each region it can reach.
+        // 2. Before the first write anywhere, in every region it can reach: what the revision would delete, and
+        // whether the cluster would take it (served kinds, adoption, a server-side dry run of every object).
         var sessions: [String: RegionSession] = [:]
+        var preflights: [String: Preflight] = [:]
         for region in selected {
             var regionLogger = logger
             regionLogger[metadataKey: "region"] = "\(region.name)"
             guard let session = try? RegionSession(region: region, logger: regionLogger, pollInterval: pollInterval)
             else { continue }
             sessions[region.name] = session
-            // A region that cannot be read now is checked when the rollout reaches it (step 3).
-            guard let inventory = try? await session.applier.readInventory() else { continue }
-            if let refusal = massDeletion(region: region.name, desired: desired[region.name] ?? [], inventory) {
+            // A region that cannot be read now is checked when the rollout reaches it (step 3). (Not `try?`: it
+            // would fold "no inventory yet" into "cannot be read".)
+            let inventory: Inventory?
+            do { inventory = try await session.applier.readInventory() } catch { continue }
+            let resources = desired[region.name] ?? []
+            if let refusal = massDeletion(region: region.name, desired: resources, inventory) {
                 problems.append(refusal)
             }
+            let checked: Preflight
+            do { checked = try await preflight(session, resources: resources, inventory: inventory) } catch { continue }
+            preflights[region.name] = checked
+            problems += checked.refusals.map { "region \(region.name): \($0)" }
         }
         if !problems.isEmpty {
-            report.invalid = problems
+            report.invalid = problems.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
             logger.error("revision refused before any apply", metadata: ["problems": "\(problems.count)"])
             return report
         }
@@ -120,7 +134,7 @@ struct Rollout: Sendable {
             let resources = desired[region.name] ?? []
             let outcome = await syncRegion(
                 region, session: session, resources: resources, revision: revision, previous: before,
-                dryRun: dryRun, force: force, logger: regionLogger)
+                preflight: preflights[region.name], dryRun: dryRun, force: force, logger: regionLogger)
             report.regions.append(outcome)
             if dryRun { continue }
             touched.append((region, session, before))
@@ -152,7 +166,7 @@ struct Rollout: Sendable {
     /// Applies, waits and gates one region; records its status.
     private func syncRegion(
         _ region: AgentConfig.Region, session: RegionSession, resources: [Resource], revision: Revision,
-        previous: RegionStatus?, dryRun: Bool, force: Bool, logger: Logger
+        previous: RegionStatus?, preflight: Preflight?, dryRun: Bool, force: Bool, logger: Logger
     ) async -> RegionOutcome {
         var outcome = RegionOutcome(region: region.name, result: .synced)
         let clock = ContinuousClock()
@@ -160,6 +174,7 @@ struct Rollout: Sendable {
         defer { outcome.duration = clock.now - start }
         let plan: RegionPlan
         let inventory: Inventory?
+        let checked: Preflight
         do {
             inventory = try await session.applier.readInventory()
             let candidates = config.sync.prune ? Self.pruneCandidates(inventory, desired: resources) : []
@@ -173,6 +188,20 @@ struct Rollout: Sendable {
                 return outcome
             }
             plan = try RegionPlan(region: region.name, desired: resources, pruneRefs: prune).withReadinessGate()
+            // A region that could not be read before the first write is checked now, before its own first write.
+            if let preflight {
+                checked = preflight
+            } else {
+                checked = try await self.preflight(session, resources: resources, inventory: inventory)
+            }
+            if !checked.refusals.isEmpty {
+                outcome.result = .failed
+                outcome.message =
+                    "the cluster refuses the revision; nothing was applied here:\n"
+                    + checked.refusals.map { "  \($0)" }.joined(separator: "\n")
+                say("\(region.name): \(outcome.message)")
+                return outcome
+            }
         } catch {
             outcome.result = SyncFailure.Cause(error) == .unavailable ? .unavailable : .failed
             outcome.message = "\(error)"
@@ -204,7 +233,7 @@ struct Rollout: Sendable {
         }
         let applier = observed(session.applier, region: region.name)
         let applied = await applier.execute(
-            plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout)
+            plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout, preflight: checked)
         outcome.apply = applied
         if let failure = applied.failure {
             let result: RegionStatus.Result
@@ -364,6 +393,13 @@ struct Rollout: Sendable {
         }
     }
 
+    /// The region's preflight for `resources` (``RegionApplier/preflight(_:inventory:adoptAll:)``): reads and
+    /// server-side dry runs only. Throws when the cluster cannot be read.
+    func preflight(_ session: RegionSession, resources: [Resource], inventory: Inventory?) async throws -> Preflight {
+        let plan = try RegionPlan(region: session.region.name, desired: resources)
+        return try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt)
+    }
+
     /// The inventory's objects that `desired` no longer has: what a sync (or a rollback) would prune.
     static func pruneCandidates(_ inventory: Inventory?, desired: [Resource]) -> [ObjectRef] {
         let wanted = Set(desired.map(\.key))
@@ -461,7 +497,10 @@ struct RegionSession: Sendable {
     init(region: AgentConfig.Region, logger: Logger, pollInterval: Duration) throws {
         self.region = region
         client = try RegionClient(region, logger: logger).client
-        applier = RegionApplier(client: client, logger: logger, pollInterval: pollInterval)
+        // The status record is the claim: the pass that wrote it last holds the region (RecordFence).
+        applier = RegionApplier(
+            client: client, logger: logger, pollInterval: pollInterval,
+            records: RecordFence(claim: RegionStatus.configMapRef))
     }
 }
 

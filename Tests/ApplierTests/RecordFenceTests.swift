@@ -87,3 +87,25 @@ struct RecordFenceTests {
         #expect(try await Self.stored(pass) == "other")
     }
 }
+
+extension RecordFenceTests {
+    /// The status record is the claim: the pass that wrote it last holds the region.
+    @Test func thePassThatWroteTheClaimLastHoldsTheRegion() async throws {
+        let sim = try await KubeSim()
+        let ref = try Self.record("").ref
+        func pass() throws -> RegionApplier {
+            RegionApplier(
+                client: try sim.client("us-sanjose-1"), logger: Logger(label: "test"), records: RecordFence(claim: ref))
+        }
+        let first = try pass()
+        let second = try pass()
+        #expect(await first.records.holdsClaim(with: first.client) == false, "nothing written yet")
+        try await first.writeRecord(try Self.record("applying"))
+        #expect(await first.records.holdsClaim(with: first.client))
+        second.records.observe(ref, try await second.client.getIfPresent(ref))
+        #expect(await second.records.holdsClaim(with: second.client) == false, "read is not a claim")
+        try await second.writeRecord(try Self.record("applying (second)"))
+        #expect(await second.records.holdsClaim(with: second.client))
+        #expect(await first.records.holdsClaim(with: first.client) == false)
+    }
+}

@@ -143,7 +143,7 @@ struct AgentUnitTests {
         ("regions: [{name: a}]\nsync: {prune: sometimes}\n", "syncagent.yaml:2:15: \"prune\" must be true or false"),
         (
             "regions: [{name: a}]\nsync: {purge: true}\n",
-            "syncagent.yaml:2:8: unknown key \"purge\" (allowed here: allowEmpty, allowedKinds, allowedNamespaces, maxPrune, prune, selfHeal)"
+            "syncagent.yaml:2:8: unknown key \"purge\" (allowed here: adopt, allowEmpty, allowedKinds, allowedNamespaces, maxPrune, prune, selfHeal)"
         ),
         (
             "regions: [{name: a}]\nagent: {listen: nowhere}\n",

@@ -86,7 +86,10 @@ import Testing
         #expect(region["region"] == "r1" && region["hasDifferences"] == true)
         #expect(
             region["summary"]
-                == ["in-sync": 0, "modified": 1, "missing-live": 1, "extra": 0, "unmanaged-conflict": 0])
+                == [
+                    "in-sync": 0, "modified": 1, "missing-live": 1, "extra": 0, "unmanaged-conflict": 0,
+                    "kind-not-served": 0,
+                ])
         let resources = try #require(region["resources"]?.arrayValue)
         #expect(resources.map { $0["name"] } == ["a", "b"])  // sorted by group, kind, namespace, name
         #expect(resources[0]["apiVersion"] == "v1" && resources[0]["kind"] == "ConfigMap")

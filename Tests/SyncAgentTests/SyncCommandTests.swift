@@ -352,9 +352,11 @@ struct SyncCommandTests {
         #expect(serverSide.status == 2)
         #expect(serverSide.stderr.contains(#"User "kubesim-viewer" cannot patch resource"#), "\(serverSide.stderr)")
         let mark = try mesh.auditMark()
+        // The preflight's dry run is refused (403) before the first write: nothing applied, exit 2.
         let sync = try await run([mesh.syncagent, "sync", "--config", config])
-        #expect(sync.status == 1, "\(sync.stdout)\(sync.stderr)")
-        #expect(sync.stdout.contains("forbidden"), "\(sync.stdout)")
+        #expect(sync.status == 2, "\(sync.stdout)\(sync.stderr)")
+        #expect(sync.stdout.contains("refused before any apply"), "\(sync.stdout)")
+        #expect(sync.stdout.contains(#"User "kubesim-viewer" cannot patch resource"#), "\(sync.stdout)")
         #expect(try mesh.audit().dropFirst(mark).filter(\.isStoredWrite).isEmpty)
     }
 

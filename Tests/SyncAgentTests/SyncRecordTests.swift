@@ -182,7 +182,7 @@ struct SyncRecordTests {
         }
         for region in SyncMesh.regionNames {
             let data = try await Self.record(mesh, region)
-            #expect(data?["result"]?.stringValue == "synced", "\(region): \(String(describing: data))")
+            #expect(data?["result"]?.stringValue == "synced", "\(region): \(String(describing: data)); \(outcomes)")
             #expect(data?["lastGoodRevision"]?.stringValue == r1, "\(region)")
             let inventory = try await mesh.get(
                 "/api/v1/namespaces/syncagent-system/configmaps/syncagent-inventory", region: region)

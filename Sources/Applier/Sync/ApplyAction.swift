@@ -12,6 +12,8 @@ public enum ApplyAction: String, Sendable, Hashable, CaseIterable, CustomStringC
     case pruned
     /// A prune was refused (annotation `syncagent.io/prune: disabled`, not in the inventory, already gone).
     case skipped
+    /// An immutable field changed and the object says `syncagent.io/recreate: "true"`: deleted and created again.
+    case recreated
 
     /// "created", "configured", ...
     public var description: String { rawValue }

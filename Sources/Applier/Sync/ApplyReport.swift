@@ -119,7 +119,9 @@ public struct ApplyReport: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        let counts = ApplyAction.allCases.map { action in "\(count(of: action)) \(action)" }
+        let counts = ApplyAction.allCases.compactMap { action in
+            action == .recreated && count(of: action) == 0 ? nil : "\(count(of: action)) \(action)"
+        }
         var lines = ["region \(region) at \(revision): " + counts.joined(separator: ", ")]
         lines += changes.map { "  \($0)" }
         if let failure { lines.append("failed: \(failure)") }

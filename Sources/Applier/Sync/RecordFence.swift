@@ -18,8 +18,15 @@ public final class RecordFence: Sendable {
 
     private let seen = Mutex<[ObjectKey: Seen]>([:])
     private let namespaceKnown = Mutex(false)
+    /// The record whose latest writer holds the region (the status record): a pass that wrote it last, and that
+    /// finds another record changed, takes that record over instead of stopping (``holdsClaim(with:)``). nil:
+    /// every conflict stops the pass.
+    public let claim: ObjectRef?
 
-    public init() {}
+    /// A fence; `claim` is the record that says which pass holds the region.
+    public init(claim: ObjectRef? = nil) {
+        self.claim = claim
+    }
 
     /// Notes `record` as read: its `resourceVersion`, or absent (nil). Only the first read of a record counts.
     public func observe(_ ref: ObjectRef, _ record: Resource?) {
@@ -30,6 +37,25 @@ public final class RecordFence: Sendable {
             if known[ref.key] == nil { known[ref.key] = state }
         }
     }
+
+    /// Whether this pass wrote ``claim`` last: the server still has it at the version this pass wrote. Then a
+    /// conflict on another record came from a pass that has lost the region (it stops at its next write of the
+    /// claim), and this pass may take that record over.
+    public func holdsClaim(with client: KubeClient) async -> Bool {
+        guard let claim, case .version(let held)? = seen.withLock({ $0[claim.key] }), wrote(claim) else { return false }
+        guard let current = try? await client.getIfPresent(claim) else { return false }
+        return current.body[path: ["metadata", "resourceVersion"]]?.stringValue == held
+    }
+
+    /// Forgets what the pass knew of `ref`, so that the next read sets its precondition again (a record taken
+    /// over after ``holdsClaim(with:)``).
+    public func forget(_ ref: ObjectRef) {
+        seen.withLock { $0[ref.key] = nil }
+    }
+
+    private let written = Mutex<Set<ObjectKey>>([])
+
+    private func wrote(_ ref: ObjectRef) -> Bool { written.withLock { $0.contains(ref.key) } }
 
     /// Whether the pass has read (or written) `ref`.
     public func knows(_ ref: ObjectRef) -> Bool { seen.withLock { $0[ref.key] != nil } }
@@ -75,6 +101,7 @@ public final class RecordFence: Sendable {
     private func observeWrite(_ stored: Resource) {
         let version = stored.body[path: ["metadata", "resourceVersion"]]?.stringValue
         seen.withLock { $0[stored.ref.key] = version.map(Seen.version) ?? .absent }
+        written.withLock { _ = $0.insert(stored.ref.key) }
     }
 
     /// Whether namespace `syncagent-system` is known to exist (checked once a pass).

@@ -22,6 +22,33 @@ extension RegionApplier {
         return response.created ? .created : .configured
     }
 
+    /// ``apply(_:)`` as the region's ``Preflight`` decided it: an object it accepted is applied at once (its dry run
+    /// was the check), one it marked for recreation is deleted and created again, any other takes the ordinary path.
+    func apply(_ resource: Resource, preflight: Preflight?) async throws(ApplierError) -> ApplyAction {
+        guard let preflight else { return try await apply(resource) }
+        if preflight.recreate[resource.key] != nil { return try await recreate(resource) }
+        guard preflight.accepted.contains(resource.key) else { return try await apply(resource) }
+        let response = try await client.apply(resource, options: ApplyOptions(force: true))
+        return response.created ? .created : .configured
+    }
+
+    /// Deletes `resource` and applies it again once the server no longer has it (an immutable field changes and
+    /// the object says `syncagent.io/recreate: "true"`, as Flux's `force`): `recreated`.
+    func recreate(_ resource: Resource) async throws(ApplierError) -> ApplyAction {
+        _ = try await client.delete(resource.ref)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(120)
+        while try await client.getIfPresent(resource.ref) != nil {
+            if clock.now >= deadline {
+                throw .invalidResponse(
+                    operation: "recreate \(resource.ref)", message: "still present 120 s after its delete")
+            }
+            do { try await Task.sleep(for: pollInterval) } catch { throw .cancelled(url: client.context.server) }
+        }
+        _ = try await client.apply(resource, options: ApplyOptions(force: true))
+        return .recreated
+    }
+
     /// The action ``apply(_:)`` would take, from a server-side dry run only; nothing is stored. An object whose
     /// kind the cluster does not serve yet (its CRD comes in the same sync) counts as `created`.
     func predict(_ resource: Resource) async throws(ApplierError) -> ApplyAction {

@@ -27,8 +27,27 @@ extension RegionApplier {
         try await ensureSystemNamespace()
         let time = Date().formatted(.iso8601)
         let inventory = Inventory(revision: revision, time: time, objects: objects, pendingRevision: pendingRevision)
-        try await writeRecord(try Resource(body: inventory.configMap))
-        return inventory
+        do {
+            try await writeRecord(try Resource(body: inventory.configMap))
+            return inventory
+        } catch let error as RecordWriteError {
+            guard case .conflict(let conflict) = error else { throw error }
+            // Another pass wrote the inventory, but this pass holds the region (it wrote the status record last):
+            // the other pass stops at its next status write. Take the inventory over, keeping every object the
+            // other pass recorded (an object it created and this revision does not want is pruned by a later pass,
+            // never left unrecorded).
+            guard await records.holdsClaim(with: client) else { throw RecordWriteError.conflict(conflict) }
+            records.forget(Inventory.configMapRef)
+            let now = try await readInventory()
+            let mine = Set(objects.map(\.key))
+            let kept = objects + (now?.objects ?? []).filter { !mine.contains($0.key) }
+            let merged = Inventory(revision: revision, time: time, objects: kept, pendingRevision: pendingRevision)
+            logger.warning(
+                "another syncagent wrote the inventory; this pass holds the region and takes it over",
+                metadata: ["objectsKept": "\(kept.count - objects.count)"])
+            try await writeRecord(try Resource(body: merged.configMap))
+            return merged
+        }
     }
 
     /// Writes one of syncagent's own records (a ConfigMap in `syncagent-system`) through the pass's fence.

@@ -59,8 +59,13 @@ public struct RegionApplier: Sendable {
     }
 
     /// Takes every step of `plan` in order, stopping at the first failure; writes the inventory (revision
-    /// `revision`) after success. Each wait step gives up after `readinessTimeout`.
-    public func execute(_ plan: RegionPlan, revision: String, readinessTimeout: Duration) async -> ApplyReport {
+    /// `revision`) after success. Each wait step gives up after `readinessTimeout`. With the region's
+    /// ``Preflight`` (taken before the first write anywhere), its dry runs decide each apply: an unchanged object is
+    /// not sent, an accepted one is applied without a second dry run, one marked for recreation is deleted and
+    /// created again.
+    public func execute(
+        _ plan: RegionPlan, revision: String, readinessTimeout: Duration, preflight: Preflight? = nil
+    ) async -> ApplyReport {
         var logger = logger
         logger[metadataKey: "region"] = "\(plan.region)"
         logger[metadataKey: "git.revision"] = "\(revision)"
@@ -101,12 +106,16 @@ public struct RegionApplier: Sendable {
         // Which objects need no apply at all, found at once (few lists, concurrent dry runs) rather than step by
         // step; if that cannot be read, every object takes the ordinary path.
         let unchanged: Set<ObjectKey>
-        do {
-            let live = try await readLive(plan.applied.map(\.ref))  // bound first: docs/compiler-crash.md
-            unchanged = await unchangedBeforehand(plan, live: live)
-        } catch {
-            logger.debug("cannot read the live objects beforehand", metadata: ["error": "\(error)"])
-            unchanged = []
+        if let preflight {
+            unchanged = preflight.unchanged
+        } else {
+            do {
+                let live = try await readLive(plan.applied.map(\.ref))  // bound first: docs/compiler-crash.md
+                unchanged = await unchangedBeforehand(plan, live: live)
+            } catch {
+                logger.debug("cannot read the live objects beforehand", metadata: ["error": "\(error)"])
+                unchanged = []
+            }
         }
         // Applies of one kind in one wave have no order among them: each such run is sent concurrently (the client
         // bounds how many are on the wire) when its first step comes, and reported step by step in plan order.
@@ -122,7 +131,9 @@ public struct RegionApplier: Sendable {
                     return !unchanged.contains(resource.key) && sent[member] == nil
                 }
                 if run.count > 1 {
-                    sent.merge(await applyConcurrently(run.map { ($0, plan.steps[$0]) })) { first, _ in first }
+                    sent.merge(await applyConcurrently(run.map { ($0, plan.steps[$0]) }, preflight: preflight)) {
+                        first, _ in first
+                    }
                 }
             }
             observer?(StepEvent(index: index, count: plan.steps.count, step: step, outcome: nil))
@@ -141,7 +152,7 @@ public struct RegionApplier: Sendable {
                     } else if let done = sent[index] {
                         action = try done.get()
                     } else {
-                        action = try await apply(resource)
+                        action = try await apply(resource, preflight: preflight)
                     }
                     logger.info("applied", metadata: ["object": "\(resource.ref)", "action": "\(action)"])
                     report.changes.append(ObjectChange(resource.ref, action))
@@ -193,7 +204,9 @@ public struct RegionApplier: Sendable {
     }
 
     /// Applies the objects of `steps` at once; each step's outcome by its position.
-    private func applyConcurrently(_ steps: [(Int, PlanStep)]) async -> [Int: Result<ApplyAction, ApplierError>] {
+    private func applyConcurrently(_ steps: [(Int, PlanStep)], preflight: Preflight?) async
+        -> [Int: Result<ApplyAction, ApplierError>]
+    {
         await withTaskGroup(of: (Int, Result<ApplyAction, ApplierError>).self) { group in
             for (index, step) in steps {
                 guard case .apply(let resource, _) = step else { continue }
@@ -203,7 +216,7 @@ public struct RegionApplier: Sendable {
                     // child: `index` reads back as 0 after the suspension (docs/compiler-crash.md).
                     let result: Result<ApplyAction, ApplierError>
                     do throws(ApplierError) {
-                        result = .success(try await apply(resource))
+                        result = .success(try await apply(resource, preflight: preflight))
                     } catch {
                         result = .failure(error)
                     }

@@ -1,0 +1,222 @@
+import SyncCore
+
+/// What a region's preflight found before the first write anywhere (``RegionApplier/preflight(_:inventory:adoptAll:)``):
+/// the live objects, which objects need no apply, which ones the server already accepted in a dry run, and every
+/// reason the region refuses the revision.
+public struct Preflight: Sendable {
+    /// One reason a region refuses the revision, with the object and where it was written.
+    public struct Refusal: Sendable, Hashable, CustomStringConvertible {
+        public enum Reason: String, Sendable, Hashable {
+            /// The cluster does not serve the kind and no CustomResourceDefinition in the revision defines it.
+            case kindNotServed = "kind-not-served"
+            /// The server's dry run refused the object (422 Invalid, 403 Forbidden, 404 for a missing namespace).
+            case rejected
+            /// The change touches a field the API does not let change; `syncagent.io/recreate: "true"` allows a
+            /// delete and create.
+            case immutable
+            /// The object exists but syncagent did not create it (it is in no inventory); `syncagent.io/adopt` or
+            /// `sync.adopt` takes it over.
+            case adoption
+        }
+
+        public var reason: Reason
+        public var object: ObjectRef
+        public var source: SourceLocation?
+        public var message: String
+
+        public init(_ reason: Reason, _ object: ObjectRef, source: SourceLocation?, _ message: String) {
+            self.reason = reason
+            self.object = object
+            self.source = source
+            self.message = message
+        }
+
+        /// `mesh/base/50-alerts.yaml:1:1: monitoring.coreos.com/v1/PrometheusRule bookinfo/mesh-alerts: …`.
+        public var description: String {
+            (source.map { "\($0): " } ?? "") + "\(object): \(message)"
+        }
+    }
+
+    /// The plan's objects that exist live.
+    public var live: [ObjectKey: Resource] = [:]
+    /// Objects whose server-side dry run stores exactly what is live: no apply is sent.
+    public var unchanged: Set<ObjectKey> = []
+    /// Objects whose dry run the server accepted and that differ from live (or do not exist yet): applied without
+    /// asking again.
+    public var accepted: Set<ObjectKey> = []
+    /// Objects deleted and created again (an immutable field changes and the object says
+    /// `syncagent.io/recreate: "true"`), with the field the server named.
+    public var recreate: [ObjectKey: String] = [:]
+    /// Every reason the region refuses the revision; empty when it may be applied.
+    public var refusals: [Refusal] = []
+
+    public init() {}
+}
+
+extension RegionApplier {
+    /// The annotation that lets syncagent take over an object it did not create.
+    public static let adoptAnnotation = "syncagent.io/adopt"
+    /// The annotation that lets syncagent delete and create an object again when an immutable field changes.
+    public static let recreateAnnotation = "syncagent.io/recreate"
+
+    /// Checks `plan` against the cluster before anything is written, with reads and server-side dry runs only:
+    ///
+    /// - every kind is served by the cluster, or defined by a CustomResourceDefinition in the plan;
+    /// - no object exists live that `inventory` does not list (syncagent would take over something Git never
+    ///   created), unless `adoptAll` or the object's `syncagent.io/adopt: "true"`;
+    /// - every object of a served kind passes a forced server-side dry run (the same request that decides whether
+    ///   the apply is needed: ``RegionApplier/execute(_:revision:readinessTimeout:preflight:)`` does not ask
+    ///   again). A refusal for an immutable field is allowed by `syncagent.io/recreate: "true"` (delete, create).
+    ///
+    /// Not dry-run (they take the ordinary path when applied): objects of a kind a CRD in the plan defines (their
+    /// schema is checked client-side by the caller) and objects in a namespace the plan creates (the server has
+    /// nowhere to put them yet). With admission webhooks in the plan, no object is taken as unchanged.
+    ///
+    /// Throws only when the cluster cannot be read (the region is unavailable); every refusal is in the result.
+    public func preflight(_ plan: RegionPlan, inventory: Inventory?, adoptAll: Bool) async throws(ApplierError)
+        -> Preflight
+    {
+        var result = Preflight()
+        let applied = plan.applied
+        // Kinds defined by the plan's CRDs, with their served versions.
+        var defined: [String: Set<String>] = [:]
+        for resource in applied where ApplyOrder.isDefinition(resource.ref) {
+            guard let group = resource.body[path: ["spec", "group"]]?.stringValue,
+                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
+            else { continue }
+            let versions = (resource.body[path: ["spec", "versions"]]?.arrayValue ?? []).compactMap { version in
+                version["served"]?.boolValue == false ? nil : version["name"]?.stringValue
+            }
+            defined["\(group)/\(kind)", default: []].formUnion(versions)
+        }
+        // 1. Served kinds.
+        var unserved: Set<GroupVersionKind> = []
+        for gvk in Set(applied.map(\.ref.gvk)) {
+            if let versions = defined["\(gvk.group)/\(gvk.kind)"] {
+                if !versions.contains(gvk.version) { unserved.insert(gvk) }
+                continue
+            }
+            do throws(ApplierError) {
+                _ = try await client.resource(for: gvk)
+            } catch {
+                guard case .unknownKind = error else { throw error }
+                unserved.insert(gvk)
+            }
+        }
+        for resource in applied where unserved.contains(resource.ref.gvk) {
+            let gvk = resource.ref.gvk
+            let message =
+                defined["\(gvk.group)/\(gvk.kind)"] != nil
+                ? "the CustomResourceDefinition in the revision does not serve version \(gvk.version) of \(gvk.kind)"
+                : "the cluster does not serve \(gvk.apiVersion) \(gvk.kind), and no CustomResourceDefinition in the "
+                    + "revision defines it (install its CRD first, or add the CRD to the revision)"
+            result.refusals.append(.init(.kindNotServed, resource.ref, source: resource.source, message))
+        }
+        let served = applied.filter { !unserved.contains($0.ref.gvk) }
+
+        // 2. What exists.
+        result.live = try await readLive(served.map(\.ref))
+
+        // 3. Adoption: never take over silently what another tool created.
+        let owned = inventory?.keys ?? []
+        for resource in served where result.live[resource.key] != nil && !owned.contains(resource.key) {
+            if adoptAll || resource.annotation(Self.adoptAnnotation) == "true" { continue }
+            let manager = Self.managers(of: result.live[resource.key]).first.map { " (written by \($0))" } ?? ""
+            result.refusals.append(
+                .init(
+                    .adoption, resource.ref, source: resource.source,
+                    "exists in the cluster\(manager) but syncagent did not create it (it is in no inventory); "
+                        + "annotate it syncagent.io/adopt: \"true\" or set sync.adopt: true to take it over, or "
+                        + "remove it from Git"))
+        }
+
+        // 4. Server-side dry runs, concurrently (the client bounds how many are on the wire).
+        let creating = Set(
+            applied.filter { $0.ref.group.isEmpty && $0.kind == "Namespace" && result.live[$0.key] == nil }.map(
+                \.name))
+        let webhooks = applied.contains { $0.ref.group == "admissionregistration.k8s.io" }
+        let checked = served.filter { resource in
+            defined["\(resource.ref.group)/\(resource.kind)"] == nil
+                && (resource.namespace.isEmpty || !creating.contains(resource.namespace))
+        }
+        let live = result.live
+        let verdicts = await withTaskGroup(of: (Resource, DryRunVerdict).self) { group in
+            for resource in checked {
+                group.addTask {
+                    let verdict: DryRunVerdict
+                    do throws(ApplierError) {
+                        let response = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
+                        let same =
+                            live[resource.key].map { Self.comparable(response.resource.body) == Self.comparable($0.body) }
+                            ?? false
+                        verdict = same && !webhooks ? .unchanged : .accepted
+                    } catch {
+                        verdict = .refused(error)
+                    }
+                    return (resource, verdict)
+                }
+            }
+            var verdicts: [(Resource, DryRunVerdict)] = []
+            for await verdict in group { verdicts.append(verdict) }
+            return verdicts
+        }
+        for (resource, verdict) in verdicts {
+            switch verdict {
+            case .unchanged: result.unchanged.insert(resource.key)
+            case .accepted: result.accepted.insert(resource.key)
+            case .refused(let error):
+                if error.pointsAtCluster { throw error }
+                if let field = Self.immutableField(error) {
+                    if resource.annotation(Self.recreateAnnotation) == "true" {
+                        result.recreate[resource.key] = field
+                    } else {
+                        result.refusals.append(
+                            .init(
+                                .immutable, resource.ref, source: resource.source,
+                                "\(field) cannot be changed on a live object (the API says: \(Self.apiMessage(error))); "
+                                    + "annotate it syncagent.io/recreate: \"true\" to delete and create it again"))
+                    }
+                } else {
+                    result.refusals.append(
+                        .init(.rejected, resource.ref, source: resource.source, Self.apiMessage(error)))
+                }
+            }
+        }
+        let order = Dictionary(applied.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+        result.refusals.sort { (order[$0.object.key] ?? 0, $0.reason.rawValue) < (order[$1.object.key] ?? 0, $1.reason.rawValue) }
+        return result
+    }
+
+    private enum DryRunVerdict: Sendable {
+        case unchanged
+        case accepted
+        case refused(ApplierError)
+    }
+
+    /// The field a refusal says cannot change ("field is immutable"), or nil for any other refusal.
+    static func immutableField(_ error: ApplierError) -> String? {
+        guard let status = error.status, status.code == 422 || status.reason == .invalid else { return nil }
+        if let cause = status.causes.first(where: { $0.message.contains("immutable") }) {
+            return cause.field.isEmpty ? "a field" : cause.field
+        }
+        return status.message.contains("field is immutable") ? "a field" : nil
+    }
+
+    /// The API's own words for a refusal: `Invalid (422): …` without the request line.
+    static func apiMessage(_ error: ApplierError) -> String {
+        guard let status = error.status else { return "\(error)" }
+        return "\(status)"
+    }
+
+    /// The field managers in an object's managedFields, in order.
+    static func managers(of object: Resource?) -> [String] {
+        (object?.body[path: ["metadata", "managedFields"]]?.arrayValue ?? []).compactMap { $0["manager"]?.stringValue }
+    }
+}
+
+extension Resource {
+    /// The value of annotation `key`, when set.
+    func annotation(_ key: String) -> String? {
+        body[path: ["metadata", "annotations", key]]?.stringValue
+    }
+}
