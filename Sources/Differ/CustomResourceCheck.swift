@@ -61,7 +61,9 @@ public enum CustomResourceCheck {
     }
 
     /// Walks `value` against `schema`, appending (field, message) for each violation.
-    static func check(_ value: Value, _ schema: Value, path: String, into found: inout [(String, String)], root: Bool = false) {
+    static func check(
+        _ value: Value, _ schema: Value, path: String, into found: inout [(String, String)], root: Bool = false
+    ) {
         if value.isNull {
             if schema["nullable"]?.boolValue == true || root { return }
             // A null is dropped by the server for most fields; only a typed, non-nullable field refuses it.
@@ -80,7 +82,8 @@ public enum CustomResourceCheck {
         }
         if let options = schema["enum"]?.arrayValue, !options.isEmpty, !options.contains(value) {
             let list = options.map { $0.stringValue.map { "\"\($0)\"" } ?? $0.jsonString }.joined(separator: ", ")
-            found.append((path, "must be one of \(list), found \(value.stringValue.map { "\"\($0)\"" } ?? value.jsonString)"))
+            found.append(
+                (path, "must be one of \(list), found \(value.stringValue.map { "\"\($0)\"" } ?? value.jsonString)"))
         }
         switch value {
         case .string(let text):
@@ -139,7 +142,8 @@ public enum CustomResourceCheck {
         }
     }
 
-    private static func checkBounds(_ value: Value, _ schema: Value, path: String, into found: inout [(String, String)]) {
+    private static func checkBounds(_ value: Value, _ schema: Value, path: String, into found: inout [(String, String)])
+    {
         guard let number = value.doubleValue else { return }
         if let minimum = schema["minimum"]?.doubleValue {
             let exclusive = schema["exclusiveMinimum"]?.boolValue == true

@@ -26,7 +26,9 @@ final class CacheLock {
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR, waited < timeout else {
                 close(descriptor)
-                throw .timedOut(operation: "waiting for another process's use of the cache \(path)", remote: remote, seconds: waited)
+                throw .timedOut(
+                    operation: "waiting for another process's use of the cache \(path)", remote: remote, seconds: waited
+                )
             }
             usleep(20_000)
             waited += 0.02

@@ -97,7 +97,9 @@ public actor GitRepositoryCache {
     public func revert(
         _ revision: String, onBranch branch: String, signature: Signature, message: String? = nil
     ) throws(GitSourceError) -> Revision {
-        try locked { () throws(GitSourceError) in try open().revert(revision, onBranch: branch, signature: signature, message: message) }
+        try locked { () throws(GitSourceError) in
+            try open().revert(revision, onBranch: branch, signature: signature, message: message)
+        }
     }
 
     /// Commits an earlier commit's tree on a branch. See ``GitRepository/restore(_:onBranch:signature:message:)``.
@@ -105,7 +107,9 @@ public actor GitRepositoryCache {
     public func restore(
         _ revision: String, onBranch branch: String, signature: Signature, message: String? = nil
     ) throws(GitSourceError) -> Revision {
-        try locked { () throws(GitSourceError) in try open().restore(revision, onBranch: branch, signature: signature, message: message) }
+        try locked { () throws(GitSourceError) in
+            try open().restore(revision, onBranch: branch, signature: signature, message: message)
+        }
     }
 
     /// Pushes the local branch to the remote. See ``GitRepository/push(branch:)``.

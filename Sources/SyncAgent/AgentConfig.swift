@@ -178,7 +178,8 @@ struct AgentConfig: Sendable {
         if root["sync"] != nil {
             let path: [PathElement] = ["sync"]
             let members = try reader.object(
-                path, allowed: [
+                path,
+                allowed: [
                     "prune", "selfHeal", "allowedKinds", "allowedNamespaces", "allowEmpty", "maxPrune", "adopt",
                 ])
             sync.allowEmpty = try reader.bool(path + ["allowEmpty"], in: members) ?? false

@@ -90,7 +90,8 @@ struct DiffCommand: AsyncParsableCommand {
         }
         let objects = try renderLiveObjects(ManifestFile(path: file, bytes: Array(data)))
         let found = objects.first {
-            $0["kind"]?.stringValue == "ConfigMap" && $0[path: ["metadata", "name"]]?.stringValue == Inventory.configMapName
+            $0["kind"]?.stringValue == "ConfigMap"
+                && $0[path: ["metadata", "name"]]?.stringValue == Inventory.configMapName
         }
         guard let found else {
             throw ValidationError("\(file): no ConfigMap \(Inventory.namespace)/\(Inventory.configMapName) in the file")

@@ -43,7 +43,8 @@ enum ManifestSource {
         for case let url as URL in walker {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
             let full = url.standardizedFileURL.path
-            let relative = full.hasPrefix(rootPath + "/") ? String(full.dropFirst(rootPath.count + 1)) : url.lastPathComponent
+            let relative =
+                full.hasPrefix(rootPath + "/") ? String(full.dropFirst(rootPath.count + 1)) : url.lastPathComponent
             let path = prefix == "." ? relative : "\(prefix)/\(relative)"
             guard ManifestFile(path: path, bytes: []).isManifest || relative.hasPrefix("regions/") else { continue }
             let data = try Data(contentsOf: url)

@@ -34,7 +34,8 @@ struct RegionClient: Sendable {
         // Kinds the cluster does not serve: reported as `kind-not-served` (or `missing-live` when a CRD in the
         // revision defines them), and everything else still compared.
         var defined: Set<String> = []
-        for resource in all where resource.ref.group == "apiextensions.k8s.io" && resource.kind == "CustomResourceDefinition" {
+        for resource in all
+        where resource.ref.group == "apiextensions.k8s.io" && resource.kind == "CustomResourceDefinition" {
             if let group = resource.body[path: ["spec", "group"]]?.stringValue,
                 let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
             {

@@ -23,6 +23,9 @@ struct SyncAgentCommand: AsyncParsableCommand {
     /// Every way out goes through ``finish(_:)``: the transport and git threads are stopped and joined before the
     /// process exits, so no C library is in use while its destructors run.
     static func main() async {
+        // A line at a time, also into a pipe or a file (`sync | tee`, a CI log, a supervisor): progress is read
+        // as it happens, and a process killed mid-pass leaves every line it printed.
+        StandardOutput.lineBuffered()
         let code: Int32
         do {
             var command = try parseAsRoot()

@@ -72,7 +72,10 @@ struct CustomResourceCheckTests {
     ])
     func aWidgetThatDoesNotFitIsNamedByField(spec: String, problem: String) throws {
         let found = try Self.problems(spec)
-        #expect(found.map { $0.replacingOccurrences(of: " (CustomResourceDefinition widgets.example.com)", with: "") } == [problem], "\(found)")
+        #expect(
+            found.map { $0.replacingOccurrences(of: " (CustomResourceDefinition widgets.example.com)", with: "") } == [
+                problem
+            ], "\(found)")
     }
 
     @Test func aProblemNamesTheFileThePositionAndTheCRD() throws {

@@ -284,7 +284,8 @@ struct SyncCommandTests {
     @Test func anInvalidRevisionAppliesNothingAnywhereAndNamesEveryProblem() async throws {
         // With allowedNamespaces set, the mesh's CRDs (cluster-scoped) pass only when allowedKinds names them.
         let mesh = try await SyncMesh(
-            extra: "sync: {allowedNamespaces: [bookinfo], allowedKinds: [apiextensions.k8s.io/CustomResourceDefinition, "
+            extra:
+                "sync: {allowedNamespaces: [bookinfo], allowedKinds: [apiextensions.k8s.io/CustomResourceDefinition, "
                 + "Namespace, ServiceAccount, Service, ConfigMap, apps/Deployment, \"networking.istio.io/*\", "
                 + "monitoring.coreos.com/PrometheusRule]}\n")
         let first = try await mesh.syncagent(["sync"])

@@ -43,12 +43,13 @@ final class SyncMesh: Sendable {
     ///   - extra: more top-level configuration (sync:, agent:).
     init(
         gates: String = "  readinessTimeout: 120s\n", withPrometheus: Bool = false, extra: String = "",
-        pollInterval: String = "1s"
+        pollInterval: String = "1s", rolloutSeconds: Double = 0.5
     ) async throws {
         let work = try TemporaryDirectory(prefix: "sync-mesh")
         self.work = work
         cluster = try await KubeSimCluster(
-            regions: Self.regionNames, rolloutSeconds: 0.5, extraArguments: ["--audit-log", work.path + "/audit.jsonl"])
+            regions: Self.regionNames, rolloutSeconds: rolloutSeconds,
+            extraArguments: ["--audit-log", work.path + "/audit.jsonl"])
         if withPrometheus {
             prometheus = try await PrometheusServer(
                 targets: cluster.regions.map { "127.0.0.1:\($0.metrics)" }, scrapeInterval: 1)

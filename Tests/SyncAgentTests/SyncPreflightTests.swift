@@ -46,7 +46,8 @@ struct SyncPreflightTests {
             #expect(
                 refused.stdout.contains(
                     "region \(region): mesh/base/10-bookinfo.yaml:25:1: apps/v1/Deployment bookinfo/details-v1: "
-                        + "exists in the cluster (written by kubectl-client-side-apply) but syncagent did not create it"),
+                        + "exists in the cluster (written by kubectl-client-side-apply) but syncagent did not create it"
+                ),
                 "\(refused.stdout)")
         }
         let written = try Self.writes(mesh, after: mark)
@@ -67,7 +68,10 @@ struct SyncPreflightTests {
         for region in report["regions"]?.arrayValue ?? [] {
             let classes = Dictionary(
                 (region["resources"]?.arrayValue ?? []).map {
-                    ("\($0["kind"]?.stringValue ?? "")/\($0["name"]?.stringValue ?? "")", $0["class"]?.stringValue ?? "")
+                    (
+                        "\($0["kind"]?.stringValue ?? "")/\($0["name"]?.stringValue ?? "")",
+                        $0["class"]?.stringValue ?? ""
+                    )
                 }, uniquingKeysWith: { first, _ in first })
             #expect(classes["PrometheusRule/mesh-alerts"] == "kind-not-served", "\(classes)")
             #expect(classes["Deployment/details-v1"] == "unmanaged-conflict", "\(classes)")
@@ -75,7 +79,8 @@ struct SyncPreflightTests {
         }
 
         // With the Operator's CRD installed, the same revision syncs and takes the kubectl objects over.
-        let crds = try String(contentsOfFile: packageRoot.appendingPathComponent("config/crds/mesh-crds.yaml").path, encoding: .utf8)
+        let crds = try String(
+            contentsOfFile: packageRoot.appendingPathComponent("config/crds/mesh-crds.yaml").path, encoding: .utf8)
         for region in SyncMesh.regionNames {
             _ = try await mesh.cluster.kubectlChecked(["apply", "-f", "-"], region: region, input: crds)
         }
@@ -172,7 +177,8 @@ struct SyncPreflightTests {
         let mesh = try await SyncMesh()
         let first = try await mesh.syncagent(["sync"])
         try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
-        let existing = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tuning, namespace: bookinfo}\ndata: {level: \"1\"}\n"
+        let existing =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tuning, namespace: bookinfo}\ndata: {level: \"1\"}\n"
         _ = try await mesh.cluster.kubectlChecked(["apply", "-f", "-"], region: "us-chicago-1", input: existing)
         try mesh.commit("tuning", file: "base/60-tuning.yaml") { _ in
             existing.replacingOccurrences(of: "level: \"1\"", with: "level: \"2\"")
@@ -182,7 +188,8 @@ struct SyncPreflightTests {
         #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
         #expect(
             refused.stdout.contains(
-                "region us-chicago-1: mesh/base/60-tuning.yaml:1:1: v1/ConfigMap bookinfo/tuning: exists in the cluster"),
+                "region us-chicago-1: mesh/base/60-tuning.yaml:1:1: v1/ConfigMap bookinfo/tuning: exists in the cluster"
+            ),
             "\(refused.stdout)")
         #expect(!refused.stdout.contains("region us-sanjose-1: mesh/base/60-tuning.yaml"), "\(refused.stdout)")
         #expect(try Self.writes(mesh, after: mark).isEmpty)
@@ -196,6 +203,7 @@ struct SyncPreflightTests {
         let live = try await mesh.get("/api/v1/namespaces/bookinfo/configmaps/tuning", region: "us-chicago-1")
         #expect(live?[path: ["data", "level"]]?.stringValue == "2")
         let inventory = try await mesh.inventory(region: "us-chicago-1")
-        #expect(inventory?.contains(ObjectKey(group: "", kind: "ConfigMap", namespace: "bookinfo", name: "tuning")) == true)
+        #expect(
+            inventory?.contains(ObjectKey(group: "", kind: "ConfigMap", namespace: "bookinfo", name: "tuning")) == true)
     }
 }

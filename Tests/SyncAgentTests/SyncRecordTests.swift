@@ -192,3 +192,69 @@ struct SyncRecordTests {
         }
     }
 }
+
+/// SIGKILL at the other boundaries of a pass: during the readiness wait and during the rollback. A revision that
+/// never passed its gates is judged again by the next pass; the secondary never sees it. kubesim rolls out in 2 s,
+/// and a `-broken` image is never ready (ProgressDeadlineExceeded after 4 s).
+@Suite(.serialized)
+struct SyncKillTests {
+    /// R0 synced; R1 (reviews-v3 on a broken image) started; returns R1 and the running sync once `line` shows.
+    static func startBrokenRevision(_ mesh: SyncMesh, killAt line: String) async throws -> (String, ChildProcess) {
+        let first = try await mesh.syncagent(["sync"])
+        try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let r1 = try mesh.commit("reviews-v3: broken image", file: "base/10-bookinfo.yaml") {
+            try SyncMesh.editReviewsV3($0, image: "docker.io/istio/examples-bookinfo-reviews-v3:1.20.3-broken")
+        }
+        let sync = try ChildProcess([mesh.syncagent, "sync", "--config", mesh.configPath])
+        try await sync.waitForLog(line, timeout: 300)
+        sync.signal(SIGKILL)
+        _ = sync.stop()
+        return (r1, sync)
+    }
+
+    static func image(_ mesh: SyncMesh, _ region: String) async throws -> String? {
+        try await mesh.deployment("reviews-v3", region: region)?[
+            path: ["spec", "template", "spec", "containers"]]?.arrayValue?.first?["image"]?.stringValue
+    }
+
+    /// After the restart: the primary is rolled back to R0, the secondary never saw R1, the record says so.
+    static func expectRolledBack(_ mesh: SyncMesh, r1: String, _ again: ProcessOutput) async throws {
+        #expect(again.status == 1, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("us-sanjose-1  rolled-back"), "\(again.stdout)")
+        #expect(try await image(mesh, "us-sanjose-1") == "docker.io/istio/examples-bookinfo-reviews-v3:1.20.3")
+        #expect(try await image(mesh, "us-chicago-1") == "docker.io/istio/examples-bookinfo-reviews-v3:1.20.3")
+        let primary = try await SyncRecordTests.record(mesh, "us-sanjose-1")
+        #expect(primary?["result"]?.stringValue == "rolled-back", "\(String(describing: primary))")
+        #expect(primary?["lastGoodRevision"]?.stringValue == mesh.initial)
+        #expect(primary?["failedRevision"]?.stringValue == r1)
+        let secondary = try await SyncRecordTests.record(mesh, "us-chicago-1")
+        #expect(secondary?["revision"]?.stringValue == mesh.initial)
+        #expect(secondary?["result"]?.stringValue == "synced")
+        let chicagoWrites = try mesh.audit().filter {
+            $0.isStoredWrite && $0.region == "us-chicago-1" && $0.name == "reviews-v3"
+        }
+        #expect(chicagoWrites.count == 1, "created once by R0, never written by R1: \(chicagoWrites.map(\.uri))")
+    }
+
+    @Test func aSyncKilledDuringTheReadinessWaitIsJudgedAgainAndRolledBack() async throws {
+        let mesh = try await SyncMesh(rolloutSeconds: 2)
+        let (r1, sync) = try await Self.startBrokenRevision(
+            mesh, killAt: "apply apps/v1/Deployment bookinfo/reviews-v3 → configured")
+        let record = try await SyncRecordTests.record(mesh, "us-sanjose-1")
+        #expect(record?["result"]?.stringValue == "applying", "\(String(describing: record)); \(sync.log())")
+        #expect(record?["revision"]?.stringValue == r1)
+        #expect(record?["lastGoodRevision"]?.stringValue == mesh.initial)
+        let again = try await mesh.syncagent(["sync"])
+        try await Self.expectRolledBack(mesh, r1: r1, again)
+    }
+
+    @Test func aSyncKilledDuringItsRollbackIsRolledBackByTheNextPass() async throws {
+        let mesh = try await SyncMesh(rolloutSeconds: 2)
+        let (r1, sync) = try await Self.startBrokenRevision(mesh, killAt: "us-sanjose-1: rolling back to")
+        let record = try await SyncRecordTests.record(mesh, "us-sanjose-1")
+        #expect(record?["revision"]?.stringValue == r1, "\(String(describing: record)); \(sync.log())")
+        #expect(record?["lastGoodRevision"]?.stringValue == mesh.initial)
+        let again = try await mesh.syncagent(["sync"])
+        try await Self.expectRolledBack(mesh, r1: r1, again)
+    }
+}

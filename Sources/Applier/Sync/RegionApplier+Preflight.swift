@@ -145,9 +145,12 @@ extension RegionApplier {
                 group.addTask {
                     let verdict: DryRunVerdict
                     do throws(ApplierError) {
-                        let response = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
+                        let response = try await client.apply(
+                            resource, options: ApplyOptions(force: true, dryRun: true))
                         let same =
-                            live[resource.key].map { Self.comparable(response.resource.body) == Self.comparable($0.body) }
+                            live[resource.key].map {
+                                Self.comparable(response.resource.body) == Self.comparable($0.body)
+                            }
                             ?? false
                         verdict = same && !webhooks ? .unchanged : .accepted
                     } catch {
@@ -183,7 +186,9 @@ extension RegionApplier {
             }
         }
         let order = Dictionary(applied.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
-        result.refusals.sort { (order[$0.object.key] ?? 0, $0.reason.rawValue) < (order[$1.object.key] ?? 0, $1.reason.rawValue) }
+        result.refusals.sort {
+            (order[$0.object.key] ?? 0, $0.reason.rawValue) < (order[$1.object.key] ?? 0, $1.reason.rawValue)
+        }
         return result
     }
 
