@@ -132,9 +132,14 @@ struct Rollout: Sendable {
                 return report
             }
             let resources = desired[region.name] ?? []
-            let outcome = await syncRegion(
+            // Timed here: a `defer` inside syncRegion would run after its return value was taken.
+            let clock = ContinuousClock()
+            let start = clock.now
+            var outcome = await syncRegion(
                 region, session: session, resources: resources, revision: revision, previous: before,
                 preflight: preflights[region.name], dryRun: dryRun, force: force, logger: regionLogger)
+            outcome.records = session.applier.records.cost
+            outcome.duration = clock.now - start
             report.regions.append(outcome)
             if dryRun { continue }
             touched.append((region, session, before))
@@ -156,6 +161,7 @@ struct Rollout: Sendable {
                         entry.region, session: entry.session, outcome: report.regions[index], badRevision: revision,
                         lastGood: entry.before?.rollbackTarget(excluding: revision.sha), previous: entry.before,
                         loadSnapshot: loadSnapshot)
+                    report.regions[index].records = entry.session.applier.records.cost
                 }
                 return report
             }
@@ -169,9 +175,6 @@ struct Rollout: Sendable {
         previous: RegionStatus?, preflight: Preflight?, dryRun: Bool, force: Bool, logger: Logger
     ) async -> RegionOutcome {
         var outcome = RegionOutcome(region: region.name, result: .synced)
-        let clock = ContinuousClock()
-        let start = clock.now
-        defer { outcome.duration = clock.now - start }
         let plan: RegionPlan
         let inventory: Inventory?
         let checked: Preflight

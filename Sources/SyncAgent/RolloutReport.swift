@@ -35,6 +35,8 @@ struct RegionOutcome: Sendable {
     var gate: GateResult?
     var rollback: ApplyReport?
     var duration: Duration = .zero
+    /// The writes of syncagent's own records (inventory, status) in this region and the time they took.
+    var records: (writes: Int, time: Duration) = (0, .zero)
 
     var json: Value {
         var object: Value = ["region": .string(region), "result": .string(result.rawValue)]
@@ -47,6 +49,7 @@ struct RegionOutcome: Sendable {
         if let gate { object["gate"] = gate.json }
         if let rollback { object["rollback"] = rollback.countsJSON }
         object["durationSeconds"] = .double(duration.seconds)
+        object["records"] = ["writes": .int(Int64(records.writes)), "seconds": .double(records.time.seconds)]
         return object
     }
 }

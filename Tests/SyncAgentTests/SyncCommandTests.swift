@@ -78,6 +78,12 @@ struct SyncCommandTests {
         let message = regions.first?["message"]?.stringValue ?? ""
         #expect(message.contains("apps/v1/Deployment bookinfo/reviews-v3"), "\(message)")
         #expect(message.contains("ProgressDeadlineExceeded"), "\(message)")
+        // The region's time covers its readiness wait (the broken rollout's deadline) and its rollback; its record
+        // writes are counted: applying, the inventory before the first apply, failed, rolled-back.
+        var seconds = 0.0
+        if case .double(let value)? = regions.first?["durationSeconds"] { seconds = value }
+        #expect(seconds >= 1, "\(sync.stdout)")
+        #expect((regions.first?[path: ["records", "writes"]]?.intValue ?? 0) >= 3, "\(sync.stdout)")
 
         // us-sanjose-1 runs the good image again; us-chicago-1 never got a request that changes anything.
         let restored = try #require(try await mesh.deployment("reviews-v3", region: "us-sanjose-1"))

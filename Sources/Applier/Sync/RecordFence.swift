@@ -54,6 +54,15 @@ public final class RecordFence: Sendable {
     }
 
     private let written = Mutex<Set<ObjectKey>>([])
+    private let spent = Mutex<(writes: Int, time: Duration)>((0, .zero))
+
+    /// How many record writes this pass made and the time they took (namespace check included): what keeping
+    /// the records costs a pass.
+    public var cost: (writes: Int, time: Duration) { spent.withLock { $0 } }
+
+    func account(_ time: Duration) {
+        spent.withLock { $0 = ($0.writes + 1, $0.time + time) }
+    }
 
     private func wrote(_ ref: ObjectRef) -> Bool { written.withLock { $0.contains(ref.key) } }
 

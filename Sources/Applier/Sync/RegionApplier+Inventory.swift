@@ -52,6 +52,9 @@ extension RegionApplier {
 
     /// Writes one of syncagent's own records (a ConfigMap in `syncagent-system`) through the pass's fence.
     public func writeRecord(_ record: Resource) async throws(RecordWriteError) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer { records.account(clock.now - start) }
         do throws(ApplierError) {
             try await ensureSystemNamespace()
         } catch {
