@@ -2,7 +2,8 @@
 import PackageDescription
 
 // syncagent: a GitOps sync agent and drift detector for one service mesh across several Kubernetes regions.
-// Targets depend downward only: SyncAgent (executable) -> GitSource, Differ, Applier -> SyncCore -> C module maps.
+// Targets depend downward only: SyncAgent (executable) -> RolloutEngine -> GitSource, Differ, Applier -> SyncCore ->
+// C module maps. (RolloutEngine uses Differ and Applier; GitSource, Differ and Applier never import each other.)
 // KubeSim is the local Kubernetes API server used by tests, benchmarks and the demo; the product never imports it.
 let package = Package(
     name: "syncagent",
@@ -61,10 +62,16 @@ let package = Package(
                 "SyncCore", "KubeYAML", "CCurl", "ProcessThreads", .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // The rollout engine: region order, the preflight, the region record's state machine, gates, rollback,
+        // syncagent's own records. A library, so it is tested without spawning the binary.
+        .target(
+            name: "RolloutEngine",
+            dependencies: ["SyncCore", "Differ", "Applier", .product(name: "Logging", package: "swift-log")]),
+
         .executableTarget(
             name: "SyncAgent",
             dependencies: [
-                "SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "ProcessThreads",
+                "SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "RolloutEngine", "ProcessThreads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -107,7 +114,12 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             exclude: ["Fixtures"]),
-        .testTarget(name: "SyncAgentTests", dependencies: ["SyncAgent", "TestSupport"]),
+        .testTarget(
+            name: "RolloutEngineTests",
+            dependencies: [
+                "RolloutEngine", "Differ", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(name: "SyncAgentTests", dependencies: ["SyncAgent", "RolloutEngine", "TestSupport"]),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "TestSupport"]),
     ]
 )

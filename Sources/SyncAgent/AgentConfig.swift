@@ -1,3 +1,4 @@
+import RolloutEngine
 import Applier
 import Differ
 import Foundation
@@ -41,49 +42,12 @@ struct AgentConfig: Sendable {
         }
     }
 
-    /// One cluster, in rollout order.
-    struct Region: Sendable {
-        var name: String
-        /// The kubeconfig file (`~` expanded); nil for kubectl's default.
-        var kubeconfig: String?
-        /// The context; nil for the file's current one.
-        var context: String?
-        /// The gates this region must pass before the next region begins.
-        var gates: Gates = Gates()
-    }
-
+    /// One cluster, in rollout order (RolloutEngine's type: the rollout reads it).
+    typealias Region = RegionTarget
     /// How a region is judged after its apply.
-    struct Gates: Sendable {
-        /// How long every applied object may take to become ready.
-        var readinessTimeout: Duration = .seconds(300)
-        /// Prometheus checks held over a bake time, and HTTP probes; nil when the region has no metric gate.
-        var metrics: GateConfig?
-    }
-
+    typealias Gates = RegionGates
     /// What a sync may do.
-    struct SyncPolicy: Sendable {
-        /// Delete inventory objects that are no longer in Git.
-        var prune = true
-        /// Re-apply when the drift check finds drift (`run` only).
-        var selfHeal = false
-        /// `group/kind` entries (`""`/absent group for the core group, `*` for any kind of a group); empty: all.
-        var allowedKinds: [String] = []
-        /// Namespaces objects may be in (a Namespace object: its name); empty: all. Other cluster-scoped objects are
-        /// judged by `allowedKinds` only.
-        var allowedNamespaces: [String] = []
-        /// Let a revision that renders no object for a region empty it (Argo CD's `allowEmpty`); off, such a
-        /// revision is refused when the region's inventory is not empty.
-        var allowEmpty = false
-        /// Take over objects that exist live but are in no inventory (created by kubectl, Helm, another tool); off,
-        /// such an object is refused before any apply unless it says `syncagent.io/adopt: "true"`.
-        var adopt = false
-        /// The most inventory objects one sync may prune in a region; nil: a quarter of the inventory, at least 10
-        /// (``pruneLimit(inventoryCount:)``).
-        var maxPrune: Int?
-
-        /// How many objects a sync may prune from a region whose inventory lists `inventoryCount`.
-        func pruneLimit(inventoryCount: Int) -> Int { maxPrune ?? max(10, inventoryCount / 4) }
-    }
+    typealias SyncPolicy = RolloutEngine.SyncPolicy
 
     /// The long-running agent's settings.
     struct Agent: Sendable {
@@ -232,6 +196,9 @@ struct AgentConfig: Sendable {
 
     /// The region named `name`.
     func region(_ name: String) -> Region? { regions.first { $0.name == name } }
+
+    /// What the rollout engine needs of the configuration: the regions in order and the sync policy.
+    var rollout: RolloutConfig { RolloutConfig(regions: regions, sync: sync) }
 
     static func expandHome(_ path: String) -> String {
         path.hasPrefix("~/") ? NSHomeDirectory() + path.dropFirst(1) : path

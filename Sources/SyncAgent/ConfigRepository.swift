@@ -1,3 +1,4 @@
+import RolloutEngine
 import Differ
 import Foundation
 import GitSource

@@ -1,3 +1,4 @@
+import RolloutEngine
 import ArgumentParser
 import Differ
 import Foundation

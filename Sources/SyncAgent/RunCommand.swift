@@ -1,3 +1,4 @@
+import RolloutEngine
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -60,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
         let state = AgentState()
         let metrics = AgentMetrics()
         let wakeup = Wakeup()
-        let rollout = Rollout(config: agent, logger: logger)
+        let rollout = Rollout(config: agent.rollout, logger: logger)
         let reconciler = Reconciler(
             config: agent, repository: repository, rollout: rollout, wakeup: wakeup, state: state, metrics: metrics,
             logger: logger)

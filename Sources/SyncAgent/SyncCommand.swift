@@ -1,3 +1,4 @@
+import RolloutEngine
 import ArgumentParser
 import Foundation
 import Logging
@@ -71,7 +72,7 @@ struct SyncCommand: AsyncParsableCommand {
         let text = output == .text
         let printLine: @Sendable (String) -> Void = { (line: String) in Swift.print(line) }
         let printer: (@Sendable (String) -> Void)? = text ? printLine : nil
-        var rollout = Rollout(config: agent, logger: logger, progress: printer)
+        var rollout = Rollout(config: agent.rollout, logger: logger, progress: printer)
         rollout.allowMassPrune = allowMassPrune
         if text { Swift.print("syncing \(snapshot.revision.shortSHA) \"\(snapshot.revision.summary)\"") }
         // SIGTERM or SIGINT (a cancelled CI job, Ctrl-C) stops the pass at its next step: the region records

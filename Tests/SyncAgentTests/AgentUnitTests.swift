@@ -4,6 +4,7 @@ import SyncCore
 import TestSupport
 import Testing
 
+@testable import RolloutEngine
 @testable import SyncAgent
 
 /// Pure parts of the agent: webhook verification, durations, the configuration's gates and policy.
@@ -179,7 +180,7 @@ struct AgentUnitTests {
         var config = try Self.config("regions: [{name: a}]\n")
         config.sync.allowedKinds = ["apps/Deployment", "Service", "networking.istio.io/*", "Namespace"]
         config.sync.allowedNamespaces = ["bookinfo"]
-        let rollout = Rollout(config: config, logger: .init(label: "test"))
+        let rollout = Rollout(config: config.rollout, logger: .init(label: "test"))
         let resources = try [
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: bookinfo}\n",
             "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: kube-system}\n",
@@ -212,7 +213,7 @@ struct AgentUnitTests {
             "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
             "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n",
         ])
-        let problems = Rollout(config: config, logger: .init(label: "test")).policyViolations(resources)
+        let problems = Rollout(config: config.rollout, logger: .init(label: "test")).policyViolations(resources)
         #expect(problems.count == 4, "\(problems)")
         #expect(problems.contains { $0.contains("ClusterRoleBinding admin: cluster-scoped kind") })
         #expect(problems.contains { $0.contains("ConfigMap loose: has no namespace") })
@@ -228,7 +229,7 @@ struct AgentUnitTests {
             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n"
                 + "spec: {group: example.com, scope: Cluster, names: {kind: Widget, plural: widgets}}\n"
         ])
-        let allowed = Rollout(config: config, logger: .init(label: "test")).policyViolations(
+        let allowed = Rollout(config: config.rollout, logger: .init(label: "test")).policyViolations(
             [resources[0], resources[2]] + crd)
         // The CRD itself is cluster-scoped and only matched by a wildcard: refused; the other two pass.
         #expect(allowed.count == 1, "\(allowed)")
@@ -241,7 +242,7 @@ struct AgentUnitTests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: syncagent-inventory, namespace: syncagent-system}\n",
             "apiVersion: v1\nkind: Namespace\nmetadata: {name: syncagent-system}\n",
         ])
-        let problems = Rollout(config: config, logger: .init(label: "test")).policyViolations(resources)
+        let problems = Rollout(config: config.rollout, logger: .init(label: "test")).policyViolations(resources)
         #expect(problems.count == 2)
         #expect(problems.allSatisfy { $0.contains("reserved for syncagent's own records") }, "\(problems)")
     }
@@ -249,7 +250,7 @@ struct AgentUnitTests {
     @Test func pruneCandidatesOutsideThePolicyAreKeptAndReported() throws {
         var config = try Self.config("regions: [{name: a}]\n")
         config.sync.allowedNamespaces = ["bookinfo"]
-        let rollout = Rollout(config: config, logger: .init(label: "test"))
+        let rollout = Rollout(config: config.rollout, logger: .init(label: "test"))
         let candidates = [
             ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "bookinfo", name: "old"),
             ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "kube-system", name: "coredns"),
@@ -268,7 +269,7 @@ struct AgentUnitTests {
         let inventory = Inventory(revision: String(repeating: "a", count: 40), time: "t", objects: owned)
         let keep = try Self.resources(
             (0..<29).map { "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c\($0), namespace: app}\n" })
-        var rollout = Rollout(config: config, logger: .init(label: "test"))
+        var rollout = Rollout(config: config.rollout, logger: .init(label: "test"))
 
         let empty = rollout.massDeletion(region: "a", desired: [], inventory)
         #expect(empty?.contains("renders no objects for this region, whose inventory lists 40") == true)
@@ -292,7 +293,7 @@ struct AgentUnitTests {
         #expect(rollout.massDeletion(region: "a", desired: [], inventory) != nil, "--allow-mass-prune never empties")
         config.sync.allowEmpty = true
         config.sync.maxPrune = 5
-        rollout = Rollout(config: config, logger: .init(label: "test"))
+        rollout = Rollout(config: config.rollout, logger: .init(label: "test"))
         #expect(rollout.massDeletion(region: "a", desired: [], inventory) == nil)
         #expect(rollout.massDeletion(region: "a", desired: keep, inventory)?.contains("allows (5)") == true)
     }

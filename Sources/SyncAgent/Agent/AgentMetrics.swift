@@ -1,3 +1,4 @@
+import RolloutEngine
 import Foundation
 import Prometheus
 import Synchronization

@@ -5,20 +5,26 @@ import Logging
 import SyncCore
 
 /// The manifests at one revision: what a sync applies, or what a rollback restores.
-struct Snapshot: Sendable {
-    var revision: Revision
-    var files: [ManifestFile]
+public struct Snapshot: Sendable {
+    public var revision: Revision
+    public var files: [ManifestFile]
     /// The config folder inside `files`' paths.
-    var root: String
+    public var root: String
+
+    public init(revision: Revision, files: [ManifestFile], root: String) {
+        self.revision = revision
+        self.files = files
+        self.root = root
+    }
 
     /// The resources one region receives (every file, with no region), or every problem (RenderError).
-    func render(region: String?) throws -> [Resource] {
+    public func render(region: String?) throws -> [Resource] {
         try Differ.render(files, root: root, region: region)
     }
 }
 
 /// Reads the snapshot at a full commit id (for a rollback to the last good revision).
-typealias SnapshotLoader = @Sendable (String) async throws -> Snapshot
+public typealias SnapshotLoader = @Sendable (String) async throws -> Snapshot
 
 /// One pass of a revision across the regions, in the configured order. The rules (README, "Sync"):
 ///
@@ -35,19 +41,26 @@ typealias SnapshotLoader = @Sendable (String) async throws -> Snapshot
 ///   object for a region whose inventory is not empty (unless `sync.allowEmpty`), or that would prune more than
 ///   `sync.maxPrune` of its objects (unless `allowMassPrune`), is refused in every region. A region that could not
 ///   be read then is checked when the rollout reaches it, and a rollback obeys the same rule.
-struct Rollout: Sendable {
-    let config: AgentConfig
-    let logger: Logger
+public struct Rollout: Sendable {
+    public let config: RolloutConfig
+    public let logger: Logger
     /// Progress lines for a terminal; nil prints nothing.
-    var progress: (@Sendable (String) -> Void)?
+    public var progress: (@Sendable (String) -> Void)?
     /// The applier's poll interval for readiness.
-    var pollInterval: Duration = .milliseconds(250)
+    public var pollInterval: Duration = .milliseconds(250)
     /// Let this pass prune more than `sync.maxPrune` objects from a region (`sync --allow-mass-prune`).
-    var allowMassPrune = false
+    public var allowMassPrune = false
+
+    /// A rollout of `config`'s regions; `progress` receives a line per step (nil prints nothing).
+    public init(config: RolloutConfig, logger: Logger, progress: (@Sendable (String) -> Void)? = nil) {
+        self.config = config
+        self.logger = logger
+        self.progress = progress
+    }
 
     /// Syncs `snapshot` to `regions` (default: all, in order). With `dryRun`, plans and predicts each action with
     /// server-side dry runs, changing nothing. `force` applies and gates even a revision the region already has.
-    func sync(
+    public func sync(
         _ snapshot: Snapshot, regions only: [String] = [], dryRun: Bool = false, force: Bool = false,
         loadSnapshot: SnapshotLoader
     ) async -> RolloutReport {
@@ -112,7 +125,7 @@ struct Rollout: Sendable {
         }
 
         // 3. Region by region.
-        var touched: [(region: AgentConfig.Region, session: RegionSession, before: RegionStatus?)] = []
+        var touched: [(region: RegionTarget, session: RegionSession, before: RegionStatus?)] = []
         for (position, region) in selected.enumerated() {
             var regionLogger = logger
             regionLogger[metadataKey: "region"] = "\(region.name)"
@@ -171,7 +184,7 @@ struct Rollout: Sendable {
 
     /// Applies, waits and gates one region; records its status.
     private func syncRegion(
-        _ region: AgentConfig.Region, session: RegionSession, resources: [Resource], revision: Revision,
+        _ region: RegionTarget, session: RegionSession, resources: [Resource], revision: Revision,
         previous: RegionStatus?, preflight: Preflight?, dryRun: Bool, force: Bool, logger: Logger
     ) async -> RegionOutcome {
         var outcome = RegionOutcome(region: region.name, result: .synced)
@@ -319,7 +332,7 @@ struct Rollout: Sendable {
 
     /// Restores a touched region to its last good revision after `badRevision` failed a gate.
     private func rollBack(
-        _ region: AgentConfig.Region, session: RegionSession, outcome: RegionOutcome, badRevision: Revision,
+        _ region: RegionTarget, session: RegionSession, outcome: RegionOutcome, badRevision: Revision,
         lastGood: String?, previous: RegionStatus?, loadSnapshot: SnapshotLoader
     ) async -> RegionOutcome {
         var outcome = outcome
@@ -388,7 +401,7 @@ struct Rollout: Sendable {
     }
 
     /// Marks the regions after a stop as not reached.
-    private func notReached(_ regions: ArraySlice<AgentConfig.Region>, _ report: inout RolloutReport) async {
+    private func notReached(_ regions: ArraySlice<RegionTarget>, _ report: inout RolloutReport) async {
         for region in regions {
             report.regions.append(
                 RegionOutcome(region: region.name, result: .notReached, message: "the rollout stopped before it"))
@@ -398,13 +411,15 @@ struct Rollout: Sendable {
 
     /// The region's preflight for `resources` (``RegionApplier/preflight(_:inventory:adoptAll:)``): reads and
     /// server-side dry runs only. Throws when the cluster cannot be read.
-    func preflight(_ session: RegionSession, resources: [Resource], inventory: Inventory?) async throws -> Preflight {
+    public func preflight(_ session: RegionSession, resources: [Resource], inventory: Inventory?) async throws
+        -> Preflight
+    {
         let plan = try RegionPlan(region: session.region.name, desired: resources)
         return try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt)
     }
 
     /// The inventory's objects that `desired` no longer has: what a sync (or a rollback) would prune.
-    static func pruneCandidates(_ inventory: Inventory?, desired: [Resource]) -> [ObjectRef] {
+    public static func pruneCandidates(_ inventory: Inventory?, desired: [Resource]) -> [ObjectRef] {
         let wanted = Set(desired.map(\.key))
         return (inventory?.objects ?? []).filter { !wanted.contains($0.key) }
     }
@@ -412,7 +427,9 @@ struct Rollout: Sendable {
     /// Why syncing `desired` to a region with `inventory` would delete too much, or nil: no object rendered for a
     /// region that has some (unless `sync.allowEmpty`), or more prunes than `sync.maxPrune` (unless
     /// ``allowMassPrune``). `pruning` nil follows `sync.prune`.
-    func massDeletion(region: String, desired: [Resource], _ inventory: Inventory?, pruning: Bool? = nil) -> String? {
+    public func massDeletion(region: String, desired: [Resource], _ inventory: Inventory?, pruning: Bool? = nil)
+        -> String?
+    {
         let owned = inventory?.objects ?? []
         if desired.isEmpty && !owned.isEmpty {
             if config.sync.allowEmpty { return nil }
@@ -492,12 +509,12 @@ struct Rollout: Sendable {
 }
 
 /// A region's client and applier for one pass.
-struct RegionSession: Sendable {
-    let region: AgentConfig.Region
-    let client: KubeClient
-    let applier: RegionApplier
+public struct RegionSession: Sendable {
+    public let region: RegionTarget
+    public let client: KubeClient
+    public let applier: RegionApplier
 
-    init(region: AgentConfig.Region, logger: Logger, pollInterval: Duration) throws {
+    public init(region: RegionTarget, logger: Logger, pollInterval: Duration) throws {
         self.region = region
         client = try RegionClient(region, logger: logger).client
         // The status record is the claim: the pass that wrote it last holds the region (RecordFence).
@@ -508,7 +525,7 @@ struct RegionSession: Sendable {
 }
 
 /// A rollout step refused by a safety rule (for example a rollback that would empty a region).
-struct RolloutRefusal: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct RolloutRefusal: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

@@ -6,11 +6,11 @@ import SyncCore
 
 /// One region's cluster, as the diff and drift commands read it: live objects, dry-run applies (field manager
 /// `syncagent`, forced, so another manager's fields never block a prediction) and the inventory.
-struct RegionClient: Sendable {
-    let region: AgentConfig.Region
-    let client: KubeClient
+public struct RegionClient: Sendable {
+    public let region: RegionTarget
+    public let client: KubeClient
 
-    init(_ region: AgentConfig.Region, logger: Logger) throws {
+    public init(_ region: RegionTarget, logger: Logger) throws {
         self.region = region
         let kubeconfig = try Kubeconfig.loadDefault(explicitFile: region.kubeconfig)
         var logger = logger
@@ -21,7 +21,7 @@ struct RegionClient: Sendable {
     }
 
     /// The region's inventory ConfigMap, or nil when none is recorded.
-    func inventory() async throws -> Inventory? {
+    public func inventory() async throws -> Inventory? {
         guard let configMap = try await client.getIfPresent(Inventory.configMapRef) else { return nil }
         return try Inventory(configMap: configMap.body)
     }
@@ -29,7 +29,7 @@ struct RegionClient: Sendable {
     /// Live objects, dry-run predictions and ownership for `desired`, compared; objects fetched concurrently. In
     /// server-side mode, objects that are in sync by ``Differ/diffWithoutDryRun(desired:live:options:ownership:)`` are
     /// not dry-run.
-    func diff(desired all: [Resource], options: DiffOptions, inventory: Inventory?) async throws -> RegionDiff {
+    public func diff(desired all: [Resource], options: DiffOptions, inventory: Inventory?) async throws -> RegionDiff {
         let dryRun = options.mode == .serverSide
         // Kinds the cluster does not serve: reported as `kind-not-served` (or `missing-live` when a CRD in the
         // revision defines them), and everything else still compared.
@@ -123,6 +123,6 @@ struct RegionClient: Sendable {
 
 /// A kind in a namespace: the unit one list request covers.
 private struct GroupKey: Hashable, Sendable {
-    var gvk: GroupVersionKind
-    var namespace: String
+    public var gvk: GroupVersionKind
+    public var namespace: String
 }

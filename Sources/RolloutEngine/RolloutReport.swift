@@ -3,9 +3,9 @@ import Foundation
 import SyncCore
 
 /// What one region's part of a rollout came to.
-struct RegionOutcome: Sendable {
+public struct RegionOutcome: Sendable {
     /// How the region ended.
-    enum Result: String, Sendable {
+    public enum Result: String, Sendable {
         /// Applied, ready, gates held.
         case synced
         /// Already at the revision, nothing changed, gates not re-run.
@@ -27,18 +27,18 @@ struct RegionOutcome: Sendable {
         case dryRun = "dry-run"
     }
 
-    var region: String
-    var result: Result
-    var message: String = ""
-    var plan: RegionPlan?
-    var apply: ApplyReport?
-    var gate: GateResult?
-    var rollback: ApplyReport?
-    var duration: Duration = .zero
+    public var region: String
+    public var result: Result
+    public var message: String = ""
+    public var plan: RegionPlan?
+    public var apply: ApplyReport?
+    public var gate: GateResult?
+    public var rollback: ApplyReport?
+    public var duration: Duration = .zero
     /// The writes of syncagent's own records (inventory, status) in this region and the time they took.
-    var records: (writes: Int, time: Duration) = (0, .zero)
+    public var records: (writes: Int, time: Duration) = (0, .zero)
 
-    var json: Value {
+    public var json: Value {
         var object: Value = ["region": .string(region), "result": .string(result.rawValue)]
         if !message.isEmpty { object["message"] = .string(message) }
         if let apply {
@@ -56,27 +56,27 @@ struct RegionOutcome: Sendable {
 
 /// A whole rollout: the revision, and each region's outcome in rollout order; or the problems that stopped it
 /// before any region was touched.
-struct RolloutReport: Sendable {
-    var revision: Revision
-    var dryRun: Bool
-    var regions: [RegionOutcome] = []
+public struct RolloutReport: Sendable {
+    public var revision: Revision
+    public var dryRun: Bool
+    public var regions: [RegionOutcome] = []
     /// Problems found before any apply (render errors, policy violations, plan errors); nothing was applied.
-    var invalid: [String] = []
+    public var invalid: [String] = []
 
     /// Every region synced (or already was), or, for a dry run, every region planned.
-    var succeeded: Bool {
+    public var succeeded: Bool {
         invalid.isEmpty && !regions.isEmpty
             && regions.allSatisfy { $0.result == .synced || $0.result == .unchanged || $0.result == .dryRun }
     }
 
     /// A gate or a cluster rejected the revision.
-    var rejected: Bool {
+    public var rejected: Bool {
         !invalid.isEmpty || regions.contains { $0.result == .failed || $0.result == .rolledBack }
     }
 
     /// `syncagent sync`'s exit code: 0 every region synced, 1 the revision was rejected (rolled back), 2 nothing
     /// applied because the input is invalid, 3 a region could not be reached (or the pass was stopped).
-    var exitCode: Int32 {
+    public var exitCode: Int32 {
         if !invalid.isEmpty { return 2 }
         if succeeded { return 0 }
         if rejected { return 1 }
@@ -84,7 +84,7 @@ struct RolloutReport: Sendable {
     }
 
     /// The summary a person reads at the end of `syncagent sync`.
-    var text: String {
+    public var text: String {
         var lines: [String] = []
         let what = "\(revision.shortSHA) \"\(revision.summary)\""
         if !invalid.isEmpty {
@@ -105,7 +105,7 @@ struct RolloutReport: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    var json: Value {
+    public var json: Value {
         var object: Value = [
             "revision": .string(revision.sha), "summary": .string(revision.summary), "dryRun": .bool(dryRun),
             "succeeded": .bool(succeeded),

@@ -16,7 +16,7 @@ import SyncCore
 /// - The same rules decide what may be pruned: the inventory alone is never a delete list.
 extension Rollout {
     /// Built-in kinds that are cluster-scoped, by `group/Kind` (`/Kind` for the core group).
-    static let builtinClusterScoped: Set<String> = [
+    public static let builtinClusterScoped: Set<String> = [
         "/Namespace", "/Node", "/PersistentVolume", "/ComponentStatus",
         "rbac.authorization.k8s.io/ClusterRole", "rbac.authorization.k8s.io/ClusterRoleBinding",
         "apiextensions.k8s.io/CustomResourceDefinition", "apiregistration.k8s.io/APIService",
@@ -32,7 +32,7 @@ extension Rollout {
 
     /// Built-in kinds that are namespaced, by `group/Kind` (an object of these without a namespace would land in
     /// `default`, past `allowedNamespaces`).
-    static let builtinNamespaced: Set<String> = [
+    public static let builtinNamespaced: Set<String> = [
         "/ConfigMap", "/Secret", "/Service", "/ServiceAccount", "/Pod", "/Endpoints", "/PersistentVolumeClaim",
         "/LimitRange", "/ResourceQuota", "/ReplicationController", "/Event", "/PodTemplate",
         "apps/Deployment", "apps/StatefulSet", "apps/DaemonSet", "apps/ReplicaSet", "apps/ControllerRevision",
@@ -42,10 +42,10 @@ extension Rollout {
     ]
 
     /// How syncagent knows a kind's scope before asking any cluster.
-    enum Scope { case cluster, namespaced, unknown }
+    public enum Scope { case cluster, namespaced, unknown }
 
     /// The scope of `ref`'s kind: built-in tables, then the CRDs in `resources` (the same revision).
-    static func scope(of ref: ObjectRef, crds: [String: Scope]) -> Scope {
+    public static func scope(of ref: ObjectRef, crds: [String: Scope]) -> Scope {
         let key = "\(ref.group)/\(ref.kind)"
         if builtinClusterScoped.contains(key) { return .cluster }
         if builtinNamespaced.contains(key) { return .namespaced }
@@ -53,7 +53,7 @@ extension Rollout {
     }
 
     /// The scope each CRD in `resources` declares, by `group/Kind`.
-    static func declaredScopes(_ resources: [Resource]) -> [String: Scope] {
+    public static func declaredScopes(_ resources: [Resource]) -> [String: Scope] {
         var scopes: [String: Scope] = [:]
         for resource in resources
         where resource.ref.group == "apiextensions.k8s.io"
@@ -68,7 +68,7 @@ extension Rollout {
     }
 
     /// Objects the sync policy or syncagent's reserved names do not allow, each with its source position.
-    func policyViolations(_ resources: [Resource]) -> [String] {
+    public func policyViolations(_ resources: [Resource]) -> [String] {
         let crds = Self.declaredScopes(resources)
         return resources.compactMap { resource in
             policyViolation(resource.ref, crds: crds).map { problem in
@@ -78,7 +78,7 @@ extension Rollout {
     }
 
     /// Why `ref` may not be written or deleted by a sync, or nil. `crds`: scopes declared in the revision.
-    func policyViolation(_ ref: ObjectRef, crds: [String: Scope]) -> String? {
+    public func policyViolation(_ ref: ObjectRef, crds: [String: Scope]) -> String? {
         let kinds = config.sync.allowedKinds
         let namespaces = config.sync.allowedNamespaces
         let isNamespace = ref.group.isEmpty && ref.kind == "Namespace"
@@ -114,7 +114,7 @@ extension Rollout {
     }
 
     /// `apps/Deployment`, `Service` or `/Service` (core), `networking.istio.io/*`.
-    static func kindAllowed(_ ref: ObjectRef, _ allowed: [String]) -> Bool {
+    public static func kindAllowed(_ ref: ObjectRef, _ allowed: [String]) -> Bool {
         allowed.contains { entry in
             let (group, kind) = split(entry)
             return group == ref.group && (kind == "*" || kind == ref.kind)
@@ -122,7 +122,7 @@ extension Rollout {
     }
 
     /// Whether an entry names exactly this kind (no `*`).
-    static func kindListedExplicitly(_ ref: ObjectRef, _ allowed: [String]) -> Bool {
+    public static func kindListedExplicitly(_ ref: ObjectRef, _ allowed: [String]) -> Bool {
         allowed.contains { entry in
             let (group, kind) = split(entry)
             return group == ref.group && kind == ref.kind
@@ -135,7 +135,7 @@ extension Rollout {
     }
 
     /// Splits prune candidates into those the policy lets a sync delete and those it does not (reported, kept).
-    func prunable(_ candidates: [ObjectRef], desired: [Resource]) -> (allowed: [ObjectRef], refused: [String]) {
+    public func prunable(_ candidates: [ObjectRef], desired: [Resource]) -> (allowed: [ObjectRef], refused: [String]) {
         let crds = Self.declaredScopes(desired)
         var allowed: [ObjectRef] = []
         var refused: [String] = []

@@ -16,9 +16,9 @@ import SyncCore
 /// The record is a small state machine per region: a pass writes `applying R` before its first apply and `gating R`
 /// before its metric gate, then `synced R` (or `failed`, `rolled-back`, `abandoned`). A pass that finds `applying`
 /// or `gating` left by a killed pass gates R again: only a completed gate ever makes R good.
-struct RegionStatus: Sendable, Hashable {
+public struct RegionStatus: Sendable, Hashable {
     /// How the last sync ended.
-    enum Result: String, Sendable, Hashable {
+    public enum Result: String, Sendable, Hashable {
         /// Applied, ready, and the metric gate held.
         case synced
         /// A gate failed or the cluster refused the revision; the region was restored to its last good revision.
@@ -39,7 +39,7 @@ struct RegionStatus: Sendable, Hashable {
     }
 
     /// A revision that passed every gate here.
-    struct GoodRevision: Sendable, Hashable {
+    public struct GoodRevision: Sendable, Hashable {
         var revision: String
         var time: String
         /// The gate's verdict in a few words ("passed", "nothing changed").
@@ -47,27 +47,27 @@ struct RegionStatus: Sendable, Hashable {
     }
 
     /// How many good revisions the record keeps.
-    static let historyLength = 10
+    public static let historyLength = 10
 
-    static let configMapName = "syncagent-status"
-    static let configMapRef = ObjectRef(
+    public static let configMapName = "syncagent-status"
+    public static let configMapRef = ObjectRef(
         apiVersion: "v1", kind: "ConfigMap", namespace: Inventory.namespace, name: configMapName)
 
-    var revision: String
-    var result: Result
-    var time: String
-    var message: String = ""
-    var lastGoodRevision: String?
+    public var revision: String
+    public var result: Result
+    public var time: String
+    public var message: String = ""
+    public var lastGoodRevision: String?
     /// The last good revisions, newest first (at most ``historyLength``).
-    var goodRevisions: [GoodRevision] = []
-    var failedRevision: String?
+    public var goodRevisions: [GoodRevision] = []
+    public var failedRevision: String?
     /// What was ignored when the record was read (a revision that is not a commit id).
-    var warnings: [String] = []
-    var gate: Value?
-    var changes: Value?
+    public var warnings: [String] = []
+    public var gate: Value?
+    public var changes: Value?
 
     /// The ConfigMap body.
-    var configMap: Value {
+    public var configMap: Value {
         var data: Value = [
             "revision": .string(revision), "result": .string(result.rawValue), "time": .string(time),
             "message": .string(message),
@@ -93,7 +93,7 @@ struct RegionStatus: Sendable, Hashable {
         ]
     }
 
-    init(
+    public init(
         revision: String, result: Result, time: String = Date().formatted(.iso8601), message: String = "",
         lastGoodRevision: String? = nil, failedRevision: String? = nil, gate: Value? = nil, changes: Value? = nil
     ) {
@@ -108,7 +108,7 @@ struct RegionStatus: Sendable, Hashable {
     }
 
     /// Reads the ConfigMap's body; nil when it is not a status record.
-    init?(configMap body: Value) {
+    public init?(configMap body: Value) {
         func text(_ key: String) -> String? {
             body[path: ["data", key]]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         }
@@ -144,19 +144,19 @@ struct RegionStatus: Sendable, Hashable {
     }
 
     /// Whether `text` is a full commit id (40 lowercase hex digits).
-    static func isCommitID(_ text: String) -> Bool {
+    public static func isCommitID(_ text: String) -> Bool {
         text.utf8.count == 40 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     /// The revision a failed rollout of `bad` restores: the newest good revision that is not `bad`.
-    func rollbackTarget(excluding bad: String) -> String? {
+    public func rollbackTarget(excluding bad: String) -> String? {
         goodRevisions.first { $0.revision != bad }?.revision
             ?? lastGoodRevision.flatMap { $0 == bad ? nil : $0 }
     }
 
     /// This record as written after `previous`: the good history carried over (never lost by one write), this
     /// record's revision added to it when it is a newly good one, and `lastGoodRevision` never erased.
-    func carrying(_ previous: RegionStatus?) -> RegionStatus {
+    public func carrying(_ previous: RegionStatus?) -> RegionStatus {
         var next = self
         var history = previous?.goodRevisions ?? []
         if history.isEmpty, let known = previous?.lastGoodRevision {
@@ -173,14 +173,14 @@ struct RegionStatus: Sendable, Hashable {
     }
 
     /// The record of a region's cluster, or nil when it has none.
-    static func read(_ client: KubeClient) async throws(ApplierError) -> RegionStatus? {
+    public static func read(_ client: KubeClient) async throws(ApplierError) -> RegionStatus? {
         guard let found = try await client.getIfPresent(configMapRef) else { return nil }
         return RegionStatus(configMap: found.body)
     }
 
     /// The record, read for a pass that will write it: its `resourceVersion` becomes the pass's precondition
     /// (``RecordFence``).
-    static func read(_ applier: RegionApplier) async throws(ApplierError) -> RegionStatus? {
+    public static func read(_ applier: RegionApplier) async throws(ApplierError) -> RegionStatus? {
         let found = try await applier.client.getIfPresent(configMapRef)
         applier.records.observe(configMapRef, found)
         return found.flatMap { RegionStatus(configMap: $0.body) }
@@ -188,7 +188,7 @@ struct RegionStatus: Sendable, Hashable {
 
     /// Writes the record, creating namespace `syncagent-system` when missing. Fenced: when another writer changed
     /// it since this pass read it, nothing is written and the error is ``RecordWriteError/conflict(_:)``.
-    func write(_ applier: RegionApplier) async throws(RecordWriteError) {
+    public func write(_ applier: RegionApplier) async throws(RecordWriteError) {
         guard let resource = try? Resource(body: configMap) else { return }
         try await applier.writeRecord(resource)
     }
@@ -196,7 +196,7 @@ struct RegionStatus: Sendable, Hashable {
 
 extension GateResult {
     /// `{passed, reason, observations: [{check, time, value, held}]}`.
-    var json: Value {
+    public var json: Value {
         [
             "passed": .bool(passed), "reason": .string(reason),
             "observations": .array(
@@ -213,7 +213,7 @@ extension GateResult {
 
 extension ApplyReport {
     /// `{created: 1, configured: 0, ...}`.
-    var countsJSON: Value {
+    public var countsJSON: Value {
         var counts: Value = [:]
         for action in ApplyAction.allCases { counts["\(action)"] = .int(Int64(count(of: action))) }
         return counts
