@@ -90,7 +90,7 @@ pids+=($!)
 agent_pid=$!
 first=$(git_c rev-parse HEAD)
 wait_for 120 "both regions to sync" region_result us-chicago-1 synced "$first"
-agent_lines() { grep -E "$1" "$work/agent.log" | grep -F "[SyncAgent]" | sed -E 's/^.*\[SyncAgent\] //; s/^/   /' | cut -c1-160; }
+agent_lines() { grep -E "$1" "$work/agent.log" | grep -E "\[(SyncAgent|RolloutEngine)\]" | sed -E 's/^.*\[(SyncAgent|RolloutEngine)\] //; s/^/   /' | cut -c1-160; }
 agent_lines "metric gate|gate passed|synced [0-9a-f]{7}"
 syncagent status | sed 's/^/   /' | grep -v " gate t+" || true
 
