@@ -134,4 +134,46 @@ struct SyncSafetyTests {
             #expect(try await mesh.inventory(region: region)?.objects.count == 16)
         }
     }
+
+    /// The inventory is never a delete list on its own: entries someone wrote into it (a hand edit, another tool)
+    /// for syncagent's own records and for a namespace the policy does not allow are reported and kept.
+    @Test func aForgedInventoryEntryIsReportedAndNeverDeleted() async throws {
+        let kinds =
+            "[Namespace, ServiceAccount, Service, ConfigMap, apps/Deployment, networking.istio.io/*, "
+            + "monitoring.coreos.com/*, apiextensions.k8s.io/CustomResourceDefinition]"
+        let mesh = try await SyncMesh(extra: "sync: {allowedNamespaces: [bookinfo], allowedKinds: \(kinds)}\n")
+        let first = try await mesh.syncagent(["sync"])
+        try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let victim = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: victim, namespace: payments}\ndata: {a: b}\n"
+        _ = try await mesh.cluster.kubectlChecked(["create", "namespace", "payments"])
+        _ = try await mesh.cluster.kubectlChecked(["apply", "-f", "-"], input: victim)
+
+        // Forge us-sanjose-1's inventory: it now claims the victim and syncagent's own status record.
+        let path = "/api/v1/namespaces/syncagent-system/configmaps/syncagent-inventory"
+        var inventory = try #require(try await mesh.get(path, region: "us-sanjose-1"))
+        var objects = try Value(json: inventory[path: ["data", "objects"]]?.stringValue ?? "[]").arrayValue ?? []
+        objects.append(["apiVersion": "v1", "kind": "ConfigMap", "namespace": "payments", "name": "victim"])
+        objects.append([
+            "apiVersion": "v1", "kind": "ConfigMap", "namespace": "syncagent-system", "name": "syncagent-status",
+        ])
+        var data = try #require(inventory["data"])
+        data["objects"] = .string(Value.array(objects).jsonString)
+        inventory["data"] = data
+        let cluster = mesh.cluster
+        let body = inventory.jsonString
+        let (status, answer) = try await blocking { try cluster.request("PUT", path, body: body) }
+        try #require(status == 200, "\(answer)")
+
+        let sync = try await mesh.syncagent(["sync", "--force"])
+        #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+        #expect(sync.stdout.contains("not pruned"), "\(sync.stdout)")
+        #expect(sync.stdout.contains("payments/victim"), "\(sync.stdout)")
+        #expect(try await mesh.get("/api/v1/namespaces/payments/configmaps/victim", region: "us-sanjose-1") != nil)
+        #expect(
+            try await mesh.get(
+                "/api/v1/namespaces/syncagent-system/configmaps/syncagent-status", region: "us-sanjose-1")
+                != nil)
+        let deletes = try mesh.audit().filter { $0.verb == "delete" }
+        #expect(deletes.isEmpty, "\(deletes.map(\.uri))")
+    }
 }
