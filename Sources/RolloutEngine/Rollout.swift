@@ -91,12 +91,15 @@ public struct Rollout: Sendable {
         if desired.count < selected.count {
             let unique = problems.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
             report.invalid = unique
-            logger.error("revision refused before any apply", metadata: ["problems": "\(unique.count)"])
+            logger.error(
+                "revision refused before any apply",
+                metadata: ["problems": "\(unique.count)", "problem": "\(unique.joined(separator: " | "))"])
             return report
         }
 
         // 2. Before the first write anywhere, in every region it can reach: what the revision would delete, and
         // whether the cluster would take it (served kinds, adoption, a server-side dry run of every object).
+        let revisionProblems = problems.count
         var sessions: [String: RegionSession] = [:]
         var preflights: [String: Preflight] = [:]
         for region in selected {
@@ -120,7 +123,13 @@ public struct Rollout: Sendable {
         }
         if !problems.isEmpty {
             report.invalid = problems.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-            logger.error("revision refused before any apply", metadata: ["problems": "\(problems.count)"])
+            report.refusedByClustersOnly = revisionProblems == 0
+            logger.error(
+                "revision refused before any apply",
+                metadata: [
+                    "problems": "\(report.invalid.count)", "problem": "\(report.invalid.joined(separator: " | "))",
+                    "retried": "\(report.refusedByClustersOnly)",
+                ])
             return report
         }
 

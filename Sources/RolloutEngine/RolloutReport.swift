@@ -62,6 +62,10 @@ public struct RolloutReport: Sendable {
     public var regions: [RegionOutcome] = []
     /// Problems found before any apply (render errors, policy violations, plan errors); nothing was applied.
     public var invalid: [String] = []
+    /// Every problem in ``invalid`` came from the clusters' preflight (a kind not served, an object not adopted, a
+    /// dry run refused, a mass deletion), none from the revision itself: the same revision may pass once the
+    /// cluster changes (a CRD installed, an object removed, RBAC granted), so the agent tries it again.
+    public var refusedByClustersOnly = false
 
     /// Every region synced (or already was), or, for a dry run, every region planned.
     public var succeeded: Bool {

@@ -155,6 +155,30 @@ struct AgentTests {
         #expect(second.process.stop() == 0, "\(second.process.log())")
     }
 
+    /// A revision only the clusters refuse (its PrometheusRule's CRD is not installed) is tried again at each poll:
+    /// once an operator installs the CRD, it syncs without a new commit. Nothing was written before.
+    @Test func aRevisionTheClustersRefuseIsRetriedAndSyncsOnceTheClusterIsFixed() async throws {
+        let mesh = try await SyncMesh(pollInterval: "1s")
+        let head = try mesh.commit("no Prometheus Operator CRD", file: "base/00-crds.yaml") { text in
+            text.components(separatedBy: "\n---\n").filter { !$0.contains("prometheusrules.monitoring.coreos.com") }
+                .joined(separator: "\n---\n")
+        }
+        let agent = try Agent(mesh)
+        try await agent.process.waitForLog("does not serve monitoring.coreos.com/v1 PrometheusRule")
+        try await agent.process.waitForLog("retried=true")
+        #expect(try await mesh.get("/api/v1/namespaces/bookinfo", region: "us-sanjose-1") == nil, "nothing written")
+
+        // The operator installs the Prometheus Operator's CRD (only that one: the others are the revision's).
+        let crds = try String(
+            contentsOfFile: packageRoot.appendingPathComponent("config/crds/mesh-crds.yaml").path, encoding: .utf8)
+        let operatorCRD = try #require(
+            crds.components(separatedBy: "\n---\n").first { $0.contains("prometheusrules.monitoring.coreos.com") })
+        for region in SyncMesh.regionNames {
+            _ = try await mesh.cluster.kubectlChecked(["apply", "-f", "-"], region: region, input: operatorCRD)
+        }
+        try await Self.waitForSynced(mesh, head, agent: agent)
+    }
+
     @Test func driftIsReportedAndSelfHealRepairsIt() async throws {
         let mesh = try await SyncMesh(
             extra: "sync: {selfHeal: true}\nagent: {driftInterval: 1s, cache: CACHE}\n", pollInterval: "1s")

@@ -124,8 +124,11 @@ struct Reconciler: Service {
             report = done
             for outcome in done.regions { metrics.recordOutcome(outcome, revision: head) }
             memory.attempted = head
-            memory.retry = !done.succeeded && !done.rejected
-            if done.rejected {
+            // A revision only the clusters refused (a CRD not installed yet, an object to adopt, RBAC) is tried
+            // again at the next poll: the cluster may change without a commit. One that is bad in itself, or that a
+            // gate rejected, waits for the branch to move.
+            memory.retry = !done.succeeded && (!done.rejected || done.refusedByClustersOnly)
+            if done.rejected && !done.refusedByClustersOnly {
                 memory.failed = head
                 metrics.setFailedRevision(head)
             }
