@@ -33,15 +33,7 @@ public struct RegionClient: Sendable {
         let dryRun = options.mode == .serverSide
         // Kinds the cluster does not serve: reported as `kind-not-served` (or `missing-live` when a CRD in the
         // revision defines them), and everything else still compared.
-        var defined: Set<String> = []
-        for resource in all
-        where resource.ref.group == "apiextensions.k8s.io" && resource.kind == "CustomResourceDefinition" {
-            if let group = resource.body[path: ["spec", "group"]]?.stringValue,
-                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
-            {
-                defined.insert("\(group)/\(kind)")
-            }
-        }
+        let defined = ApplyOrder.definedKinds(all)
         var unserved: Set<GroupVersionKind> = []
         for gvk in Set(all.map(\.ref.gvk)) {
             do throws(ApplierError) {
@@ -52,7 +44,7 @@ public struct RegionClient: Sendable {
             }
         }
         let notServed = Set(
-            all.filter { unserved.contains($0.ref.gvk) && !defined.contains("\($0.ref.group)/\($0.kind)") }.map(\.key))
+            all.filter { unserved.contains($0.ref.gvk) && defined["\($0.ref.group)/\($0.kind)"] == nil }.map(\.key))
         let desired = all.filter { !unserved.contains($0.ref.gvk) }
         let desiredKeys = Set(desired.map(\.key))
         let extraRefs = (inventory?.objects ?? []).filter { !desiredKeys.contains($0.key) }

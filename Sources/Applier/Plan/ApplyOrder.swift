@@ -9,7 +9,7 @@ import SyncCore
 /// the Gateways and VirtualServices that route to them — then every other custom resource, and admission webhooks
 /// last, so that a webhook whose service is not up yet cannot block the rest of the sync. Compare fluxcd/pkg
 /// `ssa/sort.go` and Helm's install order.
-enum ApplyOrder {
+public enum ApplyOrder {
     /// A group and kind, as the table names them.
     struct Kind: Hashable {
         var group: String
@@ -79,6 +79,22 @@ enum ApplyOrder {
     /// Whether the kind is a CustomResourceDefinition (the plan waits for those to be established).
     static func isDefinition(_ ref: ObjectRef) -> Bool {
         ref.group == "apiextensions.k8s.io" && ref.kind == "CustomResourceDefinition"
+    }
+
+    /// The kinds the CustomResourceDefinitions among `resources` define, as `group/Kind`, each with the versions
+    /// it serves.
+    public static func definedKinds(_ resources: [Resource]) -> [String: Set<String>] {
+        var defined: [String: Set<String>] = [:]
+        for resource in resources where isDefinition(resource.ref) {
+            guard let group = resource.body[path: ["spec", "group"]]?.stringValue,
+                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
+            else { continue }
+            let versions = (resource.body[path: ["spec", "versions"]]?.arrayValue ?? []).compactMap { version in
+                version["served"]?.boolValue == false ? nil : version["name"]?.stringValue
+            }
+            defined["\(group)/\(kind)", default: []].formUnion(versions)
+        }
+        return defined
     }
 
     /// Whether the kind runs pods that serve traffic (the plan waits for those before Istio routes to them).

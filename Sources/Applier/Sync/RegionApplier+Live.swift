@@ -59,15 +59,8 @@ extension RegionApplier {
     func unchangedBeforehand(_ plan: RegionPlan, live: [ObjectKey: Resource]) async -> Set<ObjectKey> {
         let applied = plan.applied
         if applied.contains(where: { $0.ref.group == "admissionregistration.k8s.io" }) { return [] }
-        var defined: Set<String> = []
-        for resource in applied where ApplyOrder.isDefinition(resource.ref) {
-            if let group = resource.body[path: ["spec", "group"]]?.stringValue,
-                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
-            {
-                defined.insert("\(group)/\(kind)")
-            }
-        }
-        let candidates = applied.filter { live[$0.key] != nil && !defined.contains("\($0.ref.group)/\($0.kind)") }
+        let defined = ApplyOrder.definedKinds(applied)
+        let candidates = applied.filter { live[$0.key] != nil && defined["\($0.ref.group)/\($0.kind)"] == nil }
         return await withTaskGroup(of: ObjectKey?.self) { group in
             for resource in candidates {
                 guard let current = live[resource.key] else { continue }

@@ -79,16 +79,7 @@ extension RegionApplier {
         var result = Preflight()
         let applied = plan.applied
         // Kinds defined by the plan's CRDs, with their served versions.
-        var defined: [String: Set<String>] = [:]
-        for resource in applied where ApplyOrder.isDefinition(resource.ref) {
-            guard let group = resource.body[path: ["spec", "group"]]?.stringValue,
-                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
-            else { continue }
-            let versions = (resource.body[path: ["spec", "versions"]]?.arrayValue ?? []).compactMap { version in
-                version["served"]?.boolValue == false ? nil : version["name"]?.stringValue
-            }
-            defined["\(group)/\(kind)", default: []].formUnion(versions)
-        }
+        let defined = ApplyOrder.definedKinds(applied)
         // 1. Served kinds.
         var unserved: Set<GroupVersionKind> = []
         for gvk in Set(applied.map(\.ref.gvk)) {
