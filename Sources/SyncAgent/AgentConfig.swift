@@ -148,14 +148,7 @@ struct AgentConfig: Sendable {
                 ])
             sync.allowEmpty = try reader.bool(path + ["allowEmpty"], in: members) ?? false
             sync.adopt = try reader.bool(path + ["adopt"], in: members) ?? false
-            if let limit = try reader.number(path + ["maxPrune"], in: members) {
-                guard limit >= 0, limit <= 1_000_000, limit == limit.rounded() else {
-                    throw ConfigError(
-                        message: "\(document.location(at: path + ["maxPrune"])): expected a whole number from 0 to "
-                            + "1000000")
-                }
-                sync.maxPrune = Int(limit)
-            }
+            sync.maxPrune = try reader.wholeNumber(path + ["maxPrune"], in: members, range: 0...1_000_000)
             sync.prune = try reader.bool(path + ["prune"], in: members) ?? true
             sync.selfHeal = try reader.bool(path + ["selfHeal"], in: members) ?? false
             sync.allowedKinds = try reader.strings(path + ["allowedKinds"], in: members)
@@ -274,14 +267,24 @@ struct AgentConfig: Sendable {
             return flag
         }
 
+        /// A finite number (`.inf` and `.nan` are refused: no comparison with them means anything).
         func number(_ path: [PathElement], in members: [String: Value], required: Bool = false) throws -> Double? {
             guard let value = try member(path, in: members, required: required) else { return nil }
             switch value {
             case .int(let i): return Double(i)
             case .uint(let u): return Double(u)
-            case .double(let d): return d
-            default: throw mistyped(path, "a number")
+            case .double(let d) where d.isFinite: return d
+            default: throw mistyped(path, "a finite number")
             }
+        }
+
+        /// A whole number in `range`, checked before it becomes an `Int` (a huge value must be an error, not a
+        /// trap).
+        func wholeNumber(_ path: [PathElement], in members: [String: Value], range: ClosedRange<Int>) throws -> Int? {
+            guard let value = try number(path, in: members) else { return nil }
+            guard value == value.rounded(), value >= Double(range.lowerBound), value <= Double(range.upperBound)
+            else { throw mistyped(path, "a whole number from \(range.lowerBound) to \(range.upperBound)") }
+            return Int(value)
         }
 
         func strings(_ path: [PathElement], in members: [String: Value]) throws -> [String] {
@@ -297,7 +300,7 @@ struct AgentConfig: Sendable {
             guard let value = try member(path, in: members, required: false) else { return nil }
             guard let text = value.stringValue ?? value.intValue.map({ "\($0)s" }),
                 let duration = parseDuration(text)
-            else { throw mistyped(path, "a duration such as 500ms, 30s, 5m or 1h") }
+            else { throw mistyped(path, "a duration such as 500ms, 30s, 5m or 1h, at most 8760h (a year)") }
             return duration
         }
 
@@ -360,7 +363,8 @@ struct AgentConfig: Sendable {
                 probes.append(
                     HTTPProbe(
                         url: try string(probePath + ["url"], in: probe, required: true) ?? "",
-                        expectedStatus: Int(try number(probePath + ["expectedStatus"], in: probe) ?? 200)))
+                        expectedStatus: try wholeNumber(probePath + ["expectedStatus"], in: probe, range: 100...599)
+                            ?? 200))
             }
             if !checks.isEmpty || !probes.isEmpty {
                 var config = GateConfig(
@@ -394,7 +398,14 @@ struct AgentConfig: Sendable {
 /// `500ms`, `30s`, `5m`, `1h`, `1m30s`, `0s`, or a bare number of seconds; nil when unreadable.
 func parseDuration(_ text: String) -> Duration? {
     let text = text.trimmingCharacters(in: .whitespaces)
-    if let seconds = Double(text), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
+    // Milliseconds as a Double first, range-checked before the conversion to an integer (`1e30` or `inf` must be
+    // "not a duration", never a trap).
+    let year = 365.0 * 24 * 3_600_000
+    func milliseconds(_ value: Double) -> Duration? {
+        guard value.isFinite, value >= 0, value <= year else { return nil }
+        return .milliseconds(Int64(value))
+    }
+    if let seconds = Double(text) { return milliseconds(seconds * 1000) }
     var total: Duration = .zero
     var number = ""
     var index = text.startIndex
@@ -412,17 +423,21 @@ func parseDuration(_ text: String) -> Duration? {
             unit = "ms"
             index = text.index(after: index)
         }
-        guard let value = Double(number), value >= 0 else { return nil }
+        guard let value = Double(number) else { return nil }
         number = ""
+        let scale: Double
         switch unit {
-        case "ms": total += .milliseconds(Int64(value))
-        case "s": total += .milliseconds(Int64(value * 1000))
-        case "m": total += .milliseconds(Int64(value * 60_000))
-        case "h": total += .milliseconds(Int64(value * 3_600_000))
+        case "ms": scale = 1
+        case "s": scale = 1000
+        case "m": scale = 60_000
+        case "h": scale = 3_600_000
         default: return nil
         }
+        guard let part = milliseconds(value * scale) else { return nil }
+        total += part
     }
-    return number.isEmpty ? total : nil
+    guard number.isEmpty, total <= .milliseconds(Int64(year)) else { return nil }
+    return total
 }
 
 /// A problem in the configuration file, with its position.

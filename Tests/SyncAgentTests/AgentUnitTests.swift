@@ -134,7 +134,32 @@ struct AgentUnitTests {
         ),
         (
             "regions: [{name: a}]\ngates: {readinessTimeout: soon}\n",
-            "syncagent.yaml:2:27: \"readinessTimeout\" must be a duration such as 500ms, 30s, 5m or 1h"
+            "syncagent.yaml:2:27: \"readinessTimeout\" must be a duration such as 500ms, 30s, 5m or 1h, at most 8760h (a year)"
+        ),
+        // Numbers too large for their type are config errors, never a trap (SIGILL) in the conversion.
+        (
+            "regions: [{name: a}]\nrepo: {url: x, branch: main, pollInterval: \"1e30\"}\n",
+            "syncagent.yaml:2:44: \"pollInterval\" must be a duration such as 500ms, 30s, 5m or 1h, at most 8760h (a year)"
+        ),
+        (
+            "regions: [{name: a}]\nrepo: {url: x, branch: main, pollInterval: inf}\n",
+            "syncagent.yaml:2:44: \"pollInterval\" must be a duration such as 500ms, 30s, 5m or 1h, at most 8760h (a year)"
+        ),
+        (
+            "regions: [{name: a}]\ngates: {readinessTimeout: 99999999999999999999h}\n",
+            "syncagent.yaml:2:27: \"readinessTimeout\" must be a duration such as 500ms, 30s, 5m or 1h, at most 8760h (a year)"
+        ),
+        (
+            "regions: [{name: a}]\ngates: {probes: [{url: x, expectedStatus: 1e30}]}\n",
+            "syncagent.yaml:2:43: \"expectedStatus\" must be a whole number from 100 to 599"
+        ),
+        (
+            "regions: [{name: a}]\ngates: {prometheus: {url: x, checks: [{name: c, query: q, threshold: .nan}]}}\n",
+            "syncagent.yaml:2:70: unsupported value .nan: JSON has no infinity or NaN (quote it to keep the text)"
+        ),
+        (
+            "regions: [{name: a}]\nsync: {maxPrune: 1e300}\n",
+            "syncagent.yaml:2:18: \"maxPrune\" must be a whole number from 0 to 1000000"
         ),
         (
             "regions: [{name: a}]\ngates: {prometheus: {url: x, onUnreachable: maybe, checks: [{name: c, query: q, threshold: 1}]}}\n",
