@@ -2,6 +2,7 @@ import Foundation
 import GitSource
 import SyncCore
 import Testing
+import TestSupport
 
 /// Reading commits and trees from a bare cache fetched over `file://`: files, symlink and submodule rules,
 /// revisions and ref resolution.
@@ -149,5 +150,42 @@ import Testing
         #expect(throws: expected) { try repository.files(at: tip, under: "mesh", extensions: Self.manifests) }
         #expect(expected.description.contains("never followed"))
         #expect(try repository.files(at: tip, under: "mesh/base").count == 3)
+    }
+}
+
+/// A tree thousands of folders deep is read on the cache's git thread (a small stack) without recursion: the walk
+/// keeps its own stack. (A recursive walk of this tree died with SIGSEGV.)
+@Suite struct DeepTreeTests {
+    @Test func aTreeThreeThousandFoldersDeepIsReadOnTheGitThread() async throws {
+        let work = try TemporaryDirectory(prefix: "deep-tree")
+        let origin = work.path + "/origin.git"
+        try await runChecked(["git", "init", "-q", "--bare", "-b", "main", origin])
+        let depth = 3_000
+        let deep = Array(repeating: "d", count: depth).joined(separator: "/") + "/deep.yaml"
+        let stream = """
+            commit refs/heads/main
+            committer Dana Developer <dana@example.invalid> 1700000000 +0000
+            data 5
+            deep
+
+            M 100644 inline \(deep)
+            data 8
+            deep: 1
+
+            M 100644 inline top.yaml
+            data 7
+            top: 1
+
+            done
+
+            """
+        let imported = try await run(["git", "-C", origin, "fast-import", "--quiet", "--done"], input: stream)
+        try #require(imported.status == 0, "\(imported.stderr)")
+
+        let cache = GitRepositoryCache(cacheAt: work.path + "/cache", remote: GitRemote(url: "file://" + origin))
+        let head = try await cache.fetch(branch: "main")
+        let files = try await cache.files(at: head, extensions: ["yaml"])
+        #expect(files.map(\.path) == [deep, "top.yaml"])
+        #expect(files.first.map { String(decoding: $0.bytes, as: UTF8.self) } == "deep: 1\n")
     }
 }
