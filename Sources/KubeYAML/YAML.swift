@@ -237,7 +237,11 @@ private struct Composer {
         case ("!!float", .value(.uint(let u))): return .double(Double(u))
         default: break
         }
-        errors.append(error(.unsupportedValue, line: line, column: column, "cannot read \"\(text)\" as \(expected)"))
+        // The scalar itself is never echoed: it may be a secret (`password: !!int hunter2`).
+        errors.append(
+            error(
+                .unsupportedValue, line: line, column: column,
+                "the value tagged \(expected) is not a valid \(expected) (its text is not shown: it may be a secret)"))
         return .null
     }
 

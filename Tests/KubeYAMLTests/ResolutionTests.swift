@@ -154,3 +154,19 @@ struct ResolutionTests {
         }
     }
 }
+
+/// A scalar that does not fit its explicit tag is an error at its position that never shows the scalar: it may be a
+/// secret.
+@Suite struct SecretScalarTests {
+    @Test(arguments: ["!!int hunter2", "!!float s3cr3t-token", "!!bool correct-horse", "!!null pa55word"])
+    func aMistaggedScalarIsRefusedWithoutItsText(scalar: String) {
+        let secret = String(scalar.split(separator: " ")[1])
+        #expect {
+            try YAML.loadValue("user: admin\npassword: \(scalar)\n", file: "secret.yaml")
+        } throws: { error in
+            let text = "\(error)"
+            return !text.contains(secret) && text.contains("secret.yaml:2:11")
+                && text.contains("(its text is not shown: it may be a secret)")
+        }
+    }
+}
