@@ -55,9 +55,10 @@ public enum ApplierError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case .transport(let url, let code, let message):
-            return "request to \(url) failed: \(message) (curl error \(code))"
+            return "request to \(Redaction.scrub(url)) failed: \(Redaction.scrub(message)) (curl error \(code))"
         case .tls(let url, let code, let message):
-            return "TLS handshake with \(url) failed: \(message) (curl error \(code)); check the cluster's "
+            return
+                "TLS handshake with \(Redaction.scrub(url)) failed: \(Redaction.scrub(message)) (curl error \(code)); check the cluster's "
                 + "certificate-authority(-data) and tls-server-name in the kubeconfig"
         case .curl(let function, let code, let message):
             return "\(function) failed: \(message) (curl error \(code))"

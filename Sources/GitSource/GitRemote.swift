@@ -1,3 +1,4 @@
+import SyncCore
 import Foundation
 
 /// Where the config repository lives and how to reach it.

@@ -1,4 +1,5 @@
 import CGit2
+import SyncCore
 
 /// The process-wide libgit2 set-up and the one error helper every call goes through.
 enum LibGit2 {
@@ -97,41 +98,5 @@ extension UInt8 {
     /// Whether this byte is an ASCII hex digit.
     var isHexDigit: Bool {
         (0x30...0x39).contains(self) || (0x61...0x66).contains(self) || (0x41...0x46).contains(self)
-    }
-}
-
-/// Removes credentials from URLs before they reach a message or a log line.
-enum Redaction {
-    /// `scheme://user:secret@host/...` → `scheme://user:***@host/...`; a token given as the whole user part
-    /// (`https://TOKEN@host`) becomes `***`. Everything else is left as it is. Applied to every URL that appears
-    /// anywhere in the text.
-    static func scrub(_ text: String) -> String {
-        guard text.contains("://") else { return text }
-        var result = ""
-        var rest = Substring(text)
-        while let schemeEnd = rest.range(of: "://") {
-            result += rest[..<schemeEnd.upperBound]
-            rest = rest[schemeEnd.upperBound...]
-            // The authority ends at the first '/', whitespace or quote.
-            let authorityEnd =
-                rest.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "'" || $0 == "\"" || $0 == "\n" })
-                ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@") {
-                let userinfo = authority[..<at]
-                if let colon = userinfo.firstIndex(of: ":") {
-                    result += userinfo[..<colon] + ":***"
-                } else if userinfo.count >= 20 {
-                    result += "***"  // a long user part is a token, as in https://ghp_xxx@github.com
-                } else {
-                    result += userinfo
-                }
-                result += authority[at...]
-            } else {
-                result += authority
-            }
-            rest = rest[authorityEnd...]
-        }
-        return result + rest
     }
 }

@@ -379,7 +379,7 @@ struct AgentConfig: Sendable {
         /// Replaces `{region}` in the URL, queries and probe URLs.
         static func substitute(region: String, in config: GateConfig) -> GateConfig {
             var config = config
-            config.prometheusURL = config.prometheusURL.replacingOccurrences(of: "{region}", with: region)
+            config.prometheusURL = config.prometheusURL.replacing("{region}", with: region)
             config.checks = config.checks.map { check in
                 var check = check
                 check.query = check.query.replacingOccurrences(of: "{region}", with: region)
@@ -387,7 +387,7 @@ struct AgentConfig: Sendable {
             }
             config.probes = config.probes.map { probe in
                 var probe = probe
-                probe.url = probe.url.replacingOccurrences(of: "{region}", with: region)
+                probe.url = probe.url.replacing("{region}", with: region)
                 return probe
             }
             return config

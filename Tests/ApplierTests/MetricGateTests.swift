@@ -171,6 +171,30 @@ struct MetricGateTests {
         #expect(failing.description.contains("error-rate \(String(format: "%.4f", last.value)) < 0.05 ✗"))
     }
 
+    /// Credentials in a Prometheus or probe URL never reach the result, its JSON-able observations, or an error:
+    /// the URLs are `RedactedURL`s, printed with `***`.
+    @Test func credentialsInGateURLsAreNeverPrinted() async throws {
+        let port = try freePort()
+        let up = MetricCheck(name: "up", query: "up", comparison: .greaterThanOrEqual, threshold: 1)
+        let result = await MetricGate.evaluate(
+            GateConfig(
+                prometheusURL: "http://admin:prom-s3cret@127.0.0.1:\(port)", checks: [up],
+                probes: [HTTPProbe(url: "http://probe:probe-s3cret@127.0.0.1:\(port)/healthz")], bakeTime: .zero,
+                interval: .seconds(1)),
+            logger: logger)
+        let printed = [result.description, result.reason] + result.observations.map { "\($0)" + $0.check }
+        for text in printed {
+            #expect(!text.contains("s3cret"), "\(text)")
+        }
+        #expect(result.reason.contains("Prometheus at http://admin:***@127.0.0.1"), "\(result.reason)")
+        let probe = HTTPProbe(url: "https://user:token-value@example.invalid/x")
+        #expect("\(probe.url)" == "https://user:***@example.invalid/x")
+        #expect(probe.url.unredacted == "https://user:token-value@example.invalid/x")
+        let failure = ApplierError.transport(
+            url: "https://u:pw-s3cret@h/x", code: 7, message: "Failed to connect to https://u:pw-s3cret@h/x")
+        #expect(!"\(failure)".contains("pw-s3cret"), "\(failure)")
+    }
+
     @Test func failsClosedWhenPrometheusIsUnreachable() async throws {
         let prometheus = try await PrometheusServer()
         defer { prometheus.stop() }

@@ -1,3 +1,5 @@
+import SyncCore
+
 /// How a region's rollout is judged before the next region begins: Prometheus checks that must hold for the whole
 /// bake time, and HTTP probes that must answer as expected.
 ///
@@ -7,7 +9,8 @@
 /// when Prometheus cannot be reached or rejects a query, the gate fails closed unless ``failOpen`` is set.
 public struct GateConfig: Sendable, Hashable {
     /// Prometheus' base URL, e.g. `http://prometheus.istio-system:9090`; queries go to `<url>/api/v1/query`.
-    public var prometheusURL: String
+    /// Printed redacted: credentials in it never reach a message.
+    public var prometheusURL: RedactedURL
     /// The named PromQL checks, evaluated in order each interval.
     public var checks: [MetricCheck]
     /// HTTP probes, checked each interval after the checks.
@@ -27,7 +30,7 @@ public struct GateConfig: Sendable, Hashable {
         prometheusURL: String, checks: [MetricCheck], probes: [HTTPProbe] = [], bakeTime: Duration,
         interval: Duration, requestTimeout: Duration = .seconds(5), failOpen: Bool = false
     ) {
-        self.prometheusURL = prometheusURL
+        self.prometheusURL = RedactedURL(prometheusURL)
         self.checks = checks
         self.probes = probes
         self.bakeTime = bakeTime
@@ -88,14 +91,14 @@ public struct MetricCheck: Sendable, Hashable {
 
 /// An HTTP GET that must answer with one status code, e.g. a service's `/healthz` answering 200.
 public struct HTTPProbe: Sendable, Hashable {
-    /// The URL fetched.
-    public var url: String
+    /// The URL fetched; printed redacted.
+    public var url: RedactedURL
     /// The status it must answer with.
     public var expectedStatus: Int
 
     /// A probe from its parts.
     public init(url: String, expectedStatus: Int = 200) {
-        self.url = url
+        self.url = RedactedURL(url)
         self.expectedStatus = expectedStatus
     }
 }

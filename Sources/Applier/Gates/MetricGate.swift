@@ -1,3 +1,4 @@
+import SyncCore
 import Foundation
 import Logging
 
@@ -122,13 +123,14 @@ public enum MetricGate {
             logger.debug("gate check held", metadata: ["gate.check": "\(check.name)", "gate.values": "\(samples)"])
         }
         for probe in config.probes {
-            let source = GateResult.Observation.Source.probe(url: probe.url, expectedStatus: probe.expectedStatus)
+            let source = GateResult.Observation.Source.probe(
+                url: probe.url.description, expectedStatus: probe.expectedStatus)
             let response: HTTPResponse
             do {
                 response = try await transport.send(
-                    HTTPRequest(url: probe.url, connectTimeout: timeout, timeout: timeout))
+                    HTTPRequest(url: probe.url.unredacted, connectTimeout: timeout, timeout: timeout))
             } catch {
-                round.failure = "probe \(probe.url) at t+\(time.formattedSeconds): \(error)"
+                round.failure = "probe \(probe.url) at t+\(time.formattedSeconds): \(Redaction.scrub("\(error)"))"
                 return round
             }
             let held = response.status == probe.expectedStatus
@@ -145,9 +147,9 @@ public enum MetricGate {
 
     /// Runs one instant query; the samples' values.
     private static func query(
-        _ promQL: String, _ baseURL: String, timeout: Double, transport: HTTPTransport
+        _ promQL: String, _ baseURL: RedactedURL, timeout: Double, transport: HTTPTransport
     ) async throws(GateQueryError) -> [Double] {
-        var base = baseURL
+        var base = baseURL.unredacted
         while base.hasSuffix("/") { base.removeLast() }
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
@@ -157,7 +159,7 @@ public enum MetricGate {
         do {
             response = try await transport.send(HTTPRequest(url: url, connectTimeout: timeout, timeout: timeout))
         } catch {
-            throw .unreachable(url: baseURL, message: "\(error)")
+            throw .unreachable(url: baseURL.description, message: Redaction.scrub("\(error)"))
         }
         return try parseQueryResponse(status: response.status, body: response.body)
     }
