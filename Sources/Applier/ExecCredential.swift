@@ -166,9 +166,12 @@ final class ExecCredentialPlugin: Sendable {
     }
 
     private func failure(_ message: String, stderr: [UInt8] = []) -> ApplierError {
-        .credentialPlugin(
-            user: userName, command: config.command, message: message,
-            stderr: String(decoding: stderr.prefix(8192), as: UTF8.self))
+        // What the plugin printed on stderr, scrubbed of anything token-shaped and capped: it is shown in errors,
+        // logs and `/status`, and a plugin may print a token there.
+        let text = Redaction.scrubTokens(String(decoding: stderr.prefix(8192), as: UTF8.self))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let capped = text.count > 500 ? String(text.prefix(500)) + "… (\(text.count - 500) more characters)" : text
+        return .credentialPlugin(user: userName, command: config.command, message: message, stderr: capped)
     }
 }
 

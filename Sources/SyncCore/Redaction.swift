@@ -34,6 +34,42 @@ public enum Redaction {
     }
 }
 
+extension Redaction {
+    /// `text` without anything token-shaped: URLs scrubbed (``scrub(_:)``), the word after `Bearer`, and every run
+    /// of 24 or more characters from the base64/URL-safe alphabet that mixes letters and digits (a JWT, an API key,
+    /// a session token) replaced by `***`. For text syncagent shows but did not write (a credential plugin's
+    /// stderr), so a plugin that prints its token in an error cannot leak it.
+    public static func scrubTokens(_ text: String) -> String {
+        let tokenCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/")
+        var result = ""
+        var word = ""
+        var afterBearer = false
+        func flush() {
+            guard !word.isEmpty else { return }
+            let letters = word.contains { $0.isLetter }
+            let digits = word.contains { $0.isNumber }
+            if afterBearer || (word.count >= 24 && letters && digits && !word.contains("://")) {
+                result += "***"
+                afterBearer = false
+            } else {
+                afterBearer = word.lowercased() == "bearer"
+                result += word
+            }
+            word = ""
+        }
+        for character in scrub(text) {
+            if tokenCharacters.contains(character) {
+                word.append(character)
+            } else {
+                flush()
+                result.append(character)
+            }
+        }
+        flush()
+        return result
+    }
+}
+
 /// A URL that may carry credentials (`https://user:secret@host/…`). The whole text is used only to make a request
 /// (``unredacted``); printing, interpolating or logging it shows it redacted (``Redaction/scrub(_:)``), so a
 /// Prometheus or probe URL with a password cannot reach a log line, an error, `/status` or a record by accident.

@@ -131,6 +131,7 @@ struct FakeOCI {
               fail)
                 echo '{"status":{"token":"leaked-token-in-stdout"}}'
                 echo "ServiceError: NotAuthenticated: the config file has no valid key (region $OCI_CLI_REGION)" >&2
+                echo "debug: Authorization: Bearer s3cr3t-bearer and cached eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnMTIz" >&2
                 exit 1 ;;
               wrong-first)
                 if [ "$runs" = 1 ]; then token=expired-token; fi ;;
@@ -241,6 +242,8 @@ struct FakeOCI {
                 && text.contains(
                     "ServiceError: NotAuthenticated: the config file has no valid key (region us-phoenix-1)")
                 && !text.contains("leaked-token-in-stdout")
+                // Token-shaped words in its stderr are scrubbed: the bearer word and a JWT.
+                && !text.contains("s3cr3t-bearer") && !text.contains("eyJhbGci") && text.contains("Bearer ***")
         }
         #expect(!capture.text.contains("leaked-token-in-stdout"))
     }
