@@ -94,6 +94,21 @@ extension KubeClient {
     }
 
     /// Forgets what discovery learnt, e.g. after CRDs were deleted.
+    /// The kinds among `gvks` the cluster does not serve (discovery answers that it has no such kind); throws for
+    /// any other failure (the cluster cannot be asked).
+    public func unservedKinds(_ gvks: Set<GroupVersionKind>) async throws(ApplierError) -> Set<GroupVersionKind> {
+        var unserved: Set<GroupVersionKind> = []
+        for gvk in gvks {
+            do throws(ApplierError) {
+                _ = try await resource(for: gvk)
+            } catch {
+                guard case .unknownKind = error else { throw error }
+                unserved.insert(gvk)
+            }
+        }
+        return unserved
+    }
+
     public func invalidateDiscovery() {
         discovery.clear()
     }

@@ -34,15 +34,7 @@ public struct RegionClient: Sendable {
         // Kinds the cluster does not serve: reported as `kind-not-served` (or `missing-live` when a CRD in the
         // revision defines them), and everything else still compared.
         let defined = ApplyOrder.definedKinds(all)
-        var unserved: Set<GroupVersionKind> = []
-        for gvk in Set(all.map(\.ref.gvk)) {
-            do throws(ApplierError) {
-                _ = try await client.resource(for: gvk)
-            } catch {
-                guard case .unknownKind = error else { throw error }
-                unserved.insert(gvk)
-            }
-        }
+        let unserved = try await client.unservedKinds(Set(all.map(\.ref.gvk)))
         let notServed = Set(
             all.filter { unserved.contains($0.ref.gvk) && defined["\($0.ref.group)/\($0.kind)"] == nil }.map(\.key))
         let desired = all.filter { !unserved.contains($0.ref.gvk) }

@@ -72,6 +72,7 @@ public struct Rollout: Sendable {
 
         // 1. Render, check and plan every region before touching any.
         var desired: [String: [Resource]] = [:]
+        var plans: [String: RegionPlan] = [:]
         var problems: [String] = []
         for region in selected {
             do {
@@ -80,7 +81,7 @@ public struct Rollout: Sendable {
                 // Objects of a kind the revision's own CRDs define: their schema is checked here (no server can
                 // dry-run a kind it does not serve yet).
                 problems += CustomResourceCheck.problems(in: resources).map { "region \(region.name): \($0)" }
-                _ = try RegionPlan(region: region.name, desired: resources)
+                plans[region.name] = try RegionPlan(region: region.name, desired: resources)
                 desired[region.name] = resources
             } catch {
                 problems.append("region \(region.name): \(error)")
@@ -89,7 +90,7 @@ public struct Rollout: Sendable {
         // A region that did not render or plan cannot be checked against its cluster: stop here. Otherwise the
         // cluster checks run too, so that one refusal list names every problem.
         if desired.count < selected.count {
-            let unique = problems.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            let unique = Self.distinct(problems)
             report.invalid = unique
             logger.error(
                 "revision refused before any apply",
@@ -117,12 +118,13 @@ public struct Rollout: Sendable {
                 problems.append(refusal)
             }
             let checked: Preflight
-            do { checked = try await preflight(session, resources: resources, inventory: inventory) } catch { continue }
+            guard let plan = plans[region.name] else { continue }
+            do { checked = try await preflight(session, plan: plan, inventory: inventory) } catch { continue }
             preflights[region.name] = checked
             problems += checked.refusals.map { "region \(region.name): \($0)" }
         }
         if !problems.isEmpty {
-            report.invalid = problems.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            report.invalid = Self.distinct(problems)
             report.refusedByClustersOnly = revisionProblems == 0
             logger.error(
                 "revision refused before any apply",
@@ -217,7 +219,7 @@ public struct Rollout: Sendable {
             if let preflight {
                 checked = preflight
             } else {
-                checked = try await self.preflight(session, resources: resources, inventory: inventory)
+                checked = try await self.preflight(session, plan: plan, inventory: inventory)
             }
             if !checked.refusals.isEmpty {
                 outcome.result = .failed
@@ -418,13 +420,18 @@ public struct Rollout: Sendable {
         }
     }
 
-    /// The region's preflight for `resources` (``RegionApplier/preflight(_:inventory:adoptAll:)``): reads and
+    /// The region's preflight of `plan` (``RegionApplier/preflight(_:inventory:adoptAll:)``): reads and
     /// server-side dry runs only. Throws when the cluster cannot be read.
-    public func preflight(_ session: RegionSession, resources: [Resource], inventory: Inventory?) async throws
+    public func preflight(_ session: RegionSession, plan: RegionPlan, inventory: Inventory?) async throws
         -> Preflight
     {
-        let plan = try RegionPlan(region: session.region.name, desired: resources)
-        return try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt)
+        try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt)
+    }
+
+    /// `lines` without repeats, first occurrences in order (two regions often report the same problem).
+    static func distinct(_ lines: [String]) -> [String] {
+        var seen: Set<String> = []
+        return lines.filter { seen.insert($0).inserted }
     }
 
     /// The inventory's objects that `desired` no longer has: what a sync (or a rollback) would prune.

@@ -37,8 +37,6 @@ public struct Preflight: Sendable {
         }
     }
 
-    /// The plan's objects that exist live.
-    public var live: [ObjectKey: Resource] = [:]
     /// Objects whose server-side dry run stores exactly what is live: no apply is sent.
     public var unchanged: Set<ObjectKey> = []
     /// Objects whose dry run the server accepted and that differ from live (or do not exist yet): applied without
@@ -81,16 +79,10 @@ extension RegionApplier {
         // Kinds defined by the plan's CRDs, with their served versions.
         let defined = ApplyOrder.definedKinds(applied)
         // 1. Served kinds.
-        var unserved: Set<GroupVersionKind> = []
-        for gvk in Set(applied.map(\.ref.gvk)) {
-            if let versions = defined["\(gvk.group)/\(gvk.kind)"] {
-                if !versions.contains(gvk.version) { unserved.insert(gvk) }
-                continue
-            }
-            do throws(ApplierError) {
-                _ = try await client.resource(for: gvk)
-            } catch {
-                guard case .unknownKind = error else { throw error }
+        let kinds = Set(applied.map(\.ref.gvk))
+        var unserved = try await client.unservedKinds(kinds.filter { defined["\($0.group)/\($0.kind)"] == nil })
+        for gvk in kinds {
+            if let versions = defined["\(gvk.group)/\(gvk.kind)"], !versions.contains(gvk.version) {
                 unserved.insert(gvk)
             }
         }
@@ -106,13 +98,13 @@ extension RegionApplier {
         let served = applied.filter { !unserved.contains($0.ref.gvk) }
 
         // 2. What exists.
-        result.live = try await readLive(served.map(\.ref))
+        let live = try await readLive(served.map(\.ref))
 
         // 3. Adoption: never take over silently what another tool created.
         let owned = inventory?.keys ?? []
-        for resource in served where result.live[resource.key] != nil && !owned.contains(resource.key) {
+        for resource in served where live[resource.key] != nil && !owned.contains(resource.key) {
             if adoptAll || resource.annotation(Self.adoptAnnotation) == "true" { continue }
-            let manager = Self.managers(of: result.live[resource.key]).first.map { " (written by \($0))" } ?? ""
+            let manager = Self.managers(of: live[resource.key]).first.map { " (written by \($0))" } ?? ""
             result.refusals.append(
                 .init(
                     .adoption, resource.ref, source: resource.source,
@@ -123,26 +115,26 @@ extension RegionApplier {
 
         // 4. Server-side dry runs, concurrently (the client bounds how many are on the wire).
         let creating = Set(
-            applied.filter { $0.ref.group.isEmpty && $0.kind == "Namespace" && result.live[$0.key] == nil }.map(
+            applied.filter { $0.ref.group.isEmpty && $0.kind == "Namespace" && live[$0.key] == nil }.map(
                 \.name))
         let webhooks = applied.contains { $0.ref.group == "admissionregistration.k8s.io" }
         let checked = served.filter { resource in
             defined["\(resource.ref.group)/\(resource.kind)"] == nil
                 && (resource.namespace.isEmpty || !creating.contains(resource.namespace))
         }
-        let live = result.live
         let verdicts = await withTaskGroup(of: (Resource, DryRunVerdict).self) { group in
             for resource in checked {
                 group.addTask {
                     let verdict: DryRunVerdict
                     do throws(ApplierError) {
-                        let response = try await client.apply(
-                            resource, options: ApplyOptions(force: true, dryRun: true))
-                        let same =
-                            live[resource.key].map {
-                                Self.comparable(response.resource.body) == Self.comparable($0.body)
-                            }
-                            ?? false
+                        // The same dry run `apply` would send (``dryRunMatches(_:live:)``); a create for a new one.
+                        let same: Bool
+                        if let current = live[resource.key] {
+                            same = try await dryRunMatches(resource, live: current)
+                        } else {
+                            _ = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
+                            same = false
+                        }
                         verdict = same && !webhooks ? .unchanged : .accepted
                     } catch {
                         verdict = .refused(error)
