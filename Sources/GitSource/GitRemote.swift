@@ -8,10 +8,8 @@ public struct GitRemote: Sendable, Hashable, CustomStringConvertible {
     public var url: String
     /// How to authenticate; secrets are read when the server asks for them, never stored in the repository.
     public var credentials: GitCredentials
-    /// The longest a network operation may take, checked in libgit2's progress and credential callbacks.
-    ///
-    /// libgit2 1.5 has no connect or read timeout of its own: a server that accepts the connection and then
-    /// says nothing can hold a call until TCP gives up. The agent's loop should not wait on one call forever.
+    /// The longest a network operation may take: enforced on its sockets (``GitSocketStreams``), and checked in
+    /// libgit2's progress and credential callbacks. libgit2 1.5 has no connect or read timeout of its own.
     public var timeout: Duration
     /// A PEM file holding the HTTPS server's exact certificate, trusted even when no CA vouches for it (a
     /// self-hosted server with a private CA, tests). Any other certificate must pass libgit2's normal checks.

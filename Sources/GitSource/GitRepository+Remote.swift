@@ -211,11 +211,16 @@ final class RemoteConnection {
     }
 
     /// Runs one libgit2 call on this remote; a failure a callback recorded wins over libgit2's own message.
+    /// The call's sockets carry the operation's deadline (``GitSocketStreams``); a failure after the deadline
+    /// passed is reported as the timeout it is.
     private func call(_ function: String, _ body: () -> Int32) throws(GitSourceError) {
+        let previous = GitSocketStreams.setDeadline(context.deadline)
+        defer { _ = GitSocketStreams.setDeadline(previous) }
         do {
             try git(function, subject, body)
         } catch {
             if let failure = context.failure { throw failure }
+            if context.checkDeadline() != 0, let failure = context.failure { throw failure }
             throw classify(error)
         }
     }

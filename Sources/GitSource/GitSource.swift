@@ -41,9 +41,10 @@ import CGit2
 /// refused when it is opened, with ``GitSourceError/transportUnsupported(scheme:remote:)``.
 ///
 /// ## Timeouts
-/// libgit2 1.5 has no connect or read timeout. ``GitRemote/timeout`` is checked in every callback libgit2 makes
-/// (credentials, certificate, progress), which bounds slow transfers but not a server that accepts a connection
-/// and then says nothing; such a call ends only when TCP gives up.
+/// libgit2 1.5 has no connect or read timeout. ``GitRemote/timeout`` is the deadline of one operation: it is
+/// enforced on the socket by ``GitSocketStreams`` (connect, reads and writes wait at most until it, and a timer
+/// shuts the socket down when it passes), so a server that accepts a connection and then says nothing ends in
+/// ``GitSourceError/timedOut(operation:remote:seconds:)``; it is also checked in every callback libgit2 makes.
 ///
 /// ## Threading
 /// libgit2 is initialised once per process (`git_libgit2_init` under `swift_once`) and never shut down. A libgit2

@@ -26,7 +26,14 @@ final class GitThread: SerialExecutor, @unchecked Sendable {
     /// queued here never run: no libgit2 call can start while the C libraries' destructors run.
     init(name: String) {
         self.name = name
-        let started = OwnedThreads.shared.start(name: name, stop: { [self] in shutdown() }) { [self] in run() }
+        // Stopping aborts the Git sockets in flight, so a fetch from a silent server cannot hold the exit.
+        let started = OwnedThreads.shared.start(
+            name: name,
+            stop: { [self] in
+                GitSocketStreams.abortAll()
+                shutdown()
+            }
+        ) { [self] in run() }
         if !started {
             condition.lock()
             stopping = true

@@ -7,11 +7,16 @@ enum LibGit2 {
     ///
     /// A Swift global is initialised under `swift_once`, so concurrent first callers are safe. libgit2 is never
     /// shut down: its global state lives as long as the process, as one agent process uses it until it exits.
-    private static let initialised: Int32 = git_libgit2_init()
+    /// syncagent's socket stream (``GitSocketStreams``) is registered at the same time, before any connection.
+    private static let initialised: Int32 = {
+        let count = git_libgit2_init()
+        guard count > 0 else { return count }
+        return GitSocketStreams.install() == 0 ? count : -1
+    }()
 
     /// Makes sure libgit2 is initialised; cheap after the first call.
     static func ensureInitialised() {
-        precondition(initialised > 0, "git_libgit2_init failed")
+        precondition(initialised > 0, "git_libgit2_init or git_stream_register failed")
     }
 
     /// The libgit2 feature bits (`GIT_FEATURE_*`).

@@ -18,6 +18,8 @@ struct AgentConfig: Sendable {
         var path: String
         /// How often `run` asks whether the branch moved.
         var pollInterval: Duration = .seconds(30)
+        /// The deadline of one Git network operation (a moved-check, a fetch, a push), enforced on its sockets.
+        var timeout: Duration = .seconds(60)
         /// A file holding an HTTPS token.
         var tokenFile: String?
         /// An SSH key pair and the known_hosts file that must list the server.
@@ -83,7 +85,7 @@ struct AgentConfig: Sendable {
         if root["repo"] != nil {
             let path: [PathElement] = ["repo"]
             let members = try reader.object(
-                path, allowed: ["url", "branch", "path", "pollInterval", "tokenFile", "sshKey"])
+                path, allowed: ["url", "branch", "path", "pollInterval", "timeout", "tokenFile", "sshKey"])
             let folder = try reader.string(path + ["path"], in: members) ?? ""
             guard let normalised = ConfigPath.inRepository(folder) else {
                 throw ConfigError(
@@ -99,6 +101,14 @@ struct AgentConfig: Sendable {
                     throw ConfigError(message: "\(document.location(at: path + ["pollInterval"])): must be above 0s")
                 }
                 repo.pollInterval = interval
+            }
+            if let timeout = try reader.duration(path + ["timeout"], in: members) {
+                guard timeout >= .seconds(1), timeout <= .seconds(3600) else {
+                    throw ConfigError(
+                        message: "\(document.location(at: path + ["timeout"])): must be between 1s and 1h (the "
+                            + "deadline of one Git fetch)")
+                }
+                repo.timeout = timeout
             }
             repo.tokenFile = try reader.string(path + ["tokenFile"], in: members).map(Self.expandHome)
             if members["sshKey"] != nil {

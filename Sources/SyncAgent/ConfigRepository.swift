@@ -23,7 +23,7 @@ struct ConfigRepository: Sendable {
         }
         cache = GitRepositoryCache(
             cacheAt: "\(base)/repos/\(String(hash, radix: 16))",
-            remote: GitRemote(url: repo.url, credentials: repo.credentials))
+            remote: GitRemote(url: repo.url, credentials: repo.credentials, timeout: repo.timeout))
     }
 
     /// Fetches the tracked branch (only when it moved since `known`) and returns its head.

@@ -84,14 +84,19 @@ struct RunCommand: AsyncParsableCommand {
                 "repo": "\(repository.cache.remote.redactedURL)", "branch": "\(repo.branch)",
                 "regions": "\(agent.regions.map(\.name).joined(separator: ","))",
             ])
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: app),
-                    .init(service: reconciler, successTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: drift),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: app),
+                .init(service: reconciler, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: drift),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Bounded: a service that has not stopped 20 s after SIGTERM is cancelled, and one that ignores the
+        // cancellation for 5 s more is left behind (the records are written step by step, so stopping there is as
+        // safe as a SIGKILL). Within Kubernetes' default 30 s grace period.
+        configuration.maximumGracefulShutdownDuration = .seconds(20)
+        configuration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
         logger.info("syncagent stopped")
     }

@@ -1,5 +1,6 @@
 import RolloutEngine
 import Foundation
+import GitSource
 import Logging
 import ServiceLifecycle
 
@@ -54,6 +55,8 @@ struct Reconciler: Service {
                 logger.debug("woke", metadata: ["reason": "\(reason)"])
             }
         } onGracefulShutdown: {
+            // A moved-check or fetch in flight ends now (its sockets are shut down), not at its deadline.
+            GitSocketStreams.abortAll()
             Task { await wakeup.wake(.shutdown) }
         }
         logger.info("reconciler stopped")
