@@ -172,6 +172,10 @@ struct AgentUnitTests {
             "syncagent.yaml:2:8: unknown key \"purge\" (allowed here: adopt, allowEmpty, allowedKinds, allowedNamespaces, maxPrune, prune, selfHeal)"
         ),
         (
+            "repo: {url: x, timeout: 0s}\nregions: [{name: a}]\n",
+            "syncagent.yaml:1:25: must be between 1s and 1h (the deadline of one Git fetch)"
+        ),
+        (
             "regions: [{name: a}]\nagent: {listen: nowhere}\n",
             "syncagent.yaml:2:17: expected HOST:PORT, e.g. 127.0.0.1:9464"
         ),
