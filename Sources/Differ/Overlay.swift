@@ -17,7 +17,10 @@ import SyncCore
 ///   - root: the prefix of `files`' paths that is the config folder, e.g. `"mesh"`; `""` for the paths as given.
 ///     Any spelling of it (``ConfigPath/onDisk(_:)``) is the same folder; `files`' paths are compared in that form.
 ///   - region: the region to render for; nil renders every file as one set (only without `regions/`).
-public func render(_ files: [ManifestFile], root: String, region: String?) throws(RenderError) -> [Resource] {
+///   - limits: the most objects the region's files may hold together (``InputLimits/maxObjects``).
+public func render(
+    _ files: [ManifestFile], root: String, region: String?, limits: InputLimits = .standard
+) throws(RenderError) -> [Resource] {
     // Every spelling of the folder is the same folder (`./mesh`, `mesh/`, `mesh//`: `mesh`; `.`, `./`: the root).
     let folder = root.isEmpty ? "." : ConfigPath.onDisk(root)
     let prefix = folder == "." ? "" : folder + "/"
@@ -45,7 +48,7 @@ public func render(_ files: [ManifestFile], root: String, region: String?) throw
                         + "name one with --region to render what that region receives")
             ])
         }
-        return try render(files)
+        return try render(files, limits: limits)
     }
     if !regionsSeen.isEmpty && !regionsSeen.contains(region) {
         let place = SourceLocation(file: prefix + "regions", line: 1, column: 1)
@@ -60,8 +63,10 @@ public func render(_ files: [ManifestFile], root: String, region: String?) throw
     var problems: [RenderError.Problem] = []
     var base: [Resource] = []
     var overrides: [Resource] = []
-    do { base = try render(common) } catch { problems += error.problems }
-    do { overrides = try render(byRegion[region] ?? []) } catch { problems += error.problems }
+    do { base = try render(common, limits: limits) } catch { problems += error.problems }
+    var left = limits
+    left.maxObjects = max(0, limits.maxObjects - base.count)
+    do { overrides = try render(byRegion[region] ?? [], limits: left) } catch { problems += error.problems }
     guard problems.isEmpty else { throw RenderError(problems: problems) }
 
     let replaced = Set(overrides.map(\.key))

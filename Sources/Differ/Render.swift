@@ -15,10 +15,14 @@ import SyncCore
 ///   compared as written: no namespace and `namespace: default` are different keys here, since only the cluster
 ///   knows which kinds are namespaced.
 /// - The result is sorted by ``ObjectRef`` (group, kind, namespace, name, then version), whatever the file order.
-public func render(_ files: [ManifestFile]) throws(RenderError) -> [Resource] {
-    var renderer = Renderer()
+/// - At most `limits.maxObjects` objects (documents and `List` items): reading stops at the first one past it, with
+///   one problem at its position, so a file of a million documents is refused in time and memory bounded by the
+///   limit.
+public func render(_ files: [ManifestFile], limits: InputLimits = .standard) throws(RenderError) -> [Resource] {
+    var renderer = Renderer(limit: limits.maxObjects)
     for file in files.sorted(by: { $0.path < $1.path }) where file.isManifest {
         renderer.read(file)
+        if renderer.overLimit { break }
     }
     guard renderer.problems.isEmpty else { throw RenderError(problems: renderer.problems) }
     return renderer.resources.sorted { $0.ref < $1.ref }
@@ -26,26 +30,55 @@ public func render(_ files: [ManifestFile]) throws(RenderError) -> [Resource] {
 
 /// The state of one render: resources so far, where each key was first seen, problems so far.
 private struct Renderer {
+    /// The most objects read (``InputLimits/maxObjects``).
+    let limit: Int
     var resources: [Resource] = []
     var problems: [RenderError.Problem] = []
     var firstSeen: [ObjectKey: SourceLocation] = [:]
+    /// Objects seen so far, kept or not.
+    var objects = 0
+    /// The limit was passed: reading stopped.
+    var overLimit = false
+
+    init(limit: Int) { self.limit = limit }
+
+    /// The problem for the first object past the limit.
+    private func limitProblem(at location: SourceLocation) -> RenderError.Problem {
+        RenderError.Problem(
+            location: location,
+            message: "more than \(limit) objects in the revision (repo.limits.maxObjects); reading stopped here and "
+                + "nothing was applied: split the repository or raise the limit")
+    }
 
     mutating func read(_ file: ManifestFile) {
-        let (documents, errors) = YAML.loadCollectingErrors(file.bytes, file: file.path)
+        let options = YAMLLoadOptions(maxDocuments: max(0, limit - objects))
+        let (documents, errors) = YAML.loadCollectingErrors(file.bytes, file: file.path, options: options)
         for error in errors {
-            problems.append(RenderError.Problem(location: error.location, message: error.message))
+            if error.kind == .tooManyDocuments {
+                problems.append(limitProblem(at: error.location))
+                overLimit = true
+            } else {
+                problems.append(RenderError.Problem(location: error.location, message: error.message))
+            }
         }
-        for document in documents {
+        for document in documents where !overLimit {
             collect(document.value, at: [], in: document)
         }
     }
 
     private mutating func collect(_ value: Value, at path: [PathElement], in document: YAMLDocument) {
+        guard !overLimit else { return }
         let location = document.location(at: path)
         if let kind = value["kind"]?.stringValue, kind.hasSuffix("List"), let items = value["items"]?.arrayValue {
             for (index, item) in items.enumerated() {
                 collect(item, at: path + ["items", .index(index)], in: document)
             }
+            return
+        }
+        objects += 1
+        guard objects <= limit else {
+            problems.append(limitProblem(at: location))
+            overLimit = true
             return
         }
         let resource: Resource
@@ -59,7 +92,8 @@ private struct Renderer {
         if let problem = NameRules.problem(group: resource.ref.group, kind: resource.kind, name: resource.name) {
             problems.append(
                 RenderError.Problem(
-                    location: document.location(at: path + ["metadata", "name"]), message: "\(resource.ref): \(problem)"))
+                    location: document.location(at: path + ["metadata", "name"]), message: "\(resource.ref): \(problem)"
+                ))
             return
         }
         if let first = firstSeen[resource.key] {
@@ -87,8 +121,8 @@ private struct Renderer {
 
 /// Reads saved live objects (`kubectl get -o yaml` output: a `List`, or several documents), whatever the file's
 /// name ends in: every object's body, or a ``RenderError`` listing every problem.
-public func renderLiveObjects(_ file: ManifestFile) throws(RenderError) -> [Value] {
-    var renderer = Renderer()
+public func renderLiveObjects(_ file: ManifestFile, limits: InputLimits = .standard) throws(RenderError) -> [Value] {
+    var renderer = Renderer(limit: limits.maxObjects)
     renderer.read(file)
     guard renderer.problems.isEmpty else { throw RenderError(problems: renderer.problems) }
     return renderer.resources.sorted { $0.ref < $1.ref }.map(\.body)

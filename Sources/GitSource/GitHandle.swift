@@ -32,6 +32,10 @@ enum TreeEntryKind: GitHandleKind {
     static func free(_ pointer: OpaquePointer) { git_tree_entry_free(pointer) }
 }
 /// `git_blob`.
+enum ODBKind: GitHandleKind {
+    static func free(_ pointer: OpaquePointer) { git_odb_free(pointer) }
+}
+
 enum BlobKind: GitHandleKind {
     static func free(_ pointer: OpaquePointer) { git_blob_free(pointer) }
 }

@@ -1,4 +1,5 @@
 import CGit2
+import SyncCore
 
 /// A file read from a commit's tree: its path from the repository root, and its bytes.
 public struct GitFile: Sendable, Hashable, CustomStringConvertible {
@@ -32,7 +33,7 @@ extension GitRepository {
     ///   for a kept symlink (its name has a wanted extension) that dangles, loops or names a folder. A symlink to
     ///   a file inside the repository is read as that file, under the link's path.
     public func files(
-        at revision: String, under path: String = "", extensions: Set<String> = []
+        at revision: String, under path: String = "", extensions: Set<String> = [], limits: InputLimits = .standard
     ) throws(GitSourceError) -> [GitFile] {
         let prefix = try Self.normalisedPath(path)
         let commit = try lookupCommit(revision)
@@ -42,9 +43,13 @@ extension GitRepository {
                 git_commit_tree(&$0, commit)
             }
         }
+        let odb = try handle.withPointer { repository throws(GitSourceError) in
+            try gitHandle(ODBKind.self, "git_repository_odb", subject) { git_repository_odb(&$0, repository) }
+        }
         var reader = TreeReader(
             repository: self, root: root, commit: commitSHA,
-            extensions: Set(extensions.map { $0.lowercased().trimmingPrefix(".") }.map(String.init)))
+            extensions: Set(extensions.map { $0.lowercased().trimmingPrefix(".") }.map(String.init)), odb: odb,
+            limits: limits)
         if prefix.isEmpty {
             try reader.walk(root, under: "")
         } else {
@@ -70,16 +75,26 @@ private struct TreeReader {
     let root: GitHandle<TreeKind>
     let commit: String
     let extensions: Set<String>
+    /// The object database, to measure a blob before reading it.
+    let odb: GitHandle<ODBKind>
+    let limits: InputLimits
     var files: [GitFile] = []
+    /// Bytes read so far, all files together.
+    var bytesRead = 0
 
     /// The longest chain of symlinks followed before calling it a loop.
     static let maxSymlinkHops = 8
 
-    init(repository: GitRepository, root: GitHandle<TreeKind>, commit: String, extensions: Set<String>) {
+    init(
+        repository: GitRepository, root: GitHandle<TreeKind>, commit: String, extensions: Set<String>,
+        odb: GitHandle<ODBKind>, limits: InputLimits
+    ) {
         self.repository = repository
         self.root = root
         self.commit = commit
         self.extensions = extensions
+        self.odb = odb
+        self.limits = limits
     }
 
     /// Reads what `path` names: a folder is walked, a file or link read.
@@ -140,13 +155,17 @@ private struct TreeReader {
             return subtree
         case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE:
             if wanted {
-                files.append(GitFile(path: path, bytes: try blob(git_tree_entry_id(entry).pointee, path: path)))
+                let id = git_tree_entry_id(entry).pointee
+                try admit(id, path: path)
+                files.append(GitFile(path: path, bytes: try blob(id, path: path)))
             }
         case GIT_FILEMODE_LINK:
             let target = try linkTarget(git_tree_entry_id(entry).pointee, path: path)
             let resolved = try Self.resolve(target, linkPath: path, commit: commit)
             if wanted {
-                files.append(GitFile(path: path, bytes: try follow(link: path, target: target, resolved: resolved)))
+                let bytes = try follow(link: path, target: target, resolved: resolved)
+                try count(bytes.count, path: path)
+                files.append(GitFile(path: path, bytes: bytes))
             }
         case GIT_FILEMODE_COMMIT:
             throw GitSourceError.submodule(path: path, commit: commit)
@@ -251,6 +270,38 @@ private struct TreeReader {
             guard size > 0, let content = git_blob_rawcontent(blob) else { return [] }
             return Array(UnsafeRawBufferPointer(start: content, count: size))
         }
+    }
+
+    /// Measures a blob before it is read (`git_odb_read_header`: no content is inflated) and counts it against the
+    /// limits; a file that would pass one is refused without loading it.
+    private mutating func admit(_ id: git_oid, path: String) throws(GitSourceError) {
+        var oid = id
+        var size = 0
+        var type = GIT_OBJECT_ANY
+        try odb.withPointer { odb throws(GitSourceError) in
+            try git("git_odb_read_header", "commit \(commit) path \(path)") {
+                git_odb_read_header(&size, &type, odb, &oid)
+            }
+        }
+        try count(size, path: path)
+    }
+
+    /// Counts one file of `size` bytes against the file and byte limits.
+    private mutating func count(_ size: Int, path: String) throws(GitSourceError) {
+        guard files.count < limits.maxFiles else {
+            throw GitSourceError.limitExceeded(
+                commit: commit, path: path,
+                what: "the revision has more than \(limits.maxFiles) files under the config folder "
+                    + "(repo.limits.maxFiles); read a smaller folder (repo.path) or raise the limit")
+        }
+        guard size <= limits.maxBytes - bytesRead else {
+            throw GitSourceError.limitExceeded(
+                commit: commit, path: path,
+                what:
+                    "this file (\(InputLimits.bytes(size))) takes the revision past \(InputLimits.bytes(limits.maxBytes)) "
+                    + "(repo.limits.maxBytes; \(InputLimits.bytes(bytesRead)) read before it); nothing was applied")
+        }
+        bytesRead += size
     }
 
     /// A symlink's target: the text of its blob.

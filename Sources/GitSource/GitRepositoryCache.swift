@@ -87,9 +87,11 @@ public actor GitRepositoryCache {
 
     /// The files under a path at a commit. See ``GitRepository/files(at:under:extensions:)``.
     public func files(
-        at revision: String, under path: String = "", extensions: Set<String> = []
+        at revision: String, under path: String = "", extensions: Set<String> = [], limits: InputLimits = .standard
     ) throws(GitSourceError) -> [GitFile] {
-        try locked { () throws(GitSourceError) in try open().files(at: revision, under: path, extensions: extensions) }
+        try locked { () throws(GitSourceError) in
+            try open().files(at: revision, under: path, extensions: extensions, limits: limits)
+        }
     }
 
     /// Commits the revert of a commit on a branch. See ``GitRepository/revert(_:onBranch:signature:message:)``.

@@ -33,6 +33,8 @@ public enum GitSourceError: Error, CustomStringConvertible, Sendable, Hashable {
     case hostVerificationFailed(remote: String, host: String, reason: String)
     /// The operation took longer than the remote's timeout.
     case timedOut(operation: String, remote: String, seconds: Double)
+    /// Reading the revision would pass one of ``InputLimits``: `what` says which, at which file, and how to raise it.
+    case limitExceeded(commit: String, path: String, what: String)
     /// The cache folder holds a repository for a different remote.
     case cacheMismatch(cache: String, expected: String, found: String)
     /// The caller passed something GitSource cannot use (an invalid branch name, an empty URL, ...).
@@ -78,6 +80,8 @@ public enum GitSourceError: Error, CustomStringConvertible, Sendable, Hashable {
         case .timedOut(let operation, let remote, let seconds):
             return "\(remote): \(operation) did not finish within \(Self.format(seconds))s; "
                 + "check that the server is reachable, or raise the timeout"
+        case .limitExceeded(let commit, let path, let what):
+            return "commit \(commit.prefix(12)): \(path): \(what)"
         case .cacheMismatch(let cache, let expected, let found):
             return "\(cache): cache holds a clone of \(found), not \(expected); "
                 + "remove the folder or choose another cache directory"

@@ -22,12 +22,19 @@ public struct YAMLLoadOptions: Sendable, Hashable {
     /// Whether a key written twice in one mapping is an error (``DuplicateKeys/reject``, the default) or the last
     /// value wins (``DuplicateKeys/lastWins``, for reading server output or fixtures only).
     public var duplicateKeys: DuplicateKeys
+    /// How many non-empty documents one stream may hold: the loader stops at the first one past it (an error of
+    /// kind ``YAMLError/Kind/tooManyDocuments``), so a file of a million documents costs the limit, not the file.
+    public var maxDocuments: Int
 
     /// Limits; the defaults suit manifests of any real size and reject duplicate keys.
-    public init(maxAliasExpansion: Int = 1_000_000, maxDepth: Int = 1_000, duplicateKeys: DuplicateKeys = .reject) {
+    public init(
+        maxAliasExpansion: Int = 1_000_000, maxDepth: Int = 1_000, duplicateKeys: DuplicateKeys = .reject,
+        maxDocuments: Int = .max
+    ) {
         self.maxAliasExpansion = maxAliasExpansion
         self.maxDepth = maxDepth
         self.duplicateKeys = duplicateKeys
+        self.maxDocuments = maxDocuments
     }
 }
 
@@ -144,6 +151,11 @@ private struct Composer {
                 if parser.type == YAML_STREAM_END_EVENT { break }
                 guard parser.type == YAML_DOCUMENT_START_EVENT else {
                     throw error(.syntax, line: parser.line, column: parser.column, "unexpected event in stream")
+                }
+                if documents.count >= options.maxDocuments {
+                    throw error(
+                        .tooManyDocuments, line: parser.line, column: parser.column,
+                        "more than \(options.maxDocuments) documents")
                 }
                 anchors.removeAll(keepingCapacity: true)
                 building.removeAll()

@@ -26,6 +26,8 @@ public struct YAMLError: Error, CustomStringConvertible, Sendable, Hashable, Com
         case invalidMerge
         /// Collections nested deeper than the loader allows.
         case tooDeep
+        /// More documents than ``YAMLLoadOptions/maxDocuments``.
+        case tooManyDocuments
         /// More or fewer documents than the caller asked for.
         case documentCount
     }

@@ -10,16 +10,19 @@ public struct Snapshot: Sendable {
     public var files: [ManifestFile]
     /// The config folder inside `files`' paths.
     public var root: String
+    /// How many objects it may render to (the file and byte limits were applied when it was read).
+    public var limits: InputLimits
 
-    public init(revision: Revision, files: [ManifestFile], root: String) {
+    public init(revision: Revision, files: [ManifestFile], root: String, limits: InputLimits = .standard) {
         self.revision = revision
         self.files = files
         self.root = root
+        self.limits = limits
     }
 
     /// The resources one region receives (every file, with no region), or every problem (RenderError).
     public func render(region: String?) throws -> [Resource] {
-        try Differ.render(files, root: root, region: region)
+        try Differ.render(files, root: root, region: region, limits: limits)
     }
 }
 

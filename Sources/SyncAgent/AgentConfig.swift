@@ -20,6 +20,8 @@ struct AgentConfig: Sendable {
         var pollInterval: Duration = .seconds(30)
         /// The deadline of one Git network operation (a moved-check, a fetch, a push), enforced on its sockets.
         var timeout: Duration = .seconds(60)
+        /// How much one revision may be (files, bytes, objects).
+        var limits = InputLimits.standard
         /// A file holding an HTTPS token.
         var tokenFile: String?
         /// An SSH key pair and the known_hosts file that must list the server.
@@ -85,7 +87,7 @@ struct AgentConfig: Sendable {
         if root["repo"] != nil {
             let path: [PathElement] = ["repo"]
             let members = try reader.object(
-                path, allowed: ["url", "branch", "path", "pollInterval", "timeout", "tokenFile", "sshKey"])
+                path, allowed: ["url", "branch", "path", "pollInterval", "timeout", "limits", "tokenFile", "sshKey"])
             let folder = try reader.string(path + ["path"], in: members) ?? ""
             guard let normalised = ConfigPath.inRepository(folder) else {
                 throw ConfigError(
@@ -109,6 +111,21 @@ struct AgentConfig: Sendable {
                             + "deadline of one Git fetch)")
                 }
                 repo.timeout = timeout
+            }
+            if members["limits"] != nil {
+                let limitsPath = path + ["limits"]
+                let limits = try reader.object(limitsPath, allowed: ["maxFiles", "maxBytes", "maxObjects"])
+                if let files = try reader.wholeNumber(limitsPath + ["maxFiles"], in: limits, range: 1...1_000_000) {
+                    repo.limits.maxFiles = files
+                }
+                if let bytes = try reader.wholeNumber(limitsPath + ["maxBytes"], in: limits, range: 1024...(4 << 30)) {
+                    repo.limits.maxBytes = bytes
+                }
+                if let objects = try reader.wholeNumber(
+                    limitsPath + ["maxObjects"], in: limits, range: 1...1_000_000)
+                {
+                    repo.limits.maxObjects = objects
+                }
             }
             repo.tokenFile = try reader.string(path + ["tokenFile"], in: members).map(Self.expandHome)
             if members["sshKey"] != nil {

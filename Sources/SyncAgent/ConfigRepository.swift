@@ -49,9 +49,10 @@ struct ConfigRepository: Sendable {
     /// The snapshot at a commit already in the cache.
     func snapshot(sha: String) async throws -> Snapshot {
         let revision = try await cache.revision(sha)
-        let files = try await cache.files(at: revision.sha, under: repo.path)
+        let files = try await cache.files(at: revision.sha, under: repo.path, limits: repo.limits)
         return Snapshot(
-            revision: revision, files: files.map { ManifestFile(path: $0.path, bytes: $0.bytes) }, root: repo.path)
+            revision: revision, files: files.map { ManifestFile(path: $0.path, bytes: $0.bytes) }, root: repo.path,
+            limits: repo.limits)
     }
 
     /// A loader for rollbacks: the commit may need a fetch first (a second agent's cache).

@@ -27,8 +27,9 @@ enum ManifestSource {
         }
     }
 
-    /// Every regular file under `dir` (hidden folders such as `.git` skipped), paths prefixed with `dir`.
-    static func readDirectory(_ dir: String) throws -> [ManifestFile] {
+    /// Every regular file under `dir` (hidden folders such as `.git` skipped), paths prefixed with `dir`; a file is
+    /// measured before it is read, and one that would pass `limits` (files, bytes) is refused unread.
+    static func readDirectory(_ dir: String, limits: InputLimits = .standard) throws -> [ManifestFile] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("\(dir): no such folder")
@@ -37,22 +38,54 @@ enum ManifestSource {
         let prefix = ConfigPath.onDisk(dir)  // `./mesh/`, `mesh//`: `mesh`; `./`: `.`
         guard
             let walker = FileManager.default.enumerator(
-                at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+                at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey], options: [.skipsHiddenFiles])
         else { throw ValidationError("\(dir): cannot read the folder") }
         var files: [ManifestFile] = []
+        var bytes = 0
         let rootPath = root.standardizedFileURL.path
         for case let url as URL in walker {
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
+            guard values?.isRegularFile == true else { continue }
             let full = url.standardizedFileURL.path
             let relative =
                 full.hasPrefix(rootPath + "/") ? String(full.dropFirst(rootPath.count + 1)) : url.lastPathComponent
             let path = prefix == "." ? relative : "\(prefix)/\(relative)"
             guard ManifestFile(path: path, bytes: []).isManifest || relative.hasPrefix("regions/") else { continue }
-            let data = try Data(contentsOf: url)
-            files.append(ManifestFile(path: path, bytes: Array(data)))
+            let size = values?.fileSize ?? 0
+            guard files.count < limits.maxFiles else {
+                throw ValidationError("\(path): more than \(limits.maxFiles) files in the folder; read a smaller one")
+            }
+            guard size <= limits.maxBytes - bytes else {
+                throw ValidationError(
+                    "\(path): this file (\(InputLimits.bytes(size))) takes the folder past "
+                        + "\(InputLimits.bytes(limits.maxBytes)); nothing was read further")
+            }
+            let content = try readFile(url.path, expectedSize: size)
+            bytes += content.count
+            files.append(ManifestFile(path: path, bytes: content))
         }
         return files
     }
+}
+
+/// A file's bytes, read straight into one array (no intermediate `Data`: a large file costs its size once).
+private func readFile(_ path: String, expectedSize: Int) throws -> [UInt8] {
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw ValidationError("\(path): cannot be read") }
+    defer { try? handle.close() }
+    var bytes = [UInt8](repeating: 0, count: expectedSize)
+    var filled = 0
+    let descriptor = handle.fileDescriptor
+    while filled < expectedSize {
+        let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, expectedSize - filled) }
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { break }  // the file shrank while being read: keep what is there
+        filled += count
+    }
+    var extra: UInt8 = 0
+    guard filled == expectedSize, read(descriptor, &extra, 1) == 0 else {
+        throw ValidationError("\(path): the file changed while it was read; try again")
+    }
+    return bytes
 }
 
 /// `--repo`, `--ref`, `--path`, `--cache`: the options that name a Git repository and a commit.

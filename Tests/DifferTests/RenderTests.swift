@@ -221,3 +221,71 @@ struct RenderTests {
             ])
     }
 }
+
+/// ``InputLimits/maxObjects``: a revision of too many objects is refused at the first one past the limit, having
+/// read no further (issue 13: a million documents took 37 s and 1.3 GB before).
+@Suite struct RenderLimitTests {
+    private func configMaps(_ count: Int, prefix: String = "c") -> String {
+        (0..<count).map { "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \(prefix)\($0)}\n" }
+            .joined(separator: "---\n")
+    }
+
+    @Test func theFirstObjectPastTheLimitIsTheOneProblem() throws {
+        let limits = InputLimits(maxObjects: 100)
+        let file = ManifestFile(path: "mesh/many.yaml", text: configMaps(1_000))
+        #expect(throws: RenderError.self) { try render([file], limits: limits) }
+        do {
+            _ = try render([file], limits: limits)
+        } catch {
+            // Document 101 starts with the `---` on line 400 (three lines a document, one `---` between).
+            #expect(
+                error.problems.map(\.description) == [
+                    "mesh/many.yaml:400:1: more than 100 objects in the revision (repo.limits.maxObjects); reading stopped "
+                        + "here and nothing was applied: split the repository or raise the limit"
+                ])
+        }
+        // At the limit exactly: every object.
+        #expect(try render([ManifestFile(path: "ok.yaml", text: configMaps(100))], limits: limits).count == 100)
+    }
+
+    @Test func theLimitCountsEveryFileAndListItemsTogether() throws {
+        let limits = InputLimits(maxObjects: 5)
+        let list = """
+            apiVersion: v1
+            kind: List
+            items:
+            - {apiVersion: v1, kind: ConfigMap, metadata: {name: l0}}
+            - {apiVersion: v1, kind: ConfigMap, metadata: {name: l1}}
+            - {apiVersion: v1, kind: ConfigMap, metadata: {name: l2}}
+
+            """
+        let files = [
+            ManifestFile(path: "a.yaml", text: configMaps(3, prefix: "a")),
+            ManifestFile(path: "b.yaml", text: list),
+            ManifestFile(path: "c.yaml", text: configMaps(3, prefix: "c")),
+        ]
+        #expect(throws: RenderError.self) { try render(files, limits: limits) }
+        do {
+            _ = try render(files, limits: limits)
+        } catch {
+            #expect(error.problems.count == 1)
+            #expect(error.problems.first?.description.hasPrefix("b.yaml:6:3: more than 5 objects") == true)
+        }
+        // The region overlay shares one budget between the common files and the region's.
+        let overlay = [
+            ManifestFile(path: "mesh/base.yaml", text: configMaps(4, prefix: "a")),
+            ManifestFile(path: "mesh/regions/r/extra.yaml", text: configMaps(2, prefix: "r")),
+        ]
+        #expect(throws: RenderError.self) { try render(overlay, root: "mesh", region: "r", limits: limits) }
+        #expect(try render(overlay, root: "mesh", region: "r", limits: InputLimits(maxObjects: 6)).count == 6)
+    }
+
+    @Test func aMillionDocumentsAreRefusedAtTheDefaultLimit() throws {
+        var text = ""
+        text.reserveCapacity(1_000_000 * 48)
+        for index in 0..<1_000_000 { text += "{apiVersion: v1, kind: ConfigMap, metadata: {name: c\(index)}}\n---\n" }
+        let refused = problems([ManifestFile(path: "huge.yaml", text: text)])
+        #expect(refused.count == 1)
+        #expect(refused.first?.hasPrefix("huge.yaml:40000:1: more than 20000 objects") == true, "\(refused)")
+    }
+}

@@ -189,3 +189,48 @@ import TestSupport
         #expect(files.first.map { String(decoding: $0.bytes, as: UTF8.self) } == "deep: 1\n")
     }
 }
+
+/// ``InputLimits``' file and byte limits: a revision past one is refused naming the file, before its bytes are
+/// read.
+@Suite struct TreeLimitTests {
+    @Test func aFilePastTheByteLimitOrTheFileLimitIsRefusedUnread() async throws {
+        let work = try TemporaryDirectory(prefix: "tree-limits")
+        let origin = work.path + "/origin.git"
+        try await runChecked(["git", "init", "-q", "--bare", "-b", "main", origin])
+        let big = String(repeating: "# padding\n", count: 20_000)  // 200,000 bytes
+        var stream = """
+            commit refs/heads/main
+            committer Dana Developer <dana@example.invalid> 1700000000 +0000
+            data 5
+            many
+
+            M 100644 inline mesh/big.yaml
+            data \(big.utf8.count)
+            \(big)
+            """
+        for index in 0..<20 { stream += "M 100644 inline mesh/small-\(index).yaml\ndata 7\nsmall: \n" }
+        stream += "done\n"
+        let imported = try await run(["git", "-C", origin, "fast-import", "--quiet", "--done"], input: stream)
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let cache = GitRepositoryCache(cacheAt: work.path + "/cache", remote: GitRemote(url: "file://" + origin))
+        let head = try await cache.fetch(branch: "main")
+
+        #expect(try await cache.files(at: head, under: "mesh").count == 21)  // the defaults take it all
+
+        do {
+            _ = try await cache.files(at: head, under: "mesh", limits: InputLimits(maxBytes: 100_000))
+            Issue.record("a 200 KB file passed a 100 KB limit")
+        } catch {
+            #expect(
+                "\(error)"
+                    == "commit \(head.prefix(12)): mesh/big.yaml: this file (195.3 KiB) takes the revision past 97.7 KiB "
+                    + "(repo.limits.maxBytes; 0 B read before it); nothing was applied")
+        }
+        do {
+            _ = try await cache.files(at: head, under: "mesh", limits: InputLimits(maxFiles: 10))
+            Issue.record("21 files passed a limit of 10")
+        } catch {
+            #expect("\(error)".contains("more than 10 files under the config folder (repo.limits.maxFiles)"))
+        }
+    }
+}

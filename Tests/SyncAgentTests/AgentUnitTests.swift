@@ -176,6 +176,10 @@ struct AgentUnitTests {
             "syncagent.yaml:1:25: must be between 1s and 1h (the deadline of one Git fetch)"
         ),
         (
+            "repo: {url: x, limits: {maxObjects: 0}}\nregions: [{name: a}]\n",
+            "syncagent.yaml:1:37: \"maxObjects\" must be a whole number from 1 to 1000000"
+        ),
+        (
             "regions: [{name: a}]\nagent: {listen: nowhere}\n",
             "syncagent.yaml:2:17: expected HOST:PORT, e.g. 127.0.0.1:9464"
         ),

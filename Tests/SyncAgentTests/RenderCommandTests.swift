@@ -8,6 +8,24 @@ import Testing
     let syncagent = productPath("syncagent")
     let mesh = packageRoot.appendingPathComponent("config/mesh").path
 
+    /// Hostile sizes on the release binary: a file past the byte limit is refused before it is read (a 4 GiB sparse
+    /// file: reading it would take seconds and gigabytes), and a million documents stop at the object limit.
+    @Test func oversizedInputIsRefusedBeforeItIsRead() async throws {
+        let work = try TemporaryDirectory(prefix: "render-limits")
+        try await runChecked(["mkdir", "-p", work.path + "/huge", work.path + "/many"])
+        try await runChecked(["truncate", "-s", "4G", work.path + "/huge/zeros.yaml"])
+        let huge = try await run([syncagent, "render", "--dir", work.path + "/huge"])
+        #expect(huge.status == 2)
+        #expect(huge.stderr.contains("huge/zeros.yaml: this file (4096.0 MiB) takes the folder past 128.0 MiB"))
+
+        var text = ""
+        for index in 0..<1_000_000 { text += "{apiVersion: v1, kind: ConfigMap, metadata: {name: c\(index)}}\n---\n" }
+        _ = try work.write("many/many.yaml", text)
+        let many = try await run([syncagent, "render", "--dir", work.path + "/many"])
+        #expect(many.status == 2)
+        #expect(many.stderr.contains("many/many.yaml:40000:1: more than 20000 objects in the revision"))
+    }
+
     @Test func rendersTheExampleConfigForEachRegion() async throws {
         for (region, other) in [("us-sanjose-1", "us-chicago-1"), ("us-chicago-1", "us-sanjose-1")] {
             let output = try await run([syncagent, "render", "--dir", mesh, "--region", region, "-o", "json"])
