@@ -86,6 +86,24 @@ public final class GitRepository {
         try withCommit(spec) { commit in ObjectID.hex(git_commit_id(commit)) }
     }
 
+    /// Whether `commit` descends from `ancestor` (or is it): false when the branch was rewritten (a force-push to
+    /// an older or unrelated commit). Both must be in the repository.
+    public func isDescendant(_ commit: String, of ancestor: String) throws(GitSourceError) -> Bool {
+        let descendant = try resolve(commit)
+        let base = try resolve(ancestor)
+        if descendant == base { return true }
+        var descendantID = try ObjectID.parse(descendant)
+        var baseID = try ObjectID.parse(base)
+        let result = handle.withPointer { git_graph_descendant_of($0, &descendantID, &baseID) }
+        guard result >= 0 else {
+            let (errorClass, message) = lastGitError()
+            throw GitSourceError.libgit2(
+                function: "git_graph_descendant_of", code: result, errorClass: errorClass, message: message,
+                subject: subject)
+        }
+        return result == 1
+    }
+
     /// The commit `spec` names (see ``resolve(_:)``), as a ``Revision``.
     ///
     /// `message` is the whole message as stored (usually ending in a newline); times are UTC instants (the

@@ -80,6 +80,11 @@ public actor GitRepositoryCache {
         try locked { () throws(GitSourceError) in try open().resolve(spec) }
     }
 
+    /// Whether `commit` descends from `ancestor`. See ``GitRepository/isDescendant(_:of:)``.
+    public func isDescendant(_ commit: String, of ancestor: String) throws(GitSourceError) -> Bool {
+        try locked { () throws(GitSourceError) in try open().isDescendant(commit, of: ancestor) }
+    }
+
     /// A commit's metadata. See ``GitRepository/revision(_:)``.
     public func revision(_ spec: String) throws(GitSourceError) -> Revision {
         try locked { () throws(GitSourceError) in try open().revision(spec) }

@@ -231,6 +231,32 @@ struct MetricGateTests {
         #expect(refused.reason.contains("Prometheus at \(neverListened) unreachable"), "\(refused)")
     }
 
+    /// A Prometheus that accepts the connection and never answers (overloaded, or black-holed): each query ends at
+    /// `requestTimeout` and the gate fails closed with that reason; with `onUnreachable: pass` it passes, saying so.
+    @Test func failsClosedWhenPrometheusIsSlow() async throws {
+        let silent = try SilentServer()
+        let url = "http://127.0.0.1:\(silent.port)"
+        let up = MetricCheck(name: "up", query: "up", comparison: .greaterThanOrEqual, threshold: 1)
+        let closed = await MetricGate.evaluate(
+            GateConfig(
+                prometheusURL: url, checks: [up], bakeTime: .seconds(2), interval: .seconds(1),
+                requestTimeout: .milliseconds(500)),
+            logger: logger)
+        #expect(!closed.passed)
+        #expect(closed.reason.hasPrefix("check up at t+0s: Prometheus at \(url) unreachable"), "\(closed)")
+        #expect(closed.reason.lowercased().contains("timed out") || closed.reason.contains("timeout"), "\(closed)")
+        #expect(closed.reason.hasSuffix("failing closed"))
+        #expect(silent.accepted >= 1)
+
+        let open = await MetricGate.evaluate(
+            GateConfig(
+                prometheusURL: url, checks: [up], bakeTime: .seconds(1), interval: .seconds(1),
+                requestTimeout: .milliseconds(500), failOpen: true),
+            logger: logger)
+        #expect(open.passed, "\(open)")
+        #expect(open.reason.contains("got no answer from Prometheus, failing open"), "\(open)")
+    }
+
     @Test func failsOnNoDataAndOnBadQueries() async throws {
         let prometheus = try await PrometheusServer()
         defer { prometheus.stop() }

@@ -98,6 +98,15 @@ struct Reconciler: Service {
             await state.pollFailed("\(error)")
             return
         }
+        if let previous = memory.head, previous != head {
+            // A head that does not descend from the last one seen: the branch was rewritten (a force-push to an
+            // older or unrelated commit). It is the desired state now, like any other head; it is worth a warning.
+            if let forward = try? await repository.cache.isDescendant(head, of: previous), !forward {
+                logger.warning(
+                    "the branch was rewritten (force-push): its head no longer descends from the last one seen; syncing the new head as the desired state",
+                    metadata: ["git.previous": "\(previous)", "git.revision": "\(head)"])
+            }
+        }
         memory.head = head
         if head == memory.failed {
             if memory.attempted != head {
