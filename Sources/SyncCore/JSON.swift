@@ -186,7 +186,9 @@ struct JSONReader {
     let bytes: [UInt8]
     var index = 0
     var depth = 0
-    static let maxDepth = 10_000
+    /// How deeply arrays and objects may nest. Kubernetes objects (CRD schemas included) stay far below; a
+    /// deeper document is an error, never a stack overflow on a small-stack thread (10,000 levels overflowed one).
+    static let maxDepth = 512
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 

@@ -254,6 +254,13 @@ struct LoaderTests {
         #expect(error.kind == .tooDeep)
         let fine = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
         #expect(loadError(fine) == nil)
+        // At the limit: read, and every consumer (JSON, YAML out, comparison) copes on this (cooperative) thread.
+        let limit = YAMLLoadOptions().maxDepth
+        let atLimit = "a: " + String(repeating: "[", count: limit - 1) + String(repeating: "]", count: limit - 1)
+        let value = try YAML.loadValue(atLimit)
+        #expect(value.jsonString.utf8.count == 6 + 2 * (limit - 1))
+        #expect(!YAML.emit([value]).isEmpty)
+        #expect(value == (try YAML.loadValue(atLimit)))
     }
 
     @Test("the source map finds nodes and keys by path")

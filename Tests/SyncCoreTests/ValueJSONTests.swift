@@ -98,3 +98,21 @@ import Testing
         #expect(resource.body[path: ["metadata", "namespace"]] == "bookinfo")
     }
 }
+
+/// JSON nesting is bounded: a document nested past the limit is an error at its byte offset, never a stack
+/// overflow; one at the limit is read (on Swift's cooperative pool, where the API client and the webhook parse).
+@Suite struct JSONDepthTests {
+    @Test func nestingPastTheLimitIsAnErrorAtItsOffset() async throws {
+        let limit = 512
+        let deep = String(repeating: "[", count: limit + 1) + String(repeating: "]", count: limit + 1)
+        #expect(throws: JSONError.self) { try Value(json: deep) }
+        do {
+            _ = try Value(json: deep)
+        } catch let error as JSONError {
+            #expect(error.description == "invalid JSON at byte \(limit): nesting too deep")
+        }
+        let atLimit = String(repeating: "[", count: limit) + String(repeating: "]", count: limit)
+        let value = try Value(json: atLimit)
+        #expect(value.arrayValue?.count == 1)
+    }
+}
