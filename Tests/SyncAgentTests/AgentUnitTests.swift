@@ -175,6 +175,25 @@ struct AgentUnitTests {
             "regions: [{name: a}]\nagent: {listen: nowhere}\n",
             "syncagent.yaml:2:17: expected HOST:PORT, e.g. 127.0.0.1:9464"
         ),
+        // The HTTP endpoint's limits are range-checked: no cap of 0 or of 1e30 connections, no body limit a
+        // GitHub delivery cannot fit or that would let a client make the agent buffer gigabytes, no zero timeout.
+        (
+            "regions: [{name: a}]\nagent: {maxConnections: 0}\n",
+            "syncagent.yaml:2:25: \"maxConnections\" must be a whole number from 1 to 10000"
+        ),
+        (
+            "regions: [{name: a}]\nagent: {maxConnections: 1e30}\n",
+            "syncagent.yaml:2:25: \"maxConnections\" must be a whole number from 1 to 10000"
+        ),
+        (
+            "regions: [{name: a}]\nagent: {webhookBodyLimit: 4294967296}\n",
+            "syncagent.yaml:2:27: \"webhookBodyLimit\" must be a whole number from 1024 to 26214400"
+        ),
+        ("regions: [{name: a}]\nagent: {idleTimeout: 0s}\n", "syncagent.yaml:2:22: must be above 0s"),
+        (
+            "regions: [{name: a}]\nagent: {requestTimeout: forever}\n",
+            "syncagent.yaml:2:25: \"requestTimeout\" must be a duration such as 500ms, 30s, 5m or 1h, at most 8760h (a year)"
+        ),
     ])
     func badConfigurationNamesThePlace(text: String, message: String) {
         #expect(throws: (any Error).self) { try Self.config(text) }
@@ -183,6 +202,22 @@ struct AgentUnitTests {
         } catch {
             #expect("\(error)" == message)
         }
+    }
+
+    @Test func theHTTPEndpointsLimitsHaveDefaultsAndAreRead() throws {
+        let defaults = try Self.config("regions: [{name: a}]\n").agent
+        #expect(defaults.webhookBodyLimit == 1 << 20)
+        #expect(defaults.idleTimeout == .seconds(30))
+        #expect(defaults.requestTimeout == .seconds(10))
+        #expect(defaults.maxConnections == 64)
+        let set = try Self.config(
+            "regions: [{name: a}]\n"
+                + "agent: {webhookBodyLimit: 65536, idleTimeout: 1s, requestTimeout: 500ms, maxConnections: 4}\n"
+        ).agent
+        #expect(set.webhookBodyLimit == 65536)
+        #expect(set.idleTimeout == .seconds(1))
+        #expect(set.requestTimeout == .milliseconds(500))
+        #expect(set.maxConnections == 4)
     }
 
     @Test func theCheckedInConfigurationsParse() throws {
