@@ -220,6 +220,53 @@ struct AgentUnitTests {
         #expect(set.maxConnections == 4)
     }
 
+    /// Every string of `/status` is scrubbed where it is rendered: messages and problems quote errors from Git,
+    /// clusters and gates, whatever those did or did not scrub themselves.
+    @Test func statusTextCarriesNoCredentials() throws {
+        let sha = String(repeating: "a1", count: 20)
+        let someone = Signature(name: "Dana", email: "dana@example.invalid", time: Date())
+        var report = RolloutReport(
+            revision: Revision(sha: sha, author: someone, committer: someone, message: "Bump", parents: []),
+            dryRun: false)
+        report.regions = [
+            RegionOutcome(
+                region: "us-sanjose-1", result: .unavailable,
+                message: "request to https://admin:hunter2@oke.example/api?access_token=tok3n-value failed"),
+            RegionOutcome(
+                region: "us-chicago-1", result: .failed,
+                message: "networking.istio.io/v1/VirtualService bookinfo/reviews: apply failed (Forbidden): "
+                    + "webhook said Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl refused"),
+        ]
+        report.invalid = [
+            #"config: {"password": "hunter2", "url": "https://ghp_0123456789abcdefghijABCDEFGHIJ@github.com/x"}"#
+        ]
+        let status = AgentHTTP.statusJSON(report.json)
+        for secret in ["hunter2", "tok3n-value", "eyJhbGciOiJIUzI1NiJ9", "ghp_0123456789"] {
+            #expect(!status.contains(secret), "\(secret) in \(status)")
+        }
+        // What names the revision and the objects is kept.
+        #expect(status.contains(sha))
+        #expect(status.contains("networking.istio.io/v1/VirtualService bookinfo/reviews: apply failed (Forbidden)"))
+        #expect(status.contains("https://admin:***@oke.example/api?access_token=***"), "\(status)")
+        #expect(status.contains("Authorization: Bearer *** refused"), "\(status)")
+        #expect(try Value(json: status)["regions"]?.arrayValue?.count == 2)  // still JSON
+    }
+
+    @Test func textADeliveryBringsIsShownPrintableScrubbedAndShort() {
+        #expect(Webhook.shown("refs/heads/feature") == "refs/heads/feature")
+        #expect(Webhook.shown("push\r\nfake: log line") == "push??fake: log line")
+        #expect(Webhook.shown("token=abcdef0123") == "token=***")
+        let long = Webhook.shown(String(repeating: "r", count: 500))
+        #expect(long.count == 101 && long.hasSuffix("…"))
+        let ignored = Webhook.verify(
+            headers: [
+                "x-hub-signature-256": Webhook.signature(body: Self.push, secret: Self.secret),
+                "x-github-event": "deploy\nsecret=hunter2",
+            ],
+            body: Self.push, secret: Self.secret, branch: "main")
+        #expect(ignored == .ignored("event deploy?secret=***"))
+    }
+
     @Test func theCheckedInConfigurationsParse() throws {
         let seed = try AgentConfig.load(file: packageRoot.appendingPathComponent("config/syncagent.yaml").path)
         #expect(seed.regions.map(\.name) == ["us-sanjose-1", "us-chicago-1"])

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import SyncCore
 
 /// The agent's HTTP endpoint (hummingbird): `/metrics`, `/healthz`, `/readyz`, `/status`, `POST /hooks/git`.
 enum AgentHTTP {
@@ -17,7 +18,9 @@ enum AgentHTTP {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
             if await state.ready { return text(.ok, "ready\n") }
-            let reason = await state.lastPollError.map { "not ready: cannot read the config repository: \($0)\n" }
+            let reason = await state.lastPollError.map {
+                "not ready: cannot read the config repository: \(Redaction.scrubCredentials($0))\n"
+            }
             return text(.serviceUnavailable, reason ?? "not ready: the first sync pass has not finished\n")
         }
         router.get("/metrics") { _, _ -> Response in
@@ -29,7 +32,7 @@ enum AgentHTTP {
         router.get("/status") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            let body = await state.lastRollout ?? "{}"
+            let body = await state.lastRollout.map(statusJSON) ?? "{}"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body + "\n")))
         }
         let branch = config.repo?.branch ?? "main"
@@ -47,7 +50,7 @@ enum AgentHTTP {
             {
             case .refused(let why):
                 metrics.countWebhook("refused")
-                logger.warning("webhook refused", metadata: ["reason": "\(why)"])
+                logger.warning("webhook refused", metadata: ["reason": "\(Redaction.scrubCredentials(why))"])
                 return text(.unauthorized, "refused: \(why)\n")
             case .ignored(let why):
                 metrics.countWebhook("ignored")
@@ -60,6 +63,22 @@ enum AgentHTTP {
             }
         }
         return router
+    }
+
+    /// `/status`'s body: the last rollout as `sync -o json` prints it, every string scrubbed of credentials
+    /// (``Redaction/scrubCredentials(_:)``): its messages and problems quote errors from Git, clusters and gates.
+    static func statusJSON(_ rollout: Value) -> String {
+        func scrubbed(_ value: Value) -> Value {
+            switch value {
+            case .string(let text): return .string(Redaction.scrubCredentials(text))
+            case .array(let items): return .array(items.map(scrubbed))
+            case .object(var members):
+                for (key, member) in members { members[key] = scrubbed(member) }
+                return .object(members)
+            default: return value
+            }
+        }
+        return scrubbed(rollout).prettyJSONString
     }
 
     private static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
