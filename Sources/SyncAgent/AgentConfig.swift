@@ -63,6 +63,16 @@ struct AgentConfig: Sendable {
         var driftInterval: Duration = .seconds(300)
         /// Where the Git cache lives; default `$XDG_CACHE_HOME/syncagent` or `~/.cache/syncagent`.
         var cache: String?
+        /// The largest webhook body read, in bytes: a larger `Content-Length` is answered 413 before any of the body
+        /// is read, a longer chunked body once the limit is passed.
+        var webhookBodyLimit = 1 << 20
+        /// How long a connection may stay without a request: one that sends nothing, or its request head too slowly,
+        /// or stalls mid-body, is closed.
+        var idleTimeout: Duration = .seconds(30)
+        /// How long a webhook body may take to arrive, from its request head to its last byte (answered 408 after).
+        var requestTimeout: Duration = .seconds(10)
+        /// The most HTTP connections open at once; a connection beyond is closed as soon as it is accepted.
+        var maxConnections = 64
     }
 
     var repo: Repo?
@@ -183,7 +193,12 @@ struct AgentConfig: Sendable {
         }
         if root["agent"] != nil {
             let path: [PathElement] = ["agent"]
-            let members = try reader.object(path, allowed: ["listen", "webhookSecretFile", "driftInterval", "cache"])
+            let members = try reader.object(
+                path,
+                allowed: [
+                    "listen", "webhookSecretFile", "driftInterval", "cache", "webhookBodyLimit", "idleTimeout",
+                    "requestTimeout", "maxConnections",
+                ])
             agent.listen = try reader.string(path + ["listen"], in: members) ?? agent.listen
             guard Self.hostAndPort(agent.listen) != nil else {
                 throw ConfigError(
@@ -192,6 +207,15 @@ struct AgentConfig: Sendable {
             agent.webhookSecretFile = try reader.string(path + ["webhookSecretFile"], in: members).map(Self.expandHome)
             agent.driftInterval = try reader.duration(path + ["driftInterval"], in: members) ?? agent.driftInterval
             agent.cache = try reader.string(path + ["cache"], in: members).map(Self.expandHome)
+            agent.webhookBodyLimit =
+                try reader.wholeNumber(path + ["webhookBodyLimit"], in: members, range: 1024...(25 << 20))
+                ?? agent.webhookBodyLimit
+            agent.maxConnections =
+                try reader.wholeNumber(path + ["maxConnections"], in: members, range: 1...10_000)
+                ?? agent.maxConnections
+            agent.idleTimeout = try reader.positiveDuration(path + ["idleTimeout"], in: members) ?? agent.idleTimeout
+            agent.requestTimeout =
+                try reader.positiveDuration(path + ["requestTimeout"], in: members) ?? agent.requestTimeout
         }
         var rules: [IgnoreRule] = []
         for index in (root["ignore"]?.arrayValue ?? []).indices {
@@ -328,6 +352,15 @@ struct AgentConfig: Sendable {
             guard let text = value.stringValue ?? value.intValue.map({ "\($0)s" }),
                 let duration = parseDuration(text)
             else { throw mistyped(path, "a duration such as 500ms, 30s, 5m or 1h, at most 8760h (a year)") }
+            return duration
+        }
+
+        /// A duration above zero.
+        func positiveDuration(_ path: [PathElement], in members: [String: Value]) throws -> Duration? {
+            guard let duration = try duration(path, in: members) else { return nil }
+            guard duration > .zero else {
+                throw ConfigError(message: "\(document.location(at: path)): must be above 0s")
+            }
             return duration
         }
 

@@ -1,7 +1,6 @@
 import RolloutEngine
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
 import ServiceLifecycle
 
@@ -72,12 +71,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let router = AgentHTTP.router(
             config: agent, state: state, metrics: metrics, wakeup: wakeup, secret: secret, logger: logger)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "syncagent"),
-            onServerRunning: { channel in
-                logger.info("listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
-            },
-            logger: logger)
+        let app = AgentHTTP.application(
+            router: router, agent: agent.agent, host: host, port: port, metrics: metrics, logger: logger)
         logger.info(
             "syncagent starting",
             metadata: [

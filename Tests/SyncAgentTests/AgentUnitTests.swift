@@ -183,6 +183,25 @@ struct AgentUnitTests {
             "regions: [{name: a}]\nagent: {listen: nowhere}\n",
             "syncagent.yaml:2:17: expected HOST:PORT, e.g. 127.0.0.1:9464"
         ),
+        // The HTTP endpoint's limits are range-checked: no cap of 0 or of 1e30 connections, no body limit a
+        // GitHub delivery cannot fit or that would let a client make the agent buffer gigabytes, no zero timeout.
+        (
+            "regions: [{name: a}]\nagent: {maxConnections: 0}\n",
+            "syncagent.yaml:2:25: \"maxConnections\" must be a whole number from 1 to 10000"
+        ),
+        (
+            "regions: [{name: a}]\nagent: {maxConnections: 1e30}\n",
+            "syncagent.yaml:2:25: \"maxConnections\" must be a whole number from 1 to 10000"
+        ),
+        (
+            "regions: [{name: a}]\nagent: {webhookBodyLimit: 4294967296}\n",
+            "syncagent.yaml:2:27: \"webhookBodyLimit\" must be a whole number from 1024 to 26214400"
+        ),
+        ("regions: [{name: a}]\nagent: {idleTimeout: 0s}\n", "syncagent.yaml:2:22: must be above 0s"),
+        (
+            "regions: [{name: a}]\nagent: {requestTimeout: forever}\n",
+            "syncagent.yaml:2:25: \"requestTimeout\" must be a duration such as 500ms, 30s, 5m or 1h, at most 8760h (a year)"
+        ),
     ])
     func badConfigurationNamesThePlace(text: String, message: String) {
         #expect(throws: (any Error).self) { try Self.config(text) }
@@ -191,6 +210,69 @@ struct AgentUnitTests {
         } catch {
             #expect("\(error)" == message)
         }
+    }
+
+    @Test func theHTTPEndpointsLimitsHaveDefaultsAndAreRead() throws {
+        let defaults = try Self.config("regions: [{name: a}]\n").agent
+        #expect(defaults.webhookBodyLimit == 1 << 20)
+        #expect(defaults.idleTimeout == .seconds(30))
+        #expect(defaults.requestTimeout == .seconds(10))
+        #expect(defaults.maxConnections == 64)
+        let set = try Self.config(
+            "regions: [{name: a}]\n"
+                + "agent: {webhookBodyLimit: 65536, idleTimeout: 1s, requestTimeout: 500ms, maxConnections: 4}\n"
+        ).agent
+        #expect(set.webhookBodyLimit == 65536)
+        #expect(set.idleTimeout == .seconds(1))
+        #expect(set.requestTimeout == .milliseconds(500))
+        #expect(set.maxConnections == 4)
+    }
+
+    /// Every string of `/status` is scrubbed where it is rendered: messages and problems quote errors from Git,
+    /// clusters and gates, whatever those did or did not scrub themselves.
+    @Test func statusTextCarriesNoCredentials() throws {
+        let sha = String(repeating: "a1", count: 20)
+        let someone = Signature(name: "Dana", email: "dana@example.invalid", time: Date())
+        var report = RolloutReport(
+            revision: Revision(sha: sha, author: someone, committer: someone, message: "Bump", parents: []),
+            dryRun: false)
+        report.regions = [
+            RegionOutcome(
+                region: "us-sanjose-1", result: .unavailable,
+                message: "request to https://admin:hunter2@oke.example/api?access_token=tok3n-value failed"),
+            RegionOutcome(
+                region: "us-chicago-1", result: .failed,
+                message: "networking.istio.io/v1/VirtualService bookinfo/reviews: apply failed (Forbidden): "
+                    + "webhook said Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl refused"),
+        ]
+        report.invalid = [
+            #"config: {"password": "hunter2", "url": "https://ghp_0123456789abcdefghijABCDEFGHIJ@github.com/x"}"#
+        ]
+        let status = AgentHTTP.statusJSON(report.json)
+        for secret in ["hunter2", "tok3n-value", "eyJhbGciOiJIUzI1NiJ9", "ghp_0123456789"] {
+            #expect(!status.contains(secret), "\(secret) in \(status)")
+        }
+        // What names the revision and the objects is kept.
+        #expect(status.contains(sha))
+        #expect(status.contains("networking.istio.io/v1/VirtualService bookinfo/reviews: apply failed (Forbidden)"))
+        #expect(status.contains("https://admin:***@oke.example/api?access_token=***"), "\(status)")
+        #expect(status.contains("Authorization: Bearer *** refused"), "\(status)")
+        #expect(try Value(json: status)["regions"]?.arrayValue?.count == 2)  // still JSON
+    }
+
+    @Test func textADeliveryBringsIsShownPrintableScrubbedAndShort() {
+        #expect(Webhook.shown("refs/heads/feature") == "refs/heads/feature")
+        #expect(Webhook.shown("push\r\nfake: log line") == "push??fake: log line")
+        #expect(Webhook.shown("token=abcdef0123") == "token=***")
+        let long = Webhook.shown(String(repeating: "r", count: 500))
+        #expect(long.count == 101 && long.hasSuffix("…"))
+        let ignored = Webhook.verify(
+            headers: [
+                "x-hub-signature-256": Webhook.signature(body: Self.push, secret: Self.secret),
+                "x-github-event": "deploy\nsecret=hunter2",
+            ],
+            body: Self.push, secret: Self.secret, branch: "main")
+        #expect(ignored == .ignored("event deploy?secret=***"))
     }
 
     @Test func theCheckedInConfigurationsParse() throws {

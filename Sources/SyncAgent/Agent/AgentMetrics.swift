@@ -17,6 +17,7 @@ import Synchronization
 /// | `syncagent_git_polls_total` | result | moved-checks: `moved`, `unchanged`, `error` |
 /// | `syncagent_webhooks_total` | result | deliveries: `accepted`, `ignored`, `refused` |
 /// | `syncagent_failed_revision_info` | revision | 1 for a revision a gate rejected (not retried until the branch moves) |
+/// | `syncagent_http_connections_refused_total` | | connections closed at once because `agent.maxConnections` were open |
 final class AgentMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     /// Info gauges whose label changes (the revision): the current one, to unregister when it moves.
@@ -88,6 +89,10 @@ final class AgentMetrics: Sendable {
 
     func countWebhook(_ result: String) {
         registry.makeCounter(descriptor: Self.descriptor("webhooks", "total", "Webhook deliveries by result."), labels: [("result", result)]).increment()
+    }
+
+    func countRefusedConnection() {
+        registry.makeCounter(descriptor: Self.descriptor("http_connections_refused", "total", "Connections closed at once because agent.maxConnections were open.")).increment()
     }
 
     private static func descriptor(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

@@ -3,6 +3,7 @@ import Foundation
 import GitSource
 import Logging
 import ServiceLifecycle
+import SyncCore
 
 /// What the agent's services share: readiness, whether a sync is running, the last pass.
 actor AgentState {
@@ -11,7 +12,7 @@ actor AgentState {
     private(set) var syncing = false
     private(set) var lastPollError: String?
     /// The last rollout, as JSON, for `/status`.
-    private(set) var lastRollout: String?
+    private(set) var lastRollout: Value?
 
     func pollFailed(_ error: String) {
         lastPollError = error
@@ -24,7 +25,7 @@ actor AgentState {
 
     func passEnded(_ report: RolloutReport?) {
         syncing = false
-        if let report { lastRollout = report.json.prettyJSONString }
+        if let report { lastRollout = report.json }
         if lastPollError == nil { ready = true }
     }
 }

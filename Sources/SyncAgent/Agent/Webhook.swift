@@ -31,11 +31,21 @@ enum Webhook {
         }
         let event = headers["x-github-event"] ?? headers["x-gitlab-event"] ?? "push"
         if event == "ping" { return .ignored("ping") }
-        guard event == "push" || event == "Push Hook" else { return .ignored("event \(event)") }
+        guard event == "push" || event == "Push Hook" else { return .ignored("event \(shown(event))") }
         guard let payload = try? Value(json: body) else { return .ignored("the body is not JSON") }
         guard let ref = payload["ref"]?.stringValue else { return .ignored("the payload names no ref") }
-        guard ref == "refs/heads/\(branch)" else { return .ignored("a push to \(ref), not refs/heads/\(branch)") }
+        guard ref == "refs/heads/\(branch)" else {
+            return .ignored("a push to \(shown(ref)), not refs/heads/\(branch)")
+        }
         return .push(ref: ref, after: payload["after"]?.stringValue)
+    }
+
+    /// Text from a delivery (a header, the payload's ref) as a reply or a log line may quote it: control characters
+    /// as `?`, credentials scrubbed (``Redaction/scrubCredentials(_:)``), at most 100 characters.
+    static func shown(_ text: String) -> String {
+        let printable = String(
+            text.unicodeScalars.prefix(100).map { $0.properties.generalCategory == .control ? "?" : Character($0) })
+        return Redaction.scrubCredentials(printable) + (text.unicodeScalars.count > 100 ? "…" : "")
     }
 
     /// The signature GitHub sends for `body`: `sha256=<hex>`.
