@@ -4,6 +4,7 @@ import PackageDescription
 // syncagent: a GitOps sync agent and drift detector for one service mesh across several Kubernetes regions.
 // Targets depend downward only: SyncAgent (executable) -> RolloutEngine -> GitSource, Differ, Applier -> SyncCore ->
 // C module maps. (RolloutEngine uses Differ and Applier; GitSource, Differ and Applier never import each other.)
+// AgentWebhook is the agent's pure webhook check, a library so that a fuzz target can use it too.
 // KubeSim is the local Kubernetes API server used by tests, benchmarks and the demo; the product never imports it.
 let package = Package(
     name: "syncagent",
@@ -68,10 +69,16 @@ let package = Package(
             name: "RolloutEngine",
             dependencies: ["SyncCore", "Differ", "Applier", .product(name: "Logging", package: "swift-log")]),
 
+        // Git push webhooks judged (HMAC or token, then the payload's ref); pure, so it is tested and fuzzed alone.
+        .target(
+            name: "AgentWebhook",
+            dependencies: ["SyncCore", .product(name: "Crypto", package: "swift-crypto")]),
+
         .executableTarget(
             name: "SyncAgent",
             dependencies: [
                 "SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "RolloutEngine", "ProcessThreads",
+                "AgentWebhook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -119,7 +126,8 @@ let package = Package(
             dependencies: [
                 "RolloutEngine", "Differ", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "SyncAgentTests", dependencies: ["SyncAgent", "RolloutEngine", "TestSupport"]),
+        .testTarget(
+            name: "SyncAgentTests", dependencies: ["SyncAgent", "AgentWebhook", "RolloutEngine", "TestSupport"]),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import RolloutEngine
+import AgentWebhook
 import Foundation
 import Hummingbird
 import Logging
