@@ -106,6 +106,19 @@ let package = Package(
             name: "SyncBench", dependencies: ["SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "CYAML"],
             path: "Benchmarks/SyncBench"),
 
+        // Fuzz targets (scripts/fuzz.sh; not part of `make test`): one executable per parser, built with libFuzzer
+        // and AddressSanitizer by the script (-D FUZZING), or as a plain replay tool for crash files by `swift build`.
+        // CLibFuzzer declares libFuzzer's driver, which the toolchain's compiler-rt provides.
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzYAML", dependencies: ["KubeYAML", "FuzzSupport"], path: "Fuzz/FuzzYAML"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["SyncCore", "FuzzSupport"], path: "Fuzz/FuzzJSON"),
+        .executableTarget(name: "FuzzRender", dependencies: ["Differ", "FuzzSupport"], path: "Fuzz/FuzzRender"),
+        .executableTarget(
+            name: "FuzzKubeconfig", dependencies: ["Applier", "FuzzSupport"], path: "Fuzz/FuzzKubeconfig"),
+        .executableTarget(
+            name: "FuzzWebhook", dependencies: ["AgentWebhook", "FuzzSupport"], path: "Fuzz/FuzzWebhook"),
+
         // Test helpers: temporary folders, child processes (git daemon, kubesim, prometheus), waiting on conditions.
         .target(name: "TestSupport", dependencies: ["SyncCore"], path: "Tests/TestSupport"),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"]),
