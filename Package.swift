@@ -121,7 +121,7 @@ let package = Package(
 
         // Test helpers: temporary folders, child processes (git daemon, kubesim, prometheus), waiting on conditions.
         .target(name: "TestSupport", dependencies: ["SyncCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"]),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"], exclude: ["FuzzCrashes"]),
         .testTarget(name: "ProcessThreadsTests", dependencies: ["ProcessThreads"]),
         .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML", "TestSupport"]),
         .testTarget(name: "KubeSchemaTests", dependencies: ["KubeSchema", "TestSupport"]),

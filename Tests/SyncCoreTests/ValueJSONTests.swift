@@ -1,4 +1,6 @@
+import Foundation
 import SyncCore
+import TestSupport
 import Testing
 
 @Suite struct ValueJSONTests {
@@ -96,5 +98,38 @@ import Testing
         resource.setNamespace("bookinfo")
         #expect(resource.namespace == "bookinfo")
         #expect(resource.body[path: ["metadata", "namespace"]] == "bookinfo")
+    }
+}
+
+/// Inputs FuzzJSON (scripts/fuzz.sh) crashed the reader with, kept in `FuzzCrashes/`; each must now read or fail.
+@Suite struct JSONFuzzRegressionTests {
+    @Test func nestingIsBoundedAt512Levels() throws {
+        let fine = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        #expect(try Value(json: fine).jsonString == fine)
+        let deep = String(repeating: "[", count: 513) + String(repeating: "]", count: 513)
+        #expect(readError(Array(deep.utf8))?.description == "invalid JSON at byte 512: nesting deeper than 512 levels")
+        let objects = String(repeating: #"{"a":"#, count: 600) + "1" + String(repeating: "}", count: 600)
+        #expect(
+            readError(Array(objects.utf8))?.description == "invalid JSON at byte 2560: nesting deeper than 512 levels")
+    }
+
+    /// 10,542 nested arrays overflowed the stack under AddressSanitizer (the limit was 10,000 levels then).
+    @Test func deepArraysFromTheFuzzerAreAnError() throws {
+        let bytes = try fuzzCrash("json-stack-overflow-deep-arrays")
+        #expect(readError(bytes)?.description == "invalid JSON at byte 513: nesting deeper than 512 levels")
+    }
+
+    private func readError(_ bytes: [UInt8]) -> JSONError? {
+        do {
+            _ = try Value(json: bytes)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    private func fuzzCrash(_ name: String) throws -> [UInt8] {
+        let url = packageRoot.appendingPathComponent("Tests/SyncCoreTests/FuzzCrashes/\(name)")
+        return Array(try Data(contentsOf: url))
     }
 }
