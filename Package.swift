@@ -4,6 +4,7 @@ import PackageDescription
 // syncagent: a GitOps sync agent and drift detector for one service mesh across several Kubernetes regions.
 // Targets depend downward only: SyncAgent (executable) -> RolloutEngine -> GitSource, Differ, Applier -> SyncCore ->
 // C module maps. (RolloutEngine uses Differ and Applier; GitSource, Differ and Applier never import each other.)
+// AgentWebhook is the agent's pure webhook check, a library so that a fuzz target can use it too.
 // KubeSim is the local Kubernetes API server used by tests, benchmarks and the demo; the product never imports it.
 let package = Package(
     name: "syncagent",
@@ -68,10 +69,16 @@ let package = Package(
             name: "RolloutEngine",
             dependencies: ["SyncCore", "Differ", "Applier", .product(name: "Logging", package: "swift-log")]),
 
+        // Git push webhooks judged (HMAC or token, then the payload's ref); pure, so it is tested and fuzzed alone.
+        .target(
+            name: "AgentWebhook",
+            dependencies: ["SyncCore", .product(name: "Crypto", package: "swift-crypto")]),
+
         .executableTarget(
             name: "SyncAgent",
             dependencies: [
                 "SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "RolloutEngine", "ProcessThreads",
+                "AgentWebhook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,9 +106,22 @@ let package = Package(
             name: "SyncBench", dependencies: ["SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "CYAML"],
             path: "Benchmarks/SyncBench"),
 
+        // Fuzz targets (scripts/fuzz.sh; not part of `make test`): one executable per parser, built with libFuzzer
+        // and AddressSanitizer by the script (-D FUZZING), or as a plain replay tool for crash files by `swift build`.
+        // CLibFuzzer declares libFuzzer's driver, which the toolchain's compiler-rt provides.
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzYAML", dependencies: ["KubeYAML", "FuzzSupport"], path: "Fuzz/FuzzYAML"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["SyncCore", "FuzzSupport"], path: "Fuzz/FuzzJSON"),
+        .executableTarget(name: "FuzzRender", dependencies: ["Differ", "FuzzSupport"], path: "Fuzz/FuzzRender"),
+        .executableTarget(
+            name: "FuzzKubeconfig", dependencies: ["Applier", "FuzzSupport"], path: "Fuzz/FuzzKubeconfig"),
+        .executableTarget(
+            name: "FuzzWebhook", dependencies: ["AgentWebhook", "FuzzSupport"], path: "Fuzz/FuzzWebhook"),
+
         // Test helpers: temporary folders, child processes (git daemon, kubesim, prometheus), waiting on conditions.
         .target(name: "TestSupport", dependencies: ["SyncCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"]),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"], exclude: ["FuzzCrashes"]),
         .testTarget(name: "ProcessThreadsTests", dependencies: ["ProcessThreads"]),
         .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML", "TestSupport"]),
         .testTarget(name: "KubeSchemaTests", dependencies: ["KubeSchema", "TestSupport"]),
@@ -119,7 +139,8 @@ let package = Package(
             dependencies: [
                 "RolloutEngine", "Differ", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "SyncAgentTests", dependencies: ["SyncAgent", "RolloutEngine", "TestSupport"]),
+        .testTarget(
+            name: "SyncAgentTests", dependencies: ["SyncAgent", "AgentWebhook", "RolloutEngine", "TestSupport"]),
         .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "TestSupport"]),
     ]
 )

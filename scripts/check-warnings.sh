@@ -3,7 +3,7 @@
 set -euo pipefail
 log="$1"
 root="$(cd "$(dirname "$0")/.." && pwd)"
-if grep -E "^${root}/(Sources|Tests|Benchmarks)/.*: warning:" "$log" | sort -u | tee /dev/stderr | grep -q .; then
+if grep -E "^${root}/(Sources|Tests|Benchmarks|Fuzz)/.*: warning:" "$log" | sort -u | tee /dev/stderr | grep -q .; then
     echo "check-warnings: the build has warnings (above); the project builds with none" >&2
     exit 1
 fi

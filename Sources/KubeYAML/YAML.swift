@@ -19,6 +19,8 @@ public struct YAMLLoadOptions: Sendable, Hashable {
     public var maxAliasExpansion: Int
     /// How deeply collections may nest (each level costs stack in the loader and in every consumer).
     public var maxDepth: Int
+    /// The default ``maxDepth``: 512 levels, as SyncCore's JSON reader allows. Real manifests nest a few dozen.
+    public static let maxNestingDepth = 512
     /// Whether a key written twice in one mapping is an error (``DuplicateKeys/reject``, the default) or the last
     /// value wins (``DuplicateKeys/lastWins``, for reading server output or fixtures only).
     public var duplicateKeys: DuplicateKeys
@@ -28,7 +30,7 @@ public struct YAMLLoadOptions: Sendable, Hashable {
 
     /// Limits; the defaults suit manifests of any real size and reject duplicate keys.
     public init(
-        maxAliasExpansion: Int = 1_000_000, maxDepth: Int = 1_000, duplicateKeys: DuplicateKeys = .reject,
+        maxAliasExpansion: Int = 1_000_000, maxDepth: Int = maxNestingDepth, duplicateKeys: DuplicateKeys = .reject,
         maxDocuments: Int = .max
     ) {
         self.maxAliasExpansion = maxAliasExpansion
@@ -397,7 +399,7 @@ private struct Composer {
         if depth >= options.maxDepth {
             throw error(
                 .tooDeep, line: parser.line, column: parser.column,
-                "collections nested deeper than \(options.maxDepth) levels")
+                "nesting deeper than \(options.maxDepth) levels")
         }
     }
 

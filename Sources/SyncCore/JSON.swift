@@ -15,6 +15,7 @@ extension Value {
     ///
     /// Numbers without a fraction or exponent become `.int` (or `.uint` above `Int64.max`), others `.double`,
     /// as Kubernetes' unstructured decoder does. Duplicate member names keep the last, as Go's decoder does.
+    /// Arrays and objects nested deeper than 512 levels are an error at the byte where the limit is crossed.
     public init(json bytes: some Collection<UInt8>) throws(JSONError) {
         let array = Array(bytes)
         var reader = JSONReader(bytes: array)
@@ -186,9 +187,10 @@ struct JSONReader {
     let bytes: [UInt8]
     var index = 0
     var depth = 0
-    /// How deeply arrays and objects may nest. Kubernetes objects (CRD schemas included) stay far below; a
-    /// deeper document is an error, never a stack overflow on a small-stack thread (10,000 levels overflowed one).
-    static let maxDepth = 512
+    /// How deeply arrays and objects may nest. Reading, printing, comparing and freeing a value all recurse once per
+    /// level, so a deeper text would overflow the stack (10,000 levels did under AddressSanitizer); Kubernetes objects
+    /// nest a few dozen levels. KubeYAML's loader has the same bound.
+    static let maxNestingDepth = 512
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -235,7 +237,9 @@ struct JSONReader {
 
     mutating func enter() throws(JSONError) {
         depth += 1
-        if depth > JSONReader.maxDepth { throw JSONError(message: "nesting too deep", offset: index) }
+        if depth > JSONReader.maxNestingDepth {
+            throw JSONError(message: "nesting deeper than \(JSONReader.maxNestingDepth) levels", offset: index)
+        }
     }
 
     mutating func readObject() throws(JSONError) -> Value {

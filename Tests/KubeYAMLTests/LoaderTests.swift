@@ -263,6 +263,17 @@ struct LoaderTests {
         #expect(value == (try YAML.loadValue(atLimit)))
     }
 
+    @Test("nesting deeper than maxNestingDepth (512) levels is an error at the collection that crosses it")
+    func depthLimit() throws {
+        #expect(YAMLLoadOptions.maxNestingDepth == 512)
+        let fine = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        #expect(loadError(fine) == nil)
+        let deep = String(repeating: "[", count: 513) + String(repeating: "]", count: 513)
+        #expect(loadError(deep)?.description == "f.yaml:1:513: nesting deeper than 512 levels")
+        let block = (0..<513).map { String(repeating: "  ", count: $0) + "k:\n" }.joined()
+        #expect(loadError(block)?.description == "f.yaml:513:1025: nesting deeper than 512 levels")
+    }
+
     @Test("the source map finds nodes and keys by path")
     func sourceMap() throws {
         let text = """

@@ -1,3 +1,4 @@
+import AgentWebhook
 import Foundation
 import KubeYAML
 import SyncCore

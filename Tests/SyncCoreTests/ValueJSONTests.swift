@@ -1,4 +1,6 @@
+import Foundation
 import SyncCore
+import TestSupport
 import Testing
 
 @Suite struct ValueJSONTests {
@@ -99,20 +101,35 @@ import Testing
     }
 }
 
-/// JSON nesting is bounded: a document nested past the limit is an error at its byte offset, never a stack
-/// overflow; one at the limit is read (on Swift's cooperative pool, where the API client and the webhook parse).
-@Suite struct JSONDepthTests {
-    @Test func nestingPastTheLimitIsAnErrorAtItsOffset() async throws {
-        let limit = 512
-        let deep = String(repeating: "[", count: limit + 1) + String(repeating: "]", count: limit + 1)
-        #expect(throws: JSONError.self) { try Value(json: deep) }
+/// Inputs FuzzJSON (scripts/fuzz.sh) crashed the reader with, kept in `FuzzCrashes/`; each must now read or fail.
+@Suite struct JSONFuzzRegressionTests {
+    @Test func nestingIsBoundedAt512Levels() throws {
+        let fine = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        #expect(try Value(json: fine).jsonString == fine)
+        let deep = String(repeating: "[", count: 513) + String(repeating: "]", count: 513)
+        #expect(readError(Array(deep.utf8))?.description == "invalid JSON at byte 512: nesting deeper than 512 levels")
+        let objects = String(repeating: #"{"a":"#, count: 600) + "1" + String(repeating: "}", count: 600)
+        #expect(
+            readError(Array(objects.utf8))?.description == "invalid JSON at byte 2560: nesting deeper than 512 levels")
+    }
+
+    /// 10,542 nested arrays overflowed the stack under AddressSanitizer (the limit was 10,000 levels then).
+    @Test func deepArraysFromTheFuzzerAreAnError() throws {
+        let bytes = try fuzzCrash("json-stack-overflow-deep-arrays")
+        #expect(readError(bytes)?.description == "invalid JSON at byte 513: nesting deeper than 512 levels")
+    }
+
+    private func readError(_ bytes: [UInt8]) -> JSONError? {
         do {
-            _ = try Value(json: deep)
-        } catch let error as JSONError {
-            #expect(error.description == "invalid JSON at byte \(limit): nesting too deep")
+            _ = try Value(json: bytes)
+            return nil
+        } catch {
+            return error
         }
-        let atLimit = String(repeating: "[", count: limit) + String(repeating: "]", count: limit)
-        let value = try Value(json: atLimit)
-        #expect(value.arrayValue?.count == 1)
+    }
+
+    private func fuzzCrash(_ name: String) throws -> [UInt8] {
+        let url = packageRoot.appendingPathComponent("Tests/SyncCoreTests/FuzzCrashes/\(name)")
+        return Array(try Data(contentsOf: url))
     }
 }

@@ -1,5 +1,6 @@
 import RolloutEngine
 import Applier
+import AgentWebhook
 import Foundation
 import Hummingbird
 import HummingbirdCore

@@ -4,9 +4,9 @@ import SyncCore
 
 /// A Git push webhook, verified: GitHub's `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>` or GitLab's
 /// `X-Gitlab-Token: <secret>`, both against the shared secret, compared in constant time. Pure: no I/O.
-enum Webhook {
+public enum Webhook {
     /// What a delivery is.
-    enum Verdict: Equatable, Sendable {
+    public enum Verdict: Equatable, Sendable {
         /// A verified push to the tracked branch: sync now.
         case push(ref: String, after: String?)
         /// Verified, but nothing to do (a ping, another branch, another event): the reason.
@@ -16,7 +16,7 @@ enum Webhook {
     }
 
     /// Judges a delivery of `body` with `headers` (names lower-cased) for the tracked `branch`.
-    static func verify(headers: [String: String], body: [UInt8], secret: [UInt8], branch: String) -> Verdict {
+    public static func verify(headers: [String: String], body: [UInt8], secret: [UInt8], branch: String) -> Verdict {
         guard !secret.isEmpty else { return .refused("no webhook secret is configured") }
         if let signature = headers["x-hub-signature-256"] {
             guard signature.hasPrefix("sha256="), let given = hexBytes(signature.dropFirst("sha256=".count)) else {
@@ -42,14 +42,14 @@ enum Webhook {
 
     /// Text from a delivery (a header, the payload's ref) as a reply or a log line may quote it: control characters
     /// as `?`, credentials scrubbed (``Redaction/scrubCredentials(_:)``), at most 100 characters.
-    static func shown(_ text: String) -> String {
+    public static func shown(_ text: String) -> String {
         let printable = String(
             text.unicodeScalars.prefix(100).map { $0.properties.generalCategory == .control ? "?" : Character($0) })
         return Redaction.scrubCredentials(printable) + (text.unicodeScalars.count > 100 ? "…" : "")
     }
 
     /// The signature GitHub sends for `body`: `sha256=<hex>`.
-    static func signature(body: [UInt8], secret: [UInt8]) -> String {
+    public static func signature(body: [UInt8], secret: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret))
         return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
     }
@@ -68,7 +68,7 @@ enum Webhook {
     }
 
     /// Compares without stopping at the first difference, so timing tells nothing of the secret.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for index in a.indices { difference |= a[index] ^ b[index] }
