@@ -136,7 +136,7 @@ struct FakeOCI {
               wrong-first)
                 if [ "$runs" = 1 ]; then token=expired-token; fi ;;
               short)
-                ttl=6 ;;
+                ttl=15 ;;
             esac
             expiry=$(date -u -d "+$ttl seconds" +%Y-%m-%dT%H:%M:%SZ)
             printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\\n' "$token" "$expiry"
@@ -204,12 +204,12 @@ struct FakeOCI {
     @Test func runsAgainAfterExpiry() async throws {
         let sim = try await KubeSim()
         let oci = try FakeOCI(tokenFile: "\(sim.dataPath)/regions/us-sanjose-1/token")
-        try oci.setMode("short")  // expires six seconds after it is made (whole seconds: 5 to 6)
+        try oci.setMode("short")  // expires 15 s after it is made (whole seconds: 14 to 15), loaded machine or not
         let client = try client(sim, oci, LogCapture())
         _ = try await client.serverVersion()
         _ = try await client.serverVersion()
         #expect(oci.runs == 1)
-        let expired = Date().addingTimeInterval(7)
+        let expired = Date().addingTimeInterval(16)
         try await waitUntil(timeout: 300, "the credential to expire") { Date() > expired }
         _ = try await client.serverVersion()
         #expect(oci.runs == 2)
