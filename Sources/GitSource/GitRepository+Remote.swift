@@ -216,10 +216,13 @@ final class RemoteConnection {
     private func call(_ function: String, _ body: () -> Int32) throws(GitSourceError) {
         let previous = GitSocketStreams.setDeadline(context.deadline)
         defer { _ = GitSocketStreams.setDeadline(previous) }
+        _ = GitSocketStreams.takeTimeout()
         do {
             try git(function, subject, body)
         } catch {
             if let failure = context.failure { throw failure }
+            // The socket said the deadline passed (its own word, not a second reading of the clock).
+            if GitSocketStreams.takeTimeout() { throw context.timeoutError }
             if context.checkDeadline() != 0, let failure = context.failure { throw failure }
             throw classify(error)
         }

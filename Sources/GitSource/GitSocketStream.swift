@@ -41,6 +41,9 @@ public enum GitSocketStreams {
         registry.setDeadline(deadline)
     }
 
+    /// Whether an operation of the calling thread timed out on a socket since the last call; clears the mark.
+    static func takeTimeout() -> Bool { registry.takeTimeout() }
+
     /// Shuts every open Git socket down and refuses new connections: the process is stopping.
     public static func abortAll() { registry.abortAll() }
 
@@ -55,7 +58,9 @@ private final class Registry: @unchecked Sendable {
     // @unchecked Sendable: every stored property is read and written only with `lock` held.
     private let lock = NSLock()
     private var deadlines: [UInt: ContinuousClock.Instant] = [:]
-    private var open: [UInt64: Int32] = [:]
+    private var open: [UInt64: (descriptor: Int32, thread: UInt)] = [:]
+    /// Threads whose operation a socket timed out (a wait past the deadline, or the timer's shutdown).
+    private var timedOut: Set<UInt> = []
     private var nextID: UInt64 = 1
     private var aborting = false
 
@@ -66,6 +71,22 @@ private final class Registry: @unchecked Sendable {
         let previous = deadlines[thread]
         deadlines[thread] = deadline
         return previous
+    }
+
+    /// Records that the calling thread's operation ran past its deadline on a socket.
+    func noteTimeout() {
+        let thread = UInt(pthread_self())
+        lock.lock()
+        timedOut.insert(thread)
+        lock.unlock()
+    }
+
+    /// Whether the calling thread's operation timed out on a socket since the last call; clears it.
+    func takeTimeout() -> Bool {
+        let thread = UInt(pthread_self())
+        lock.lock()
+        defer { lock.unlock() }
+        return timedOut.remove(thread) != nil
     }
 
     func deadline() -> ContinuousClock.Instant {
@@ -85,7 +106,7 @@ private final class Registry: @unchecked Sendable {
         }
         let id = nextID
         nextID += 1
-        open[id] = descriptor
+        open[id] = (descriptor, UInt(pthread_self()))
         lock.unlock()
         let remaining = ContinuousClock.now.duration(to: deadline)
         let nanoseconds =
@@ -100,13 +121,16 @@ private final class Registry: @unchecked Sendable {
     func expire(_ id: UInt64) {
         lock.lock()
         defer { lock.unlock() }
-        if let descriptor = open[id] { shutdown(descriptor, Int32(SHUT_RDWR)) }
+        if let entry = open[id] {
+            shutdown(entry.descriptor, Int32(SHUT_RDWR))
+            timedOut.insert(entry.thread)
+        }
     }
 
     /// Unregisters and closes a socket.
     func close(_ id: UInt64) {
         lock.lock()
-        let descriptor = open.removeValue(forKey: id)
+        let descriptor = open.removeValue(forKey: id)?.descriptor
         lock.unlock()
         if let descriptor { _ = Glibc.close(descriptor) }
     }
@@ -115,7 +139,7 @@ private final class Registry: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         aborting = true
-        for descriptor in open.values { shutdown(descriptor, Int32(SHUT_RDWR)) }
+        for entry in open.values { shutdown(entry.descriptor, Int32(SHUT_RDWR)) }
     }
 
     var openCount: Int {
@@ -216,6 +240,7 @@ private let streamConnect: @convention(c) (UnsafeMutablePointer<git_stream>?) ->
                 }
             } else {
                 _ = Glibc.close(descriptor)
+                registry.noteTimeout()
                 setError("failed to connect to \(describe(stream)): timed out")
                 return -1
             }
@@ -245,6 +270,7 @@ private let streamRead: @convention(c) (UnsafeMutablePointer<git_stream>?, Unsaf
     guard let stream = streamOf(pointer), stream.pointee.s >= 0 else { return -1 }
     let deadline = GitSocketStreams.registry.deadline()
     guard wait(stream.pointee.s, Int16(POLLIN), until: deadline) else {
+        GitSocketStreams.registry.noteTimeout()
         setError("timed out waiting for \(describe(stream)) to send data")
         return -1
     }
@@ -262,6 +288,7 @@ private let streamWrite: @convention(c) (UnsafeMutablePointer<git_stream>?, Unsa
         guard let stream = streamOf(pointer), stream.pointee.s >= 0 else { return -1 }
         let deadline = GitSocketStreams.registry.deadline()
         guard wait(stream.pointee.s, Int16(POLLOUT), until: deadline) else {
+            GitSocketStreams.registry.noteTimeout()
             setError("timed out writing to \(describe(stream))")
             return -1
         }

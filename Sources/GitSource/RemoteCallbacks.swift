@@ -37,10 +37,15 @@ final class RemoteCallbackContext {
     /// Fails once the deadline has passed; called from every progress callback.
     func checkDeadline() -> Int32 {
         guard ContinuousClock.now >= deadline else { return 0 }
+        return fail(timeoutError)
+    }
+
+    /// The error of this operation running past its deadline.
+    var timeoutError: GitSourceError {
         let seconds =
             Double(remote.timeout.components.seconds)
             + Double(remote.timeout.components.attoseconds) / 1e18
-        return fail(.timedOut(operation: operation, remote: remote.redactedURL, seconds: seconds))
+        return .timedOut(operation: operation, remote: remote.redactedURL, seconds: seconds)
     }
 
     /// Callbacks for `git_remote_connect`, fetch and push, all pointing at this context.
