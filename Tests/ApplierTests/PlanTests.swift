@@ -38,18 +38,6 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: Testing.Source
         sourceLocation: sourceLocation)
 }
 
-/// A small seeded generator, so that shuffles are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Objects of every tier, written in no particular order.
 let mixedObjects = """
     apiVersion: networking.istio.io/v1
@@ -212,7 +200,7 @@ struct PlanTests {
     func deterministic(seed: Int) throws {
         let objects = try resources(mixedObjects)
         let expected = try RegionPlan(region: "r", desired: objects).description
-        var generator = SplitMix64(state: UInt64(seed))
+        var generator = SplitMix64(seed: UInt64(seed))
         let desired = objects.shuffled(using: &generator)
         #expect(try RegionPlan(region: "r", desired: desired).description == expected)
     }
