@@ -265,38 +265,38 @@ private let streamConnect: @convention(c) (UnsafeMutablePointer<git_stream>?) ->
     return -1
 }
 
-private let streamRead: @convention(c) (UnsafeMutablePointer<git_stream>?, UnsafeMutableRawPointer?, Int) -> Int = {
-    pointer, buffer, length in
+/// One read or write of `stream`: waits (at most until the operation's deadline) for the socket to be ready for
+/// `events`, then runs `io` once, retried on EINTR. A timeout is marked for ``RemoteConnection`` and named in
+/// libgit2's error; a failed `io` is named with `verb`.
+private func transfer(
+    _ pointer: UnsafeMutablePointer<git_stream>?, _ events: Int16, timeout: (String) -> String, verb: String,
+    _ io: (Int32) -> Int
+) -> Int {
     guard let stream = streamOf(pointer), stream.pointee.s >= 0 else { return -1 }
-    let deadline = GitSocketStreams.registry.deadline()
-    guard wait(stream.pointee.s, Int16(POLLIN), until: deadline) else {
+    guard wait(stream.pointee.s, events, until: GitSocketStreams.registry.deadline()) else {
         GitSocketStreams.registry.noteTimeout()
-        setError("timed out waiting for \(describe(stream)) to send data")
+        setError(timeout(describe(stream)))
         return -1
     }
     while true {
-        let count = recv(stream.pointee.s, buffer, length, 0)
+        let count = io(stream.pointee.s)
         if count < 0 && errno == EINTR { continue }
-        if count < 0 { setError("could not read from \(describe(stream)): \(String(cString: strerror(errno)))") }
+        if count < 0 { setError("could not \(verb) \(describe(stream)): \(String(cString: strerror(errno)))") }
         return count
     }
 }
 
+private let streamRead: @convention(c) (UnsafeMutablePointer<git_stream>?, UnsafeMutableRawPointer?, Int) -> Int = {
+    pointer, buffer, length in
+    transfer(pointer, Int16(POLLIN), timeout: { "timed out waiting for \($0) to send data" }, verb: "read from") {
+        recv($0, buffer, length, 0)
+    }
+}
+
 private let streamWrite: @convention(c) (UnsafeMutablePointer<git_stream>?, UnsafePointer<CChar>?, Int, Int32) -> Int =
-    {
-        pointer, data, length, _ in
-        guard let stream = streamOf(pointer), stream.pointee.s >= 0 else { return -1 }
-        let deadline = GitSocketStreams.registry.deadline()
-        guard wait(stream.pointee.s, Int16(POLLOUT), until: deadline) else {
-            GitSocketStreams.registry.noteTimeout()
-            setError("timed out writing to \(describe(stream))")
-            return -1
-        }
-        while true {
-            let count = send(stream.pointee.s, data, length, Int32(MSG_NOSIGNAL))
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { setError("could not write to \(describe(stream)): \(String(cString: strerror(errno)))") }
-            return count
+    { pointer, data, length, _ in
+        transfer(pointer, Int16(POLLOUT), timeout: { "timed out writing to \($0)" }, verb: "write to") {
+            send($0, data, length, Int32(MSG_NOSIGNAL))
         }
     }
 
