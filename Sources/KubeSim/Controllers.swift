@@ -25,6 +25,7 @@ struct Controllers: Sendable {
             let now = WallClock.now()
             region.withState { state in
                 tick(&state, now: now, rollouts: &rollouts)
+                state.finalizeNamespaces()
             }
             region.telemetry.advance(region: region, seconds: now - last)
             last = now

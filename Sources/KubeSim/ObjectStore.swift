@@ -69,25 +69,30 @@ struct ObjectStore: Sendable {
         var value = value
         value["metadata"]?["resourceVersion"] = .string(String(rv))
         let object = StoredObject(value: value, resourceVersion: rv)
-        let existed = tables[key]?[namespace]?[name] != nil
+        let previous = tables[key]?[namespace]?[name]?.value
         tables[key, default: [:]][namespace, default: [:]][name] = object
         journal?.record(key: key, namespace: namespace, name: name, object: object, resourceVersion: rv)
-        watchHub.publish(WatchEvent(kind: existed ? .modified : .added, key: key, namespace: namespace, object: object))
+        watchHub.publish(
+            WatchEvent(
+                kind: previous != nil ? .modified : .added, key: key, namespace: namespace, object: object,
+                previous: previous))
         return object
     }
 
-    /// Removes an object; returns it.
+    /// Removes an object; returns it. `finalState` is what the DELETED event shows when the deletion was an update's
+    /// doing (the last finalizer removed).
     @discardableResult
-    mutating func delete(_ key: String, namespace: String, name: String) -> StoredObject? {
+    mutating func delete(_ key: String, namespace: String, name: String, finalState: Value? = nil) -> StoredObject? {
         guard let object = tables[key]?[namespace]?[name] else { return nil }
         tables[key]?[namespace]?[name] = nil
         if tables[key]?[namespace]?.isEmpty == true { tables[key]?[namespace] = nil }
         let rv = nextResourceVersion()
         journal?.record(key: key, namespace: namespace, name: name, object: nil, resourceVersion: rv)
-        var last = object.value
+        var last = finalState ?? object.value
         last["metadata"]?["resourceVersion"] = .string(String(rv))
         watchHub.publish(
-            WatchEvent(kind: .deleted, key: key, namespace: namespace, object: StoredObject(value: last, resourceVersion: rv)))
+            WatchEvent(
+                kind: .deleted, key: key, namespace: namespace, object: StoredObject(value: last, resourceVersion: rv)))
         return object
     }
 
@@ -165,7 +170,9 @@ final class Journal: @unchecked Sendable {
     /// Replaces the journal's content by one line per live object (atomically, via rename).
     func compact(_ entries: [Entry]) throws {
         var text = ""
-        for entry in entries { text += Journal.line(entry.key, entry.namespace, entry.name, entry.object, entry.resourceVersion) }
+        for entry in entries {
+            text += Journal.line(entry.key, entry.namespace, entry.name, entry.object, entry.resourceVersion)
+        }
         let temporary = path + ".tmp"
         try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
         close(fd)

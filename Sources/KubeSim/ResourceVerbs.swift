@@ -168,7 +168,8 @@ extension RegionState {
         if !type.isCustom { Defaulting.apply(&object, group: type.group, kind: type.kind) }
         if type.group.isEmpty && type.kind == "Service" { allocateClusterIP(&object, old: old?.value) }
         if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" { crdStatus(&object) }
-        let causes = Validation.validate(object, old: old?.value, type: type)
+        var causes = Validation.validate(object, old: old?.value, type: type)
+        causes += RegionState.finalizerCauses(object, old: old?.value)
         if !causes.isEmpty {
             throw .invalid(kind: type.kind, group: type.group, name: object[path: ["metadata", "name"]]?.stringValue ?? target.name, causes: causes)
         }
@@ -197,12 +198,38 @@ extension RegionState {
             if let old { object["metadata"]?["resourceVersion"] = old.value[path: ["metadata", "resourceVersion"]] }
             return (object, old == nil)
         }
-        let stored = store.put(type.storageKey, namespace: target.namespace, name: object[path: ["metadata", "name"]]?.stringValue ?? target.name, value: object)
+        let name = object[path: ["metadata", "name"]]?.stringValue ?? target.name
+        let isNamespace = type.group.isEmpty && type.kind == "Namespace"
+        if !isNamespace, object[path: ["metadata", "deletionTimestamp"]] != nil,
+            (object[path: ["metadata", "finalizers"]]?.arrayValue ?? []).isEmpty
+        {
+            // The last finalizer of an object being deleted is gone: the update deletes it.
+            purge(type.storageKey, namespace: target.namespace, name: name, finalState: object)
+            generationCounter += 1
+            return (object, false)
+        }
+        let stored = store.put(type.storageKey, namespace: target.namespace, name: name, value: object)
         if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" {
             registry.add(crd: stored.value)
         }
         generationCounter += 1
         return (stored.value, old == nil)
+    }
+
+    /// The real server's rule for an object being deleted: its finalizers may be removed, never added.
+    static func finalizerCauses(_ object: Value, old: Value?) -> [StatusCause] {
+        guard let old, old[path: ["metadata", "deletionTimestamp"]] != nil else { return [] }
+        let before = Set(old[path: ["metadata", "finalizers"]]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        let added = (object[path: ["metadata", "finalizers"]]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            .filter { !before.contains($0) }
+        guard !added.isEmpty else { return [] }
+        let list = added.map { "\"\($0)\"" }.joined(separator: ", ")
+        return [
+            StatusCause(
+                reason: "FieldValueForbidden",
+                message: "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\(list)}",
+                field: "metadata.finalizers")
+        ]
     }
 
     /// What generation tracks: everything but metadata and status.
@@ -270,6 +297,11 @@ extension RegionState {
         if ns.value[path: ["metadata", "deletionTimestamp"]] != nil {
             var error = APIError.forbidden("\(target.type.plural) \"\(target.name)\" is forbidden: unable to create new content in namespace \(target.namespace) because it is being terminated")
             error.reason = "Forbidden"
+            error.causes = [
+                StatusCause(
+                    reason: "NamespaceTerminating", message: "namespace \(target.namespace) is being terminated",
+                    field: "metadata.namespace")
+            ]
             throw error
         }
     }
@@ -423,24 +455,29 @@ extension RegionState {
                 throw .conflict(type.plural, group: type.group, name: target.name, why: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(old.resourceVersion)")
             }
         }
+        let isNamespace = type.group.isEmpty && type.kind == "Namespace"
+        let finalizers = old.value[path: ["metadata", "finalizers"]]?.arrayValue ?? []
+        if isNamespace || !finalizers.isEmpty {
+            // A namespace, or an object with finalizers, is only marked: it stays, Terminating, until its finalizers
+            // are gone (the namespace controller's, in `finalizeNamespaces`; anyone else's, by an update).
+            if old.value[path: ["metadata", "deletionTimestamp"]] != nil {
+                return APIResponse(status: 200, value: RegionState.renderValue(old.value, as: type))
+            }
+            var marked = old.value
+            marked["metadata"]?["deletionTimestamp"] = .string(WallClock.timestamp())
+            marked["metadata"]?["deletionGracePeriodSeconds"] = 0
+            if isNamespace { marked["status"]?["phase"] = "Terminating" }
+            if dryRun { return APIResponse(status: 200, value: RegionState.renderValue(marked, as: type)) }
+            let stored = store.put(type.storageKey, namespace: target.namespace, name: target.name, value: marked)
+            generationCounter += 1
+            return APIResponse(status: 200, value: RegionState.renderValue(stored.value, as: type))
+        }
         var gone = old.value
         gone["metadata"]?["deletionTimestamp"] = .string(WallClock.timestamp())
         gone["metadata"]?["deletionGracePeriodSeconds"] = 0
-        if type.group.isEmpty && type.kind == "Namespace" { gone["status"]?["phase"] = "Terminating" }
         if dryRun { return APIResponse(status: 200, value: RegionState.renderValue(gone, as: type)) }
-        store.delete(type.storageKey, namespace: target.namespace, name: target.name)
+        purge(type.storageKey, namespace: target.namespace, name: target.name)
         generationCounter += 1
-        if type.group.isEmpty && type.kind == "Namespace" {
-            for key in store.keys(inNamespace: target.name) {
-                for object in store.list(key, namespace: target.name) {
-                    let name = object.value[path: ["metadata", "name"]]?.stringValue ?? ""
-                    store.delete(key, namespace: target.name, name: name)
-                }
-            }
-        }
-        if type.group.isEmpty && type.kind == "Service" {
-            for ip in old.value[path: ["spec", "clusterIPs"]]?.arrayValue?.compactMap(\.stringValue) ?? [] { allocatedIPs.remove(ip) }
-        }
         if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io",
             let group = old.value[path: ["spec", "group"]]?.stringValue,
             let plural = old.value[path: ["spec", "names", "plural"]]?.stringValue
@@ -451,10 +488,83 @@ extension RegionState {
                 store.delete(key, namespace: object.value[path: ["metadata", "namespace"]]?.stringValue ?? "", name: object.value[path: ["metadata", "name"]]?.stringValue ?? "")
             }
         }
-        if type.group.isEmpty && type.kind == "Namespace" {
-            return APIResponse(status: 200, value: RegionState.renderValue(gone, as: type))
-        }
         return APIResponse(status: 200, value: RegionState.renderValue(gone, as: type))
+    }
+
+    /// Removes a stored object and what hangs on it (a Service's cluster IPs).
+    private mutating func purge(_ key: String, namespace: String, name: String, finalState: Value? = nil) {
+        guard let removed = store.delete(key, namespace: namespace, name: name, finalState: finalState) else { return }
+        if key == "/services" {
+            for ip in removed.value[path: ["spec", "clusterIPs"]]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                allocatedIPs.remove(ip)
+            }
+        }
+    }
+
+    /// The namespace controller's pass over every Terminating namespace (run by the region's controllers).
+    mutating func finalizeNamespaces() {
+        for namespace in store.list("/namespaces", namespace: nil)
+        where namespace.value[path: ["metadata", "deletionTimestamp"]] != nil {
+            finalizeNamespace(namespace.value[path: ["metadata", "name"]]?.stringValue ?? "")
+        }
+    }
+
+    /// What the namespace controller does for one Terminating namespace: deletes its content (objects with
+    /// finalizers are marked and wait for them), reports what remains in the namespace's conditions, and removes the
+    /// namespace once it is empty.
+    mutating func finalizeNamespace(_ name: String) {
+        guard var namespace = store.get("/namespaces", namespace: "", name: name)?.value,
+            namespace[path: ["metadata", "deletionTimestamp"]] != nil
+        else { return }
+        var remaining: [String: Int] = [:]
+        var held: [String: Int] = [:]
+        for key in store.keys(inNamespace: name) {
+            for object in store.list(key, namespace: name) {
+                let objectName = object.value[path: ["metadata", "name"]]?.stringValue ?? ""
+                let finalizers = object.value[path: ["metadata", "finalizers"]]?.arrayValue?.compactMap(\.stringValue) ?? []
+                if finalizers.isEmpty {
+                    purge(key, namespace: name, name: objectName)
+                    generationCounter += 1
+                    continue
+                }
+                let resource = String(key.split(separator: "/").last ?? "")
+                let group = key.split(separator: "/", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                remaining[group.isEmpty ? resource : "\(resource).\(group)", default: 0] += 1
+                for finalizer in finalizers { held[finalizer, default: 0] += 1 }
+                if object.value[path: ["metadata", "deletionTimestamp"]] == nil {
+                    var marked = object.value
+                    marked["metadata"]?["deletionTimestamp"] = .string(WallClock.timestamp())
+                    marked["metadata"]?["deletionGracePeriodSeconds"] = 0
+                    store.put(key, namespace: name, name: objectName, value: marked)
+                    generationCounter += 1
+                }
+            }
+        }
+        if remaining.isEmpty {
+            store.delete("/namespaces", namespace: "", name: name)
+            generationCounter += 1
+            return
+        }
+        let now = WallClock.timestamp()
+        let content = remaining.sorted { $0.key < $1.key }.map { "\($0.key) has \($0.value) resource instances" }
+        let finalizers = held.sorted { $0.key < $1.key }.map { "\($0.key) in \($0.value) resource instances" }
+        let conditions: Value = [
+            [
+                "type": "NamespaceContentRemaining", "status": "True", "lastTransitionTime": .string(now),
+                "reason": "SomeResourcesRemain",
+                "message": .string("Some resources are remaining: \(content.joined(separator: ", "))"),
+            ],
+            [
+                "type": "NamespaceFinalizersRemaining", "status": "True", "lastTransitionTime": .string(now),
+                "reason": "SomeFinalizersRemain",
+                "message": .string("Some content in the namespace has finalizers remaining: \(finalizers.joined(separator: ", "))"),
+            ],
+        ]
+        let messages = { (value: Value?) in value?.arrayValue?.map { $0["message"] } }
+        if messages(namespace[path: ["status", "conditions"]]) != messages(conditions) {
+            namespace["status"]?["conditions"] = conditions
+            store.put("/namespaces", namespace: "", name: name, value: namespace)
+        }
     }
 
     mutating func deleteCollection(_ type: ResourceType, namespace: String?, request: APIRequest) throws(APIError) -> APIResponse {

@@ -21,6 +21,9 @@ struct WatchEvent: Sendable {
     var namespace: String
     /// The object after the change; for a deletion, the last state with the deletion's resourceVersion.
     var object: StoredObject
+    /// For a modification, the object before it: a watch with a selector sees an object that stops matching as
+    /// DELETED and one that starts matching as ADDED, as the real server's watch cache reports them.
+    var previous: Value? = nil
 }
 
 /// Fans a region's object changes out to its open watches, and keeps the latest events so that a watch started from
@@ -68,7 +71,9 @@ final class WatchHub: Sendable {
     /// Subscribes to the changes of `key`, first replaying the kept events newer than `resourceVersion` (nil: none).
     /// Finishing the returned continuation ends the stream (and the subscription). Nil when the changes after
     /// `resourceVersion` are no longer kept (the client gets 410 Expired and lists again).
-    func subscribe(key: String, after resourceVersion: UInt64?) -> (AsyncStream<WatchEvent>, AsyncStream<WatchEvent>.Continuation)? {
+    func subscribe(key: String, after resourceVersion: UInt64?) -> (
+        AsyncStream<WatchEvent>, AsyncStream<WatchEvent>.Continuation
+    )? {
         let id = UUID()
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream(bufferingPolicy: .unbounded)
         let kept = state.withLock { state -> Bool in
@@ -119,6 +124,25 @@ struct WatchStream: Sendable {
         return true
     }
 
+    /// How this watch sees a change, or nil when it does not see it. A modification that moves an object out of the
+    /// watch's selectors is DELETED (with the previous state at the new resourceVersion), one that moves it in is
+    /// ADDED: a client's cache of "objects matching X" stays exact.
+    func visible(_ event: WatchEvent) -> (WatchEvent.Kind, StoredObject)? {
+        let now = matches(event.namespace, event.object.value)
+        guard event.kind == .modified, let previous = event.previous else {
+            return now ? (event.kind, event.object) : nil
+        }
+        switch (matches(event.namespace, previous), now) {
+        case (true, true): return (.modified, event.object)
+        case (false, true): return (.added, event.object)
+        case (true, false):
+            var last = previous
+            last["metadata"]?["resourceVersion"] = .string(String(event.object.resourceVersion))
+            return (.deleted, StoredObject(value: last, resourceVersion: event.object.resourceVersion))
+        case (false, false): return nil
+        }
+    }
+
     /// An object of an event as the client asked for it: the object itself, or a one-row Table of it.
     func render(_ object: [UInt8]) -> [UInt8] {
         guard let tableRequest else { return object }
@@ -144,9 +168,10 @@ struct WatchStream: Sendable {
             continuation.finish()
         }
         for line in initial { try await writer.write(ByteBuffer(bytes: line)) }
-        for await event in events where matches(event.namespace, event.object.value) {
-            let object = render(RegionState.render(event.object, as: type))
-            try await writer.write(ByteBuffer(bytes: WatchStream.line(event.kind.rawValue, object)))
+        for await event in events {
+            guard let (kind, object) = visible(event) else { continue }
+            let rendered = render(RegionState.render(object, as: type))
+            try await writer.write(ByteBuffer(bytes: WatchStream.line(kind.rawValue, rendered)))
         }
         try await writer.finish(nil)
     }
@@ -158,7 +183,9 @@ extension RegionState {
     func watch(_ type: ResourceType, namespace: String?, request: APIRequest) throws(APIError) -> APIResponse {
         let query = request.query
         let labels = try query["labelSelector"].map { (text) throws(APIError) in try LabelSelector(text) }
-        let fields = try query["fieldSelector"].map { (text) throws(APIError) in try FieldSelector(text, kind: type.kind) }
+        let fields = try query["fieldSelector"].map { (text) throws(APIError) in
+            try FieldSelector(text, kind: type.kind)
+        }
         let versionText = query["resourceVersion"] ?? ""
         var from: UInt64? = nil
         if !versionText.isEmpty && versionText != "0" {
@@ -170,7 +197,9 @@ extension RegionState {
         let sendInitialEvents = query["sendInitialEvents"] == "true"
         var timeout = Duration.seconds(1800)
         if let text = query["timeoutSeconds"], let seconds = Int64(text), seconds > 0 { timeout = .seconds(seconds) }
-        guard let (events, continuation) = store.watchHub.subscribe(key: type.storageKey, after: sendInitialEvents ? nil : from)
+        guard
+            let (events, continuation) = store.watchHub.subscribe(
+                key: type.storageKey, after: sendInitialEvents ? nil : from)
         else {
             // As the real server answers a watch from a compacted revision: one ERROR event, then the end.
             let expired = APIError(

@@ -274,7 +274,13 @@ import TestSupport
         #expect(ns[path: ["metadata", "labels", "kubernetes.io/metadata.name"]] == "shop")
         #expect(ns[path: ["status", "phase"]] == "Active")
         await #expect(try sim.request("POST", "/api/v1/namespaces/shop/configmaps", body: Self.configMap).status == 201)
-        await #expect(try sim.request("DELETE", "/api/v1/namespaces/shop").status == 200)
+        // As the real server: the namespace is Terminating until the namespace controller has emptied it.
+        let deleted = try await sim.request("DELETE", "/api/v1/namespaces/shop")
+        #expect(deleted.status == 200)
+        #expect(try Value(json: deleted.body)[path: ["status", "phase"]] == "Terminating")
+        try await waitUntil(timeout: 30, "namespace shop gone") {
+            try await sim.request("GET", "/api/v1/namespaces/shop").status == 404
+        }
         await #expect(try sim.request("GET", "/api/v1/namespaces/shop/configmaps/settings").status == 404)
         await #expect(try sim.request("POST", "/api/v1/namespaces/shop/configmaps", body: Self.configMap).status == 404)
     }
