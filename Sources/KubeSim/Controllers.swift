@@ -16,6 +16,12 @@ struct Controllers: Sendable {
         var generation: Int64
         var started: Double
         var availableAtStart: Int64
+        /// The template being rolled out (its ReplicaSet name): a paused Deployment's new template is not.
+        var template: String = ""
+        /// The generation the status reports (a paused Deployment observes generations it does not roll out).
+        var observed: Int64 = 0
+        /// Whether the rolled-out template's pods never become ready.
+        var broken: Bool = false
     }
 
     func run() async {
@@ -34,16 +40,41 @@ struct Controllers: Sendable {
     }
 
     private func tick(_ state: inout RegionState, now: Double, rollouts: inout [String: Rollout]) {
-        for (key, kind) in [("apps/deployments", "Deployment"), ("apps/statefulsets", "StatefulSet"), ("apps/daemonsets", "DaemonSet")] {
+        var seen: Set<String> = []
+        defer { rollouts = rollouts.filter { seen.contains($0.key) } }
+        for (key, kind) in [
+            ("apps/deployments", "Deployment"), ("apps/statefulsets", "StatefulSet"), ("apps/daemonsets", "DaemonSet"),
+        ] {
             guard let type = state.registry.lookup(group: "apps", version: "v1", kind: kind) else { continue }
             for object in state.store.list(key, namespace: nil) {
                 let value = object.value
                 let namespace = value[path: ["metadata", "namespace"]]?.stringValue ?? ""
                 let name = value[path: ["metadata", "name"]]?.stringValue ?? ""
-                let id = "\(key)/\(namespace)/\(name)"
                 let generation = value[path: ["metadata", "generation"]]?.intValue ?? 1
+                // Keyed by uid: a workload deleted and created again under its name starts a new rollout.
+                let uid = value[path: ["metadata", "uid"]]?.stringValue ?? ""
+                let id = "\(key)/\(namespace)/\(name)/\(uid)"
+                let paused = kind == "Deployment" && value[path: ["spec", "paused"]]?.boolValue == true
+                seen.insert(id)
                 var rollout = rollouts[id]
-                if rollout?.generation != generation {
+                if paused && rollout == nil {
+                    // Created paused (or found paused at start-up): no pods of a template not rolled out yet.
+                    let complete =
+                        value[path: ["status", "observedGeneration"]]?.intValue == generation
+                        && value[path: ["status", "updatedReplicas"]] == value[path: ["spec", "replicas"]]
+                    rollout = Rollout(
+                        generation: generation, started: now - rolloutSeconds - 1,
+                        availableAtStart: value[path: ["status", "availableReplicas"]]?.intValue ?? 0,
+                        template: complete ? Controllers.revisionName(value) : "", observed: generation,
+                        broken: Controllers.isBroken(value))
+                    rollouts[id] = rollout
+                } else if paused, var held = rollout, held.generation != generation {
+                    // A paused Deployment observes the new generation but keeps its pods (its template is not
+                    // rolled out until it is resumed).
+                    held.observed = generation
+                    rollout = held
+                    rollouts[id] = held
+                } else if rollout?.generation != generation {
                     let observed = value[path: ["status", "observedGeneration"]]?.intValue
                     let complete = observed == generation && value[path: ["status", "updatedReplicas"]] != nil
                     // A finished rollout found at start-up keeps its times (from its Progressing condition).
@@ -53,11 +84,15 @@ struct Controllers: Sendable {
                     rollout = Rollout(
                         generation: generation,
                         started: complete ? min(now - rolloutSeconds - 1, finishedAt ?? now - rolloutSeconds - 1) : now,
-                        availableAtStart: value[path: ["status", "availableReplicas"]]?.intValue ?? value[path: ["status", "numberAvailable"]]?.intValue ?? 0)
+                        availableAtStart: value[path: ["status", "availableReplicas"]]?.intValue ?? value[path: [
+                            "status", "numberAvailable",
+                        ]]?.intValue ?? 0,
+                        template: Controllers.revisionName(value), observed: generation,
+                        broken: Controllers.isBroken(value))
                     rollouts[id] = rollout
                 }
                 guard let rollout else { continue }
-                let status = self.status(kind: kind, value, rollout: rollout, now: now)
+                let status = self.status(kind: kind, value, rollout: rollout, paused: paused, now: now)
                 guard status != value["status"] else { continue }
                 var updated = value
                 updated["status"] = status
@@ -89,20 +124,43 @@ struct Controllers: Sendable {
         return "\(name)-\(suffix)"
     }
 
-    private func status(kind: String, _ value: Value, rollout: Rollout, now: Double) -> Value {
+    private func status(kind: String, _ value: Value, rollout: Rollout, paused: Bool, now: Double) -> Value {
         let replicas = kind == "DaemonSet" ? 1 : (value[path: ["spec", "replicas"]]?.intValue ?? 1)
         let elapsed = now - rollout.started
         let progress = rolloutSeconds <= 0 ? 1 : min(1, max(0, elapsed / rolloutSeconds))
-        let broken = Controllers.isBroken(value)
-        let updated = broken ? min(replicas, max(1, Int64((Double(replicas) * progress).rounded(.up)))) : Int64((Double(replicas) * progress).rounded(.down))
         let oldAvailable = min(replicas, rollout.availableAtStart)
-        let readyNew = broken ? 0 : updated
-        let available = min(replicas, readyNew + max(0, oldAvailable - updated))
         let revision = Controllers.revisionName(value)
-        var status: Value = ["observedGeneration": .int(rollout.generation)]
+        let pausedBeforeTemplate = paused && revision != rollout.template
+        // While paused, the new template has no pods: what runs is the rolled-out template, as far as it got.
+        let broken = pausedBeforeTemplate ? rollout.broken : Controllers.isBroken(value)
+        var updated: Int64
+        var available: Int64
+        var total: Int64
+        if broken && kind == "Deployment" {
+            // A rolling update whose new pods never become ready: the controller surges new pods and scales the old
+            // ones down only as far as maxUnavailable allows, so old pods stay available until the deadline (a
+            // Recreate strategy has removed them all first).
+            let recreate = value[path: ["spec", "strategy", "type"]]?.stringValue == "Recreate"
+            let maxUnavailable = recreate ? replicas : Controllers.maxUnavailable(value, replicas: replicas)
+            let maxSurge = recreate ? 0 : Controllers.maxSurge(value, replicas: replicas)
+            let steady = min(replicas, max(1, maxSurge + maxUnavailable))
+            updated = min(steady, max(1, Int64((Double(steady) * progress).rounded(.up))))
+            available = min(oldAvailable, max(0, replicas - maxUnavailable))
+            total = available + updated
+        } else {
+            updated =
+                broken
+                ? min(replicas, max(1, Int64((Double(replicas) * progress).rounded(.up))))
+                : Int64((Double(replicas) * progress).rounded(.down))
+            let readyNew = broken ? 0 : updated
+            available = min(replicas, readyNew + max(0, oldAvailable - updated))
+            total = max(replicas, updated + max(0, oldAvailable - updated))
+        }
+        if pausedBeforeTemplate { updated = 0 }
+        var status: Value = ["observedGeneration": .int(max(rollout.generation, rollout.observed))]
         switch kind {
         case "Deployment":
-            status["replicas"] = .int(max(replicas, updated + max(0, oldAvailable - updated)))
+            status["replicas"] = .int(total)
             status["updatedReplicas"] = .int(updated)
             status["readyReplicas"] = .int(available)
             status["availableReplicas"] = .int(available)
@@ -116,25 +174,37 @@ struct Controllers: Sendable {
                 "type": "Available", "status": minimumAvailable ? "True" : "False", "lastUpdateTime": .string(started),
                 "lastTransitionTime": .string(started),
                 "reason": minimumAvailable ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
-                "message": minimumAvailable ? "Deployment has minimum availability." : "Deployment does not have minimum availability.",
+                "message": minimumAvailable
+                    ? "Deployment has minimum availability." : "Deployment does not have minimum availability.",
             ]
-            let deadline = Double(value[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600) * rolloutSeconds / 300
+            let deadline =
+                Double(value[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600) * rolloutSeconds / 300
             let progressing: Value
-            if broken && elapsed >= max(deadline, rolloutSeconds) {
+            if paused {
                 progressing = [
-                    "type": "Progressing", "status": "False", "lastUpdateTime": .string(WallClock.timestamp(rollout.started + deadline)),
-                    "lastTransitionTime": .string(WallClock.timestamp(rollout.started + deadline)), "reason": "ProgressDeadlineExceeded",
+                    "type": "Progressing", "status": "Unknown", "lastUpdateTime": .string(started),
+                    "lastTransitionTime": .string(started), "reason": "DeploymentPaused",
+                    "message": "Deployment is paused",
+                ]
+            } else if broken && elapsed >= max(deadline, rolloutSeconds) {
+                progressing = [
+                    "type": "Progressing", "status": "False",
+                    "lastUpdateTime": .string(WallClock.timestamp(rollout.started + deadline)),
+                    "lastTransitionTime": .string(WallClock.timestamp(rollout.started + deadline)),
+                    "reason": "ProgressDeadlineExceeded",
                     "message": .string("ReplicaSet \"\(revision)\" has timed out progressing."),
                 ]
             } else if !broken && progress >= 1 {
                 progressing = [
-                    "type": "Progressing", "status": "True", "lastUpdateTime": .string(WallClock.timestamp(rollout.started + rolloutSeconds)),
+                    "type": "Progressing", "status": "True",
+                    "lastUpdateTime": .string(WallClock.timestamp(rollout.started + rolloutSeconds)),
                     "lastTransitionTime": .string(started), "reason": "NewReplicaSetAvailable",
                     "message": .string("ReplicaSet \"\(revision)\" has successfully progressed."),
                 ]
             } else {
                 progressing = [
-                    "type": "Progressing", "status": "True", "lastUpdateTime": .string(nowText == started ? started : started),
+                    "type": "Progressing", "status": "True",
+                    "lastUpdateTime": .string(nowText == started ? started : started),
                     "lastTransitionTime": .string(started), "reason": "ReplicaSetUpdated",
                     "message": .string("ReplicaSet \"\(revision)\" is progressing."),
                 ]
@@ -161,11 +231,23 @@ struct Controllers: Sendable {
         return status
     }
 
+    /// `maxSurge` resolved against the replica count (percentages round up, as the real controller does).
+    static func maxSurge(_ value: Value, replicas: Int64) -> Int64 {
+        guard let raw = value[path: ["spec", "strategy", "rollingUpdate", "maxSurge"]] else { return 0 }
+        if let n = raw.intValue { return n }
+        if let s = raw.stringValue, s.hasSuffix("%"), let percent = Int64(s.dropLast()) {
+            return (replicas * percent + 99) / 100
+        }
+        return 0
+    }
+
     /// `maxUnavailable` resolved against the replica count (percentages round down, as the real controller does).
     static func maxUnavailable(_ value: Value, replicas: Int64) -> Int64 {
         guard let raw = value[path: ["spec", "strategy", "rollingUpdate", "maxUnavailable"]] else { return 0 }
         if let n = raw.intValue { return n }
-        if let s = raw.stringValue, s.hasSuffix("%"), let percent = Int64(s.dropLast()) { return replicas * percent / 100 }
+        if let s = raw.stringValue, s.hasSuffix("%"), let percent = Int64(s.dropLast()) {
+            return replicas * percent / 100
+        }
         return 0
     }
 }
