@@ -121,6 +121,17 @@ public enum Defaulting {
                         volumes[index][source] = volume
                     }
                 }
+                // A projected service account token lives an hour unless it says otherwise.
+                if var sources = volumes[index][path: ["projected", "sources"]]?.arrayValue {
+                    for item in sources.indices {
+                        guard var token = sources[item]["serviceAccountToken"], token.objectValue != nil else {
+                            continue
+                        }
+                        setDefault(&token, "expirationSeconds", 3600)
+                        sources[item]["serviceAccountToken"] = token
+                    }
+                    volumes[index]["projected"]?["sources"] = .array(sources)
+                }
             }
             spec["volumes"] = .array(volumes)
         }
@@ -153,12 +164,22 @@ public enum Defaulting {
             setDefault(&probe, "periodSeconds", 10)
             setDefault(&probe, "successThreshold", 1)
             setDefault(&probe, "failureThreshold", 3)
-            if var http = probe["httpGet"], http.objectValue != nil {
-                setDefault(&http, "scheme", "HTTP")
-                probe["httpGet"] = http
-            }
+            httpGet(&probe)
             container[name] = probe
         }
+        for hook in ["postStart", "preStop"] {
+            guard var handler = container[path: ["lifecycle", hook]], handler.objectValue != nil else { continue }
+            httpGet(&handler)
+            container["lifecycle"]?[hook] = handler
+        }
+    }
+
+    /// An HTTP probe or hook's `path` ("/") and `scheme` ("HTTP"), as `SetDefaults_HTTPGetAction` does.
+    private static func httpGet(_ handler: inout Value) {
+        guard var http = handler["httpGet"], http.objectValue != nil else { return }
+        if http["path"]?.stringValue?.isEmpty ?? true { http["path"] = "/" }
+        setDefault(&http, "scheme", "HTTP")
+        handler["httpGet"] = http
     }
 
     /// `Always` for `:latest` or untagged images, else `IfNotPresent` (digests count as tags).
@@ -175,6 +196,12 @@ public enum Defaulting {
         setDefault(&spec, "type", "ClusterIP")
         let type = spec["type"]?.stringValue ?? "ClusterIP"
         setDefault(&spec, "sessionAffinity", "None")
+        if spec["sessionAffinity"]?.stringValue == "ClientIP"
+            && spec[path: ["sessionAffinityConfig", "clientIP", "timeoutSeconds"]] == nil
+        {
+            // Three hours, the real server's DefaultClientIPServiceAffinitySeconds.
+            spec["sessionAffinityConfig"] = ["clientIP": ["timeoutSeconds": 10800]]
+        }
         if type != "ExternalName" {
             setDefault(&spec, "internalTrafficPolicy", "Cluster")
         }
@@ -229,7 +256,9 @@ func base64Encode(_ bytes: [UInt8]) -> String {
     var index = 0
     while index + 2 < bytes.count {
         let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-        out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+        out += [
+            alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)],
+        ]
         index += 3
     }
     let rest = bytes.count - index
@@ -238,7 +267,9 @@ func base64Encode(_ bytes: [UInt8]) -> String {
         out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
     } else if rest == 2 {
         let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-        out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
+        out += [
+            alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "="),
+        ]
     }
     return String(decoding: out, as: UTF8.self)
 }
