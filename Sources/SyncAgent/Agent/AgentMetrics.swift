@@ -13,6 +13,7 @@ import Synchronization
 /// | `syncagent_last_sync_timestamp_seconds` | region | when the region's last pass ended |
 /// | `syncagent_gate_passed` | region | 1 when the region's last metric gate passed, 0 when it failed |
 /// | `syncagent_gate_check_value` | region, check | the last value each gate check saw |
+/// | `syncagent_gate_check_threshold` | region, check | the threshold each metric check is held to |
 /// | `syncagent_drifted_resources` | region | resources drifted from the synced revision at the last drift check |
 /// | `syncagent_git_polls_total` | result | moved-checks: `moved`, `unchanged`, `error` |
 /// | `syncagent_webhooks_total` | result | deliveries: `accepted`, `ignored`, `refused` |
@@ -38,11 +39,21 @@ final class AgentMetrics: Sendable {
             registry.makeGauge(descriptor: Self.descriptor("gate", "passed", "1 when the region's last metric gate passed, 0 when it failed."), labels: [("region", outcome.region)])
                 .set(gate.passed ? 1.0 : 0.0)
             var last: [String: Double] = [:]
-            for observation in gate.observations { last[observation.check] = observation.value }
+            var thresholds: [String: Double] = [:]
+            for observation in gate.observations {
+                last[observation.check] = observation.value
+                if case .check(_, _, let threshold) = observation.source { thresholds[observation.check] = threshold }
+            }
             for (check, value) in last {
                 registry.makeGauge(
                     descriptor: Self.descriptor("gate_check", "value", "The last value each gate check saw."), labels: [("region", outcome.region), ("check", check)]
                 ).set(value)
+            }
+            for (check, threshold) in thresholds {
+                registry.makeGauge(
+                    descriptor: Self.descriptor("gate_check", "threshold", "The threshold each gate check is held to."),
+                    labels: [("region", outcome.region), ("check", check)]
+                ).set(threshold)
             }
         }
         switch outcome.result {
