@@ -41,14 +41,16 @@ struct DiffCommand: AsyncParsableCommand {
     @Flag(help: "Normalise client-side instead of a server-side dry-run apply (for read-only credentials).")
     var readOnly = false
 
-    @Option(name: [.short, .customLong("output")], help: "text or json.")
+    @Option(
+        name: [.short, .customLong("output")],
+        help: "text, json, or markdown (a pull-request comment: summary table, a collapsible section per object).")
     var output: OutputFormat = .text
 
     func validate() throws {
         if ref != nil && dir != nil { throw ValidationError("give at most one of --ref REF and --dir DIR") }
         if live != nil && dir == nil { throw ValidationError("--live FILE needs --dir DIR") }
         if inventory != nil && live == nil { throw ValidationError("--inventory FILE needs --live FILE") }
-        if output == .yaml { throw ValidationError("diff prints text or json") }
+        if output == .yaml { throw ValidationError("diff prints text, json or markdown") }
     }
 
     func run() async throws {
@@ -104,6 +106,7 @@ struct DiffCommand: AsyncParsableCommand {
     static func print(_ report: DiffReport, _ output: OutputFormat) throws {
         switch output {
         case .json: Swift.print(report.json.prettyJSONString)
+        case .markdown: Swift.print(report.markdown(), terminator: "")
         case .text, .yaml:
             let colour = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
             for line in report.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {

@@ -20,7 +20,7 @@ struct DriftCommand: AsyncParsableCommand {
     @Option(help: "The agent's configuration file.")
     var config: String = "config/syncagent.yaml"
 
-    @Option(name: [.short, .customLong("output")], help: "text or json.")
+    @Option(name: [.short, .customLong("output")], help: "text, json, or markdown (as diff).")
     var output: OutputFormat = .text
 
     func run() async throws {

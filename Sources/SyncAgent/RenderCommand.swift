@@ -30,7 +30,7 @@ struct RenderCommand: AsyncParsableCommand {
         if (dir == nil) == (repository.repo == nil) {
             throw ValidationError("give exactly one of --dir DIR or --repo URL")
         }
-        if output == .text { throw ValidationError("render prints yaml or json") }
+        if output == .text || output == .markdown { throw ValidationError("render prints yaml or json") }
     }
 
     func run() async throws {
@@ -47,7 +47,7 @@ struct RenderCommand: AsyncParsableCommand {
                 "apiVersion": "v1", "kind": "List", "items": .array(resources.map(\.body)),
             ]
             print(list.prettyJSONString)
-        case .yaml, .text:
+        case .yaml, .text, .markdown:
             print(resources.map { $0.body.yamlString }.joined(separator: "---\n"), terminator: "")
         }
     }

@@ -24,7 +24,7 @@ struct StatusCommand: AsyncParsableCommand {
     var cache: String?
 
     func validate() throws {
-        if output == .yaml { throw ValidationError("status prints text or json") }
+        if output == .yaml || output == .markdown { throw ValidationError("status prints text or json") }
     }
 
     func run() async throws {
@@ -35,7 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
         let rows = await RegionState.gather(agent: agent, repository: repository, logger: logger)
         switch output {
         case .json: Swift.print(Value.object(["regions": .array(rows.map(\.json))]).prettyJSONString)
-        case .text, .yaml: Swift.print(RegionState.table(rows), terminator: "")
+        case .text, .yaml, .markdown: Swift.print(RegionState.table(rows), terminator: "")
         }
         if rows.contains(where: { !$0.healthy }) { throw ExitCode(1) }
     }

@@ -75,4 +75,6 @@ struct SyncAgentCommand: AsyncParsableCommand {
 /// How a command prints resources or reports.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case yaml, json, text
+    /// `diff` only: a pull-request comment.
+    case markdown
 }

@@ -45,7 +45,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     func validate() throws {
         if ref != nil && dir != nil { throw ValidationError("give at most one of --ref REF and --dir DIR") }
-        if output == .yaml { throw ValidationError("sync prints text or json") }
+        if output == .yaml || output == .markdown { throw ValidationError("sync prints text or json") }
     }
 
     func run() async throws {
@@ -92,7 +92,7 @@ struct SyncCommand: AsyncParsableCommand {
         for source in stops { source.cancel() }
         switch output {
         case .json: Swift.print(report.json.prettyJSONString)
-        case .text, .yaml:
+        case .text, .yaml, .markdown:
             Swift.print("")
             Swift.print(report.text, terminator: "")
         }

@@ -59,6 +59,21 @@ import Testing
         ])
         #expect(differs.status == 1)
         #expect(differs.stdout.contains(#".data.key: "one" → "two" (live set by syncagent at 2025-01-01T10:00:00Z)"#))
+        // The pull-request preview keeps the exit codes.
+        let sameMarkdown = try await run([
+            syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/live.yaml", "-o", "markdown",
+        ])
+        #expect(sameMarkdown.status == 0, "\(sameMarkdown.stderr)")
+        #expect(sameMarkdown.stdout.hasPrefix("### syncagent diff: no differences in 1 region\n"))
+        let differsMarkdown = try await run([
+            syncagent, "diff", "--dir", changed.path + "/desired", "--live", changed.path + "/live.yaml", "-o",
+            "markdown",
+        ])
+        #expect(differsMarkdown.status == 1, "\(differsMarkdown.stderr)")
+        #expect(
+            differsMarkdown.stdout.contains(
+                "| <code>.data.key</code> | <code>\"one\"</code> | <code>\"two\"</code> | syncagent at 2025-01-01T10:00:00Z |"
+            ), "\(differsMarkdown.stdout)")
         let missing = try await run([
             syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/nope.yaml",
         ])
@@ -182,7 +197,7 @@ import Testing
             type: Opaque
             data: {password: czNjcmV0LWxpdmU=, user: YWRtaW4=}
             """)
-        for format in ["text", "json"] {
+        for format in ["text", "json", "markdown"] {
             let output = try await run(
                 [syncagent, "diff", "--dir", work.path + "/desired", "--live", work.path + "/live.yaml", "-o", format])
             #expect(output.status == 1, "\(output.stderr)")
