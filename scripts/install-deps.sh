@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(pkg-config libgit2-dev libyaml-dev libcurl4-openssl-dev git curl openssl prometheus
-          openssh-client openssh-server nghttp2-server python3 ${EXTRA_PACKAGES:-})
+          openssh-client openssh-server nghttp2-server python3 gnupg ${EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessThreads
 import Logging
 import Synchronization
 import SyncCore
@@ -89,7 +90,7 @@ final class ExecCredentialPlugin: Sendable {
     /// Runs the plugin once and reads its ExecCredential.
     private func run() async -> Result<ExecCredential, ApplierError> {
         let started = Date()
-        let output: PluginOutput
+        let output: ProcessOutput
         do {
             output = try await ProcessRunner.run(
                 command: config.command, arguments: config.args, environment: environment(), timeout: timeout)

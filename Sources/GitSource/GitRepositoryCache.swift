@@ -49,6 +49,12 @@ public actor GitRepositoryCache {
         return try body()
     }
 
+    /// The signature of the commit `spec` names, or nil when it is not signed (see
+    /// ``GitRepository/commitSignature(_:)``).
+    public func commitSignature(_ spec: String) throws(GitSourceError) -> CommitSignature? {
+        try locked { () throws(GitSourceError) in try open().commitSignature(spec) }
+    }
+
     /// The head of `branch` on the remote, from a ref listing only. See ``GitRepository/remoteHead(branch:)``.
     public func remoteHead(branch: String) throws(GitSourceError) -> String {
         try locked { () throws(GitSourceError) in try open().remoteHead(branch: branch) }

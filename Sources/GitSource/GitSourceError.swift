@@ -39,6 +39,8 @@ public enum GitSourceError: Error, CustomStringConvertible, Sendable, Hashable {
     case cacheMismatch(cache: String, expected: String, found: String)
     /// The caller passed something GitSource cannot use (an invalid branch name, an empty URL, ...).
     case invalidArgument(String)
+    /// The commit is not signed by a key `repo.verify` allows; nothing of it is applied.
+    case unverified(commit: String, reason: String)
 
     /// The message: what failed, on what, why, and what to do.
     public var description: String {
@@ -87,6 +89,9 @@ public enum GitSourceError: Error, CustomStringConvertible, Sendable, Hashable {
                 + "remove the folder or choose another cache directory"
         case .invalidArgument(let message):
             return message
+        case .unverified(let commit, let reason):
+            return "commit \(commit.prefix(12)) is not verified: \(reason); syncagent applies only commits signed by a "
+                + "key repo.verify allows (sign it, or add the key)"
         }
     }
 

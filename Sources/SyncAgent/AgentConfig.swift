@@ -26,6 +26,8 @@ struct AgentConfig: Sendable {
         var tokenFile: String?
         /// An SSH key pair and the known_hosts file that must list the server.
         var sshKey: SSHKey?
+        /// The keys that must have signed a head before anything of it is applied (`repo.verify`); nil: no check.
+        var verify: SignaturePolicy?
 
         struct SSHKey: Sendable {
             var username: String
@@ -97,7 +99,10 @@ struct AgentConfig: Sendable {
         if root["repo"] != nil {
             let path: [PathElement] = ["repo"]
             let members = try reader.object(
-                path, allowed: ["url", "branch", "path", "pollInterval", "timeout", "limits", "tokenFile", "sshKey"])
+                path,
+                allowed: [
+                    "url", "branch", "path", "pollInterval", "timeout", "limits", "tokenFile", "sshKey", "verify",
+                ])
             let folder = try reader.string(path + ["path"], in: members) ?? ""
             guard let normalised = ConfigPath.inRepository(folder) else {
                 throw ConfigError(
@@ -148,6 +153,36 @@ struct AgentConfig: Sendable {
                     publicKey: try reader.string(keyPath + ["publicKey"], in: key).map(Self.expandHome),
                     knownHosts: try reader.string(keyPath + ["knownHosts"], in: key, required: true).map(
                         Self.expandHome) ?? "")
+            }
+            if members["verify"] != nil {
+                let verifyPath = path + ["verify"]
+                let verify = try reader.object(verifyPath, allowed: ["openpgp", "ssh"])
+                var policy = SignaturePolicy()
+                if verify["openpgp"] != nil {
+                    let keys = try reader.object(verifyPath + ["openpgp"], allowed: ["keyring"])
+                    policy.openPGPKeyring = try reader.string(
+                        verifyPath + ["openpgp", "keyring"], in: keys, required: true
+                    ).map(Self.expandHome)
+                }
+                if verify["ssh"] != nil {
+                    let keys = try reader.object(verifyPath + ["ssh"], allowed: ["allowedSigners"])
+                    policy.sshAllowedSigners = try reader.string(
+                        verifyPath + ["ssh", "allowedSigners"], in: keys, required: true
+                    ).map(Self.expandHome)
+                }
+                guard policy.openPGPKeyring != nil || policy.sshAllowedSigners != nil else {
+                    throw ConfigError(
+                        message: "\(document.location(at: verifyPath)): give openpgp.keyring and/or "
+                            + "ssh.allowedSigners (the keys allowed to sign the commits syncagent applies)")
+                }
+                for (file, key) in [(policy.openPGPKeyring, "openpgp"), (policy.sshAllowedSigners, "ssh")] {
+                    guard let file else { continue }
+                    guard FileManager.default.isReadableFile(atPath: file) else {
+                        throw ConfigError(
+                            message: "\(document.location(at: verifyPath + [.key(key)])): cannot read \(file)")
+                    }
+                }
+                repo.verify = policy
             }
             self.repo = repo
         }

@@ -55,6 +55,14 @@ struct ConfigRepository: Sendable {
             limits: repo.limits)
     }
 
+    /// Checks that the commit `sha` is signed by a key `repo.verify` allows (``CommitVerifier``); nil when the
+    /// configuration asks for no check. Throws ``GitSourceError/unverified(commit:reason:)`` otherwise.
+    func verify(_ sha: String) async throws -> VerifiedSignature? {
+        guard let policy = repo.verify else { return nil }
+        let signature = try await cache.commitSignature(sha)
+        return try await CommitVerifier.verify(signature, commit: sha, policy: policy)
+    }
+
     /// A loader for rollbacks: the commit may need a fetch first (a second agent's cache).
     var loader: SnapshotLoader {
         let repository = self

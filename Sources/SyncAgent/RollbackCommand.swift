@@ -33,6 +33,12 @@ struct RollbackCommand: AsyncParsableCommand {
     func run() async throws {
         let agent = try AgentConfig.load(file: config)
         guard let repo = agent.repo else { throw ValidationError("\(config) has no repo to roll back") }
+        if repo.verify != nil {
+            // The agent would refuse the unsigned commit this command writes: the rollback would never happen.
+            throw ValidationError(
+                "\(config) verifies commit signatures (repo.verify), and syncagent cannot sign: revert with your own "
+                    + "key instead (`git revert -S HEAD && git push`)")
+        }
         let repository = ConfigRepository(repo, cacheRoot: cache ?? agent.agent.cache)
         let head = try await repository.cache.fetch(branch: repo.branch)
         let environment = ProcessInfo.processInfo.environment

@@ -67,6 +67,8 @@ struct SyncCommand: AsyncParsableCommand {
             guard let repo = agent.repo else { throw ValidationError("\(config) has no repo: give --dir DIR") }
             let repository = ConfigRepository(repo, cacheRoot: cache ?? agent.agent.cache)
             snapshot = try await repository.snapshot(ref: ref)
+            // A commit not signed by an allowed key is refused before anything is planned or applied.
+            _ = try await repository.verify(snapshot.revision.sha)
             loader = repository.loader
         }
         let text = output == .text

@@ -73,6 +73,10 @@ struct Reconciler: Service {
         var failed: String?
         /// The last pass could not reach a region, or was cut short: run again even if the branch did not move.
         var retry = false
+        /// The last head whose signature `repo.verify` accepted.
+        var verified: String?
+        /// The last head it refused (reported once, not verified again until the branch moves).
+        var unverified: String?
 
         /// Picks up what a previous agent recorded in the clusters: a revision rejected there is not retried.
         mutating func load(config: AgentConfig, logger: Logger) async {
@@ -87,10 +91,40 @@ struct Reconciler: Service {
         }
     }
 
+    /// Verifies a new head's signature when `repo.verify` asks for it. A refused head is counted
+    /// (`syncagent_git_polls_total{result="unverified"}`), logged once and reported by `/readyz`; nothing of it is
+    /// applied, and the clusters keep the last verified revision until the branch moves to a signed commit.
+    private func verify(_ head: String, memory: inout Memory) async throws -> VerifiedSignature? {
+        guard repository.repo.verify != nil else { return nil }
+        if head == memory.unverified {
+            metrics.countPoll("unverified")
+            return nil
+        }
+        do {
+            let signer = try await repository.verify(head)
+            memory.verified = head
+            memory.unverified = nil
+            return signer
+        } catch let error as GitSourceError {
+            guard case .unverified = error else { throw error }
+            memory.unverified = head
+            metrics.countPoll("unverified")
+            logger.error("refusing the branch head", metadata: ["git.revision": "\(head)", "error": "\(error)"])
+            await state.pollFailed("\(error)")
+            return nil
+        }
+    }
+
     private func pass(_ memory: inout Memory, heal: Bool) async {
         let head: String
         do {
             head = try await repository.head(known: memory.head)
+            if head != memory.verified, let verified = try await verify(head, memory: &memory) {
+                logger.info(
+                    "the branch head is signed by an allowed key",
+                    metadata: ["git.revision": "\(head)", "git.signer": "\(verified)"])
+            }
+            guard head == memory.verified || repository.repo.verify == nil else { return }
             metrics.countPoll(head == memory.head ? "unchanged" : "moved")
             await state.pollSucceeded()
         } catch {
