@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(pkg-config libgit2-dev libyaml-dev libcurl4-openssl-dev git curl openssl prometheus
-          openssh-client openssh-server nghttp2-server python3 gnupg ${EXTRA_PACKAGES:-})
+          openssh-client openssh-server nghttp2-server python3 gnupg prometheus-alertmanager ${EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -22,7 +22,7 @@ fi
 
 # The prometheus and openssh-server packages may start system services on install; our tests start their own on
 # free loopback ports and need neither.
-for service in prometheus ssh; do
+for service in prometheus prometheus-alertmanager ssh; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
         systemctl stop "$service" || true
     fi

@@ -15,6 +15,13 @@ public enum Webhook {
         case refused(String)
     }
 
+    /// `sha256=<hex HMAC-SHA256 of body>`: the signature header value of an outgoing notification, in the same form
+    /// GitHub signs deliveries with, so a receiver verifies it the same way.
+    public static func signature(of body: [UInt8], secret: [UInt8]) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret))
+        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Judges a delivery of `body` with `headers` (names lower-cased) for the tracked `branch`.
     public static func verify(headers: [String: String], body: [UInt8], secret: [UInt8], branch: String) -> Verdict {
         guard !secret.isEmpty else { return .refused("no webhook secret is configured") }

@@ -82,6 +82,8 @@ struct AgentConfig: Sendable {
     var sync = SyncPolicy()
     var agent = Agent()
     var ignore: [IgnoreRule]
+    /// Alertmanager and webhooks (`notifications:`); nil: no notifications.
+    var notifications: NotificationConfig?
 
     /// Reads and checks the file.
     static func load(file: String) throws -> AgentConfig {
@@ -95,7 +97,8 @@ struct AgentConfig: Sendable {
 
     init(_ document: YAMLDocument) throws {
         let reader = Reader(document: document)
-        let root = try reader.object([], allowed: ["repo", "regions", "gates", "sync", "agent", "ignore"])
+        let root = try reader.object(
+            [], allowed: ["repo", "regions", "gates", "sync", "agent", "ignore", "notifications"])
         if root["repo"] != nil {
             let path: [PathElement] = ["repo"]
             let members = try reader.object(
@@ -271,6 +274,9 @@ struct AgentConfig: Sendable {
             }
         }
         ignore = rules
+        if root["notifications"] != nil {
+            notifications = try reader.notifications(["notifications"])
+        }
     }
 
     /// The region named `name`.
@@ -293,7 +299,7 @@ struct AgentConfig: Sendable {
     }
 
     /// Checks mappings for unknown keys and reads typed values, with positions from the source map.
-    private struct Reader {
+    struct Reader {
         let document: YAMLDocument
 
         func node(_ path: [PathElement]) -> Value? {
@@ -539,4 +545,42 @@ func parseDuration(_ text: String) -> Duration? {
 struct ConfigError: Error, CustomStringConvertible, Sendable {
     var message: String
     var description: String { message }
+}
+
+extension AgentConfig.Reader {
+    /// `notifications: {alertmanager: {url, resendInterval?, timeout?}, webhooks: [{url, secretFile?}],
+    /// regionUnavailableAfter?}`.
+    func notifications(_ path: [PathElement]) throws -> NotificationConfig {
+        let members = try object(path, allowed: ["alertmanager", "webhooks", "regionUnavailableAfter"])
+        var config = NotificationConfig()
+        func httpURL(_ at: [PathElement], in map: [String: Value]) throws -> RedactedURL {
+            let text = try string(at + ["url"], in: map, required: true) ?? ""
+            guard text.hasPrefix("http://") || text.hasPrefix("https://") else {
+                throw ConfigError(
+                    message: "\(document.location(at: at + ["url"])): expected an http:// or https:// URL, got "
+                        + "\(Redaction.scrub(text))")
+            }
+            return RedactedURL(text)
+        }
+        if members["alertmanager"] != nil {
+            let at = path + ["alertmanager"]
+            let map = try object(at, allowed: ["url", "resendInterval", "timeout"])
+            var alertmanager = NotificationConfig.Alertmanager(url: try httpURL(at, in: map))
+            alertmanager.resendInterval =
+                try positiveDuration(at + ["resendInterval"], in: map) ?? alertmanager.resendInterval
+            alertmanager.timeout = try positiveDuration(at + ["timeout"], in: map) ?? alertmanager.timeout
+            config.alertmanager = alertmanager
+        }
+        for index in (members["webhooks"]?.arrayValue ?? []).indices {
+            let at = path + ["webhooks", .index(index)]
+            let map = try object(at, allowed: ["url", "secretFile"])
+            config.webhooks.append(
+                NotificationConfig.Webhook(
+                    url: try httpURL(at, in: map),
+                    secretFile: try string(at + ["secretFile"], in: map).map(AgentConfig.expandHome)))
+        }
+        config.regionUnavailableAfter =
+            try positiveDuration(path + ["regionUnavailableAfter"], in: members) ?? config.regionUnavailableAfter
+        return config
+    }
 }

@@ -61,11 +61,13 @@ struct RunCommand: AsyncParsableCommand {
         let metrics = AgentMetrics()
         let wakeup = Wakeup()
         let rollout = Rollout(config: agent.rollout, logger: logger)
+        let notifier = try Notifier(config: agent.notifications, logger: logger)
         let reconciler = Reconciler(
             config: agent, repository: repository, rollout: rollout, wakeup: wakeup, state: state, metrics: metrics,
-            logger: logger)
+            notifier: notifier, logger: logger)
         let drift = DriftChecker(
-            config: agent, repository: repository, wakeup: wakeup, state: state, metrics: metrics, logger: logger)
+            config: agent, repository: repository, wakeup: wakeup, state: state, metrics: metrics, notifier: notifier,
+            logger: logger)
         guard let (host, port) = AgentConfig.hostAndPort(agent.agent.listen) else {
             throw ValidationError("agent.listen must be HOST:PORT")
         }
@@ -84,6 +86,7 @@ struct RunCommand: AsyncParsableCommand {
                 .init(service: app),
                 .init(service: reconciler, successTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: drift),
+                .init(service: notifier),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Bounded: a service that has not stopped 20 s after SIGTERM is cancelled, and one that ignores the

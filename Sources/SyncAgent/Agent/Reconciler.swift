@@ -40,6 +40,7 @@ struct Reconciler: Service {
     let wakeup: Wakeup
     let state: AgentState
     let metrics: AgentMetrics
+    let notifier: Notifier
     let logger: Logger
 
     func run() async throws {
@@ -127,8 +128,10 @@ struct Reconciler: Service {
             guard head == memory.verified || repository.repo.verify == nil else { return }
             metrics.countPoll(head == memory.head ? "unchanged" : "moved")
             await state.pollSucceeded()
+            await notifier.poll(error: nil)
         } catch {
             metrics.countPoll("error")
+            await notifier.poll(error: "\(error)")
             logger.error("cannot read the config repository", metadata: ["error": "\(error)"])
             await state.pollFailed("\(error)")
             return
@@ -170,6 +173,7 @@ struct Reconciler: Service {
             }
             report = done
             for outcome in done.regions { metrics.recordOutcome(outcome, revision: head) }
+            await notifier.record(done)
             memory.attempted = head
             // A revision only the clusters refused (a CRD not installed yet, an object to adopt, RBAC) is tried
             // again at the next poll: the cluster may change without a commit. One that is bad in itself, or that a
@@ -203,6 +207,7 @@ struct DriftChecker: Service {
     let wakeup: Wakeup
     let state: AgentState
     let metrics: AgentMetrics
+    let notifier: Notifier
     let logger: Logger
 
     func run() async throws {
@@ -234,6 +239,7 @@ struct DriftChecker: Service {
             }
             guard let count = row.drifted else { continue }
             metrics.setDrifted(region: row.region, count: count)
+            await notifier.drift(region: row.region, count: count)
             guard count > 0, let diff = row.diff else { continue }
             drifted = true
             for resource in diff.resources where resource.drift.isDrift {
