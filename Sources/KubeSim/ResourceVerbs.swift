@@ -361,17 +361,23 @@ extension RegionState {
             guard config["apiVersion"] != nil, config["kind"] != nil else {
                 throw .badRequest("apiVersion and kind must be set")
             }
-            if old == nil { try requireNamespace(target) }
+            if let managed = config[path: ["metadata", "managedFields"]], !managed.isNull {
+                throw .badRequest("metadata.managedFields must be nil")
+            }
+            if old == nil {
+                try checkCreateOnApply(config, target: target, request: request)
+                try requireNamespace(target)
+            }
+            config = RegionState.resetFields(config, type: type, subresource: target.subresource)
             // Unknown fields are found before merging, so an applied typo fails in Strict mode.
             var checked = config
             try schemaCheck(&checked, type, request.query, warnings: &warnings)
             config = checked
-            config["metadata"]?["managedFields"] = nil
             config["metadata"]?["resourceVersion"] = nil
             let force = request.query["force"] == "true"
-            let merged = try ManagedFields.apply(
-                live: old?.value, config: config, manager: manager, force: force, apiVersion: type.apiVersion,
-                type: type, now: WallClock.timestamp())
+            let merged = try RegionState.applyManaged(
+                live: old?.value, config: config, manager: manager, force: force, type: type,
+                subresource: target.subresource)
             let result = try commit(merged, old: old, target: target, request: request, applyManaged: false, warnings: &warnings)
             return RegionState.response(result.value, type: type, created: result.created, warnings: warnings)
         case "application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json":

@@ -1,0 +1,70 @@
+import KubeSchema
+import SyncCore
+
+/// What the real server's strategies do to an apply before it is merged: the fields a subresource does not own
+/// ("reset fields") are dropped from the applied configuration, so they are neither changed nor owned, and an
+/// apply that would create an object is checked as a create.
+extension RegionState {
+    /// The applied configuration without the fields the endpoint resets: `status` on the main resource of a kind
+    /// with a status subresource; everything but `status` and the object's identity, labels and annotations on
+    /// `/status`.
+    static func resetFields(_ config: Value, type: ResourceType, subresource: String) -> Value {
+        guard type.hasStatusSubresource else { return config }
+        var config = config
+        if subresource == "status" {
+            var kept: Value = .emptyObject
+            for key in ["apiVersion", "kind", "status"] {
+                if let value = config[key] { kept[key] = value }
+            }
+            var metadata: Value = .emptyObject
+            for key in ["name", "namespace", "labels", "annotations"] {
+                if let value = config[path: ["metadata", key]] { metadata[key] = value }
+            }
+            kept["metadata"] = metadata
+            config = kept
+        } else if subresource.isEmpty {
+            config["status"] = nil
+        }
+        return config
+    }
+
+    /// An apply to an object that does not exist is a create: it needs `create` permission besides `patch`, the
+    /// status subresource cannot create (404), and it may not name a uid (409), as the real server answers.
+    func checkCreateOnApply(_ config: Value, target: ResourceTarget, request: APIRequest) throws(APIError) {
+        let type = target.type
+        if !target.subresource.isEmpty {
+            throw .notFound(type.plural, group: type.group, name: target.name)
+        }
+        let attributes = AuthorizationAttributes(
+            user: request.user, groups: Authorization.groups(of: request.user), verb: "create", group: type.group,
+            resource: type.plural, namespace: target.namespace, name: target.name)
+        if !Authorization.decide(attributes, in: self).allowed {
+            throw Authorization.forbidden(attributes)
+        }
+        if let uid = config[path: ["metadata", "uid"]]?.stringValue, !uid.isEmpty {
+            throw .conflict(
+                type.plural, group: type.group, name: target.name,
+                why: "uid mismatch: the provided object specified uid \(uid), and no existing object was found")
+        }
+    }
+
+    /// Server-side apply through an endpoint: on `/status` the status fields are the ones owned (the main
+    /// resource's apply leaves them out), and the manager's Apply entry is marked with the subresource.
+    static func applyManaged(
+        live: Value?, config: Value, manager: String, force: Bool, type: ResourceType, subresource: String
+    ) throws(APIError) -> Value {
+        var endpoint = type
+        if subresource == "status" { endpoint.hasStatusSubresource = false }
+        var merged = try ManagedFields.apply(
+            live: live, config: config, manager: manager, force: force, apiVersion: type.apiVersion, type: endpoint,
+            now: WallClock.timestamp())
+        if !subresource.isEmpty {
+            var entries = ManagedFieldsEntry.entries(of: merged)
+            if let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Apply" }) {
+                entries[index].subresource = subresource
+                ManagedFieldsEntry.store(entries, into: &merged)
+            }
+        }
+        return merged
+    }
+}
