@@ -20,7 +20,8 @@ import TestSupport
     static func replay(_ name: String) async -> [String] {
         do {
             let scenario = try APIServerScenario(named: name)
-            let sim = try await KubeSimCluster(regions: ["us-sanjose-1"])
+            // As upstream's integration tests run kube-apiserver: no controller manager acts on the objects.
+            let sim = try await KubeSimCluster(regions: ["us-sanjose-1"], extraArguments: ["--no-controllers"])
             defer { sim.stop() }
             var runner = try ScenarioRunner(sim: sim)
             return try await runner.run(scenario)
