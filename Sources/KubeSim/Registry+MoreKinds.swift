@@ -58,6 +58,14 @@ extension Registry {
                 simple(), true
             ),
             ("apiregistration.k8s.io", "v1", "apiservices", "APIService", false, simple(), false),
+            (
+                "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
+                "ValidatingWebhookConfiguration", false, S.topLevel(["webhooks": .keyedList(open, keys: ["name"])]), false
+            ),
+            (
+                "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration",
+                false, S.topLevel(["webhooks": .keyedList(open, keys: ["name"])]), false
+            ),
             ("resource.k8s.io", "v1", "resourceclaims", "ResourceClaim", true, simple(), false),
         ]
         for review in Authorization.reviewKinds {
@@ -71,7 +79,8 @@ extension Registry {
             add(
                 ResourceType(
                     group: group, version: version, plural: plural, singular: kind.lowercased(), kind: kind,
-                    namespaced: namespaced, schema: schema, hasStatusSubresource: true, hasGeneration: generation))
+                    namespaced: namespaced, schema: schema, hasStatusSubresource: !plural.hasSuffix("configurations"),
+                    hasGeneration: generation))
         }
     }
 }

@@ -182,10 +182,11 @@ extension RegionState {
             }
         }
         if applyManaged {
-            ManagedFields.recordUpdate(
-                old: old?.value, new: &object, manager: request.fieldManager, apiVersion: type.apiVersion, type: type,
-                now: now, subresource: target.subresource)
+            RegionState.recordUpdate(
+                old: old?.value, new: &object, manager: request.fieldManager, type: type, now: now,
+                subresource: target.subresource)
         }
+        RegionState.capUpdateManagers(&object)
         if let old {
             var previous = old.value
             previous["metadata"]?["resourceVersion"] = nil
@@ -197,6 +198,7 @@ extension RegionState {
             if let old { object["metadata"]?["resourceVersion"] = old.value[path: ["metadata", "resourceVersion"]] }
             return (object, old == nil)
         }
+        try RegionState.fitStorage(&object, isApply: !applyManaged)
         let stored = store.put(type.storageKey, namespace: target.namespace, name: object[path: ["metadata", "name"]]?.stringValue ?? target.name, value: object)
         if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" {
             registry.add(crd: stored.value)

@@ -55,9 +55,10 @@ extension RegionState {
     ) throws(APIError) -> Value {
         var endpoint = type
         if subresource == "status" { endpoint.hasStatusSubresource = false }
+        let now = WallClock.timestamp()
         var merged = try ManagedFields.apply(
-            live: live, config: config, manager: manager, force: force, apiVersion: type.apiVersion, type: endpoint,
-            now: WallClock.timestamp())
+            live: live.map { ownedBeforeFirstApply($0, type: type, now: now) }, config: config, manager: manager, force: force, apiVersion: type.apiVersion, type: endpoint,
+            now: now)
         if !subresource.isEmpty {
             var entries = ManagedFieldsEntry.entries(of: merged)
             if let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Apply" }) {

@@ -1,0 +1,101 @@
+import KubeSchema
+import SyncCore
+
+/// The API server's rules around the field-ownership engine (``ManagedFields``), as kube-apiserver's fieldmanager
+/// chain applies them: which managedFields a write starts from, when updates are not tracked, the cap on update
+/// managers, the owner of fields that predate the first apply, and the storage size limit.
+extension RegionState {
+    /// How many `Update` entries an object keeps; older ones are merged into ``ancientChanges``.
+    static let maxUpdateManagers = 10
+    /// The manager the oldest updates are merged into.
+    static let ancientChanges = "ancient-changes"
+    /// The manager that owns every field of an object without managedFields when it is first applied.
+    static let beforeFirstApply = "before-first-apply"
+    /// The largest object storage takes (etcd's default request limit, 1.5 MiB).
+    static let storageLimit = 1_572_864
+
+    /// Records a create, update or non-apply patch. The managedFields it starts from: the stored ones on a
+    /// subresource; none when the body resets them (`[]` or `[{}]`); the body's when they decode, else the stored
+    /// ones. An existing object left without managedFields is not tracked by updates.
+    static func recordUpdate(
+        old: Value?, new: inout Value, manager: String, type: ResourceType, now: String, subresource: String
+    ) {
+        let stored = old?[path: ["metadata", "managedFields"]]
+        let sent = new[path: ["metadata", "managedFields"]]
+        var start: Value? = stored
+        if subresource.isEmpty, let sent, let items = sent.arrayValue {
+            let reset = items.isEmpty || (items.count == 1 && items[0] == .emptyObject)
+            let decoded = items.compactMap(ManagedFieldsEntry.init)
+            if reset {
+                start = nil
+            } else if !decoded.isEmpty && decoded.count == items.count {
+                start = sent
+            }
+        }
+        new["metadata"]?["managedFields"] = start
+        if old != nil && (start?.arrayValue ?? []).isEmpty {
+            new["metadata"]?["managedFields"] = nil
+            return
+        }
+        // The engine replaces the stored entries with sent ones that differ; give it the chosen start as both.
+        var base = old
+        base?["metadata"]?["managedFields"] = start
+        ManagedFields.recordUpdate(
+            old: base, new: &new, manager: manager, apiVersion: type.apiVersion, type: type, now: now,
+            subresource: subresource)
+    }
+
+    /// Merges the oldest `Update` entries into ``ancientChanges`` (one per API version) until at most
+    /// ``maxUpdateManagers`` remain.
+    static func capUpdateManagers(_ object: inout Value) {
+        var entries = ManagedFieldsEntry.entries(of: object)
+        var updates = entries.indices.filter { entries[$0].operation == "Update" }
+        guard updates.count > maxUpdateManagers else { return }
+        updates.sort { entries[$0].time < entries[$1].time }
+        var removed = Set<Int>()
+        var count = updates.count
+        for index in updates where count > maxUpdateManagers {
+            let entry = entries[index]
+            if entry.manager == ancientChanges { continue }
+            if let bucket = entries.indices.first(where: {
+                !removed.contains($0) && entries[$0].manager == ancientChanges
+                    && entries[$0].operation == "Update" && entries[$0].apiVersion == entry.apiVersion
+            }) {
+                entries[bucket].fields.formUnion(entry.fields)
+                if entries[bucket].time < entry.time { entries[bucket].time = entry.time }
+                removed.insert(index)
+                count -= 1
+            } else {
+                entries[index].manager = ancientChanges
+                entries[index].subresource = ""
+            }
+        }
+        entries = entries.indices.filter { !removed.contains($0) }.map { entries[$0] }
+        ManagedFieldsEntry.store(entries, into: &object)
+    }
+
+    /// An object that has no managedFields when it is applied: every field it has is owned by
+    /// ``beforeFirstApply``, so the apply conflicts with them instead of silently taking or dropping them.
+    static func ownedBeforeFirstApply(_ live: Value, type: ResourceType, now: String) -> Value {
+        guard ManagedFieldsEntry.entries(of: live).isEmpty else { return live }
+        var copy = live
+        copy["metadata"]?["managedFields"] = nil
+        let fields = FieldSets.of(copy, schema: type.schema, hasStatusSubresource: type.hasStatusSubresource)
+        guard !fields.isEmpty else { return live }
+        let entry = ManagedFieldsEntry(
+            manager: beforeFirstApply, operation: "Update", apiVersion: type.apiVersion, time: now, fields: fields)
+        ManagedFieldsEntry.store([entry], into: &copy)
+        return copy
+    }
+
+    /// The object as storage takes it: too large with its managedFields, a non-apply write is stored without them
+    /// (as the API server retries); too large still, or an apply, fails as etcd answers.
+    static func fitStorage(_ object: inout Value, isApply: Bool) throws(APIError) {
+        guard object.jsonBytes.count > storageLimit else { return }
+        if !isApply && object[path: ["metadata", "managedFields"]] != nil {
+            object["metadata"]?["managedFields"] = nil
+            if object.jsonBytes.count <= storageLimit { return }
+        }
+        throw APIError(code: 500, reason: "InternalError", message: "etcdserver: request is too large")
+    }
+}
