@@ -98,4 +98,21 @@ extension RegionState {
         }
         throw APIError(code: 500, reason: "InternalError", message: "etcdserver: request is too large")
     }
+
+    /// Whether two objects hold the same content, map key order aside (a client may send members in another order
+    /// than the server stores them: that is no change, as the real server compares decoded objects).
+    static func sameContent(_ left: Value, _ right: Value) -> Bool {
+        switch (left, right) {
+        case (.object(let a), .object(let b)):
+            guard a.count == b.count else { return false }
+            for (key, value) in a {
+                guard let other = b[key], sameContent(value, other) else { return false }
+            }
+            return true
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { sameContent($0, $1) }
+        default:
+            return left == right
+        }
+    }
 }

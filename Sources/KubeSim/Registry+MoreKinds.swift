@@ -79,7 +79,7 @@ extension Registry {
             add(
                 ResourceType(
                     group: group, version: version, plural: plural, singular: kind.lowercased(), kind: kind,
-                    namespaced: namespaced, schema: schema, hasStatusSubresource: !plural.hasSuffix("configurations"),
+                    namespaced: namespaced, schema: schema, hasStatusSubresource: !plural.hasSuffix("webhookconfigurations"),
                     hasGeneration: generation))
         }
     }

@@ -175,7 +175,7 @@ extension RegionState {
         if type.hasGeneration {
             if let old = old?.value {
                 let generation = old[path: ["metadata", "generation"]]?.intValue ?? 1
-                let changed = RegionState.specPart(old) != RegionState.specPart(object)
+                let changed = !RegionState.sameContent(RegionState.specPart(old), RegionState.specPart(object))
                 object["metadata"]?["generation"] = .int(changed ? generation + 1 : generation)
             } else {
                 object["metadata"]?["generation"] = 1
@@ -190,7 +190,7 @@ extension RegionState {
         if let old {
             var previous = old.value
             previous["metadata"]?["resourceVersion"] = nil
-            if previous == object {
+            if RegionState.sameContent(previous, object) {
                 return (old.value, false)
             }
         }
