@@ -102,8 +102,8 @@ struct APIResponder: HTTPResponder {
 
     /// The 403 the real server answers when `user` may not do the request (RBAC's wording), or nil when it may:
     /// impersonation by anyone but the admin, then ``Authorization`` on the request's attributes. Paths that are
-    /// not API resources (discovery, `/version`, health) and the self access reviews are open to every
-    /// authenticated user, as the default `system:discovery` and `system:basic-user` roles make them.
+    /// not API resources (discovery, `/version`, health) are open to every authenticated user, as the default
+    /// `system:discovery` role makes them.
     private func authorize(authenticated: String, user: String, method: String, path: String, query: String)
         -> APIError?
     {
@@ -117,11 +117,6 @@ struct APIResponder: HTTPResponder {
         }
         let attributes = Authorization.attributes(user: user, method: method, path: path, query: query)
         if attributes.resource.isEmpty { return nil }
-        if attributes.group == "authorization.k8s.io" && attributes.verb == "create"
-            && ["selfsubjectaccessreviews", "selfsubjectrulesreviews"].contains(attributes.resource)
-        {
-            return nil
-        }
         let allowed = region.withState { Authorization.decide(attributes, in: $0).allowed }
         return allowed ? nil : Authorization.forbidden(attributes)
     }
