@@ -62,3 +62,22 @@ import TestSupport
         #expect(missing.status == 422, "\(missing.body)")
     }
 }
+
+/// Apply-body rules of the real server that no client should rely on kubesim to forgive.
+@Suite struct ApplyBodyRulesTests {
+    @Test func anApplyBodyMayNotCarryManagedFieldsNorCreateWithAUID() async throws {
+        let sim = try await KubeSimCluster(regions: ["us-sanjose-1"])
+        let path = "/api/v1/namespaces/default/configmaps/settings?fieldManager=test"
+        let withManaged =
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings","managedFields":[{"manager":"x"}]}}"#
+        let refused = try await sim.request("PATCH", path, body: withManaged, contentType: "application/apply-patch+yaml")
+        #expect(refused.status == 400 && refused.body.contains("metadata.managedFields must be nil"), "\(refused.body)")
+        let withUID = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings","uid":"1234"}}"#
+        let conflict = try await sim.request("PATCH", path, body: withUID, contentType: "application/apply-patch+yaml")
+        #expect(conflict.status == 409 && conflict.body.contains("uid mismatch"), "\(conflict.body)")
+        // YAML flow mappings take trailing commas, as the real server's apply decoder does.
+        let trailing = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"settings\",},}"
+        let created = try await sim.request("PATCH", path, body: trailing, contentType: "application/apply-patch+yaml")
+        #expect(created.status == 201, "\(created.body)")
+    }
+}
