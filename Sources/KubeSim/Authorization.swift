@@ -31,7 +31,8 @@ enum Authorization {
     }
 
     /// Whether the attributes are allowed, with the reason the real authorizers give.
-    static func decide(_ attributes: AuthorizationAttributes, in state: RegionState) -> (allowed: Bool, reason: String) {
+    static func decide(_ attributes: AuthorizationAttributes, in state: RegionState) -> (allowed: Bool, reason: String)
+    {
         if attributes.user == admin || attributes.groups.contains("system:masters") {
             return (true, "")
         }
@@ -107,13 +108,15 @@ enum Authorization {
         guard verbs.contains("*") || verbs.contains(attributes.verb) else { return false }
         if attributes.resource.isEmpty {
             return list("nonResourceURLs").contains { url in
-                url == "*" || url == attributes.path || (url.hasSuffix("*") && attributes.path.hasPrefix(url.dropLast()))
+                url == "*" || url == attributes.path
+                    || (url.hasSuffix("*") && attributes.path.hasPrefix(url.dropLast()))
             }
         }
         let groups = list("apiGroups")
         guard groups.contains("*") || groups.contains(attributes.group) else { return false }
         let resources = list("resources")
-        let combined = attributes.subresource.isEmpty
+        let combined =
+            attributes.subresource.isEmpty
             ? attributes.resource : "\(attributes.resource)/\(attributes.subresource)"
         let resourceMatches = resources.contains { resource in
             resource == "*" || resource == combined
@@ -127,10 +130,12 @@ enum Authorization {
 
     /// The Forbidden error the real server answers for denied attributes.
     static func forbidden(_ attributes: AuthorizationAttributes) -> APIError {
-        let resource = attributes.subresource.isEmpty
+        let resource =
+            attributes.subresource.isEmpty
             ? attributes.resource : "\(attributes.resource)/\(attributes.subresource)"
         let what = attributes.name.isEmpty ? resource : "\(attributes.resource) \"\(attributes.name)\""
-        let scope = attributes.namespace.isEmpty ? "at the cluster scope" : "in the namespace \"\(attributes.namespace)\""
+        let scope =
+            attributes.namespace.isEmpty ? "at the cluster scope" : "in the namespace \"\(attributes.namespace)\""
         let message: String
         if attributes.resource.isEmpty {
             message = "forbidden: User \"\(attributes.user)\" cannot \(attributes.verb) path \"\(attributes.path)\""
@@ -188,7 +193,8 @@ enum Authorization {
                     kind: entry.kind, group: "authorization.k8s.io", name: "",
                     causes: [
                         StatusCause(
-                            reason: "FieldValueRequired", message: "Required value: at least one of user or group must be specified",
+                            reason: "FieldValueRequired",
+                            message: "Required value: at least one of user or group must be specified",
                             field: "spec.user")
                     ])
             }
@@ -217,7 +223,8 @@ enum Authorization {
                 causes: [
                     StatusCause(
                         reason: "FieldValueRequired",
-                        message: "Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified",
+                        message:
+                            "Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified",
                         field: "spec.resourceAttributes")
                 ])
         }

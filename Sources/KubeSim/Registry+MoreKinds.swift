@@ -47,7 +47,10 @@ extension Registry {
             ("networking.k8s.io", "v1", "servicecidrs", "ServiceCIDR", false, simple(), false),
             ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, simple(), true),
             ("storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", false, simple(), false),
-            ("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false, simple(), false),
+            (
+                "certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false, simple(),
+                false
+            ),
             ("flowcontrol.apiserver.k8s.io", "v1", "flowschemas", "FlowSchema", false, simple(), true),
             (
                 "flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations", "PriorityLevelConfiguration",
@@ -60,7 +63,8 @@ extension Registry {
             ("apiregistration.k8s.io", "v1", "apiservices", "APIService", false, simple(), false),
             (
                 "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
-                "ValidatingWebhookConfiguration", false, S.topLevel(["webhooks": .keyedList(open, keys: ["name"])]), false
+                "ValidatingWebhookConfiguration", false, S.topLevel(["webhooks": .keyedList(open, keys: ["name"])]),
+                false
             ),
             (
                 "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration",
@@ -79,7 +83,8 @@ extension Registry {
             add(
                 ResourceType(
                     group: group, version: version, plural: plural, singular: kind.lowercased(), kind: kind,
-                    namespaced: namespaced, schema: schema, hasStatusSubresource: !plural.hasSuffix("webhookconfigurations"),
+                    namespaced: namespaced, schema: schema,
+                    hasStatusSubresource: !plural.hasSuffix("webhookconfigurations"),
                     hasGeneration: generation))
         }
     }

@@ -57,7 +57,8 @@ extension RegionState {
         if subresource == "status" { endpoint.hasStatusSubresource = false }
         let now = WallClock.timestamp()
         var merged = try ManagedFields.apply(
-            live: live.map { ownedBeforeFirstApply($0, type: type, now: now) }, config: config, manager: manager, force: force, apiVersion: type.apiVersion, type: endpoint,
+            live: live.map { ownedBeforeFirstApply($0, type: type, now: now) }, config: config, manager: manager,
+            force: force, apiVersion: type.apiVersion, type: endpoint,
             now: now)
         if !subresource.isEmpty {
             var entries = ManagedFieldsEntry.entries(of: merged)

@@ -100,7 +100,9 @@ struct ScenarioRunner {
             "Authorization: Bearer \(token)",
         ]
         var headers = request["headers"]?.objectValue?.map { ($0.key, $0.value.stringValue ?? "") } ?? []
-        if !headers.contains(where: { $0.0.lowercased() == "accept" }) { headers.append(("Accept", "application/json")) }
+        if !headers.contains(where: { $0.0.lowercased() == "accept" }) {
+            headers.append(("Accept", "application/json"))
+        }
         if body != nil {
             headers.append(("Content-Type", request["contentType"]?.stringValue ?? "application/json"))
             arguments += ["--data-binary", "@-"]
@@ -217,7 +219,8 @@ struct ScenarioRunner {
             if !holds { failures.append("step \(step): status \(status), expected \(wanted.jsonString): \(brief)") }
         }
         if let reason = expect["reason"], body["reason"] != reason {
-            failures.append("step \(step): reason \(body["reason"]?.jsonString ?? "none"), expected \(reason.jsonString)")
+            failures.append(
+                "step \(step): reason \(body["reason"]?.jsonString ?? "none"), expected \(reason.jsonString)")
         }
         for piece in expect["messageContains"]?.arrayValue ?? [] {
             let message = body["message"]?.stringValue ?? ""
@@ -273,8 +276,9 @@ struct ScenarioRunner {
                 if isAbsent == (argument.boolValue ?? true) { fail("present is not \(argument.jsonString)") }
             case "empty":
                 let empty =
-                    isAbsent || actual == "" || (actual?.arrayValue ?? actual?.objectValue.map { Array($0.values) })?
-                    .isEmpty == true
+                    isAbsent || actual == ""
+                    || (actual?.arrayValue ?? actual?.objectValue.map { Array($0.values) })?
+                        .isEmpty == true
                 if empty != (argument.boolValue ?? true) { fail("empty is not \(argument.jsonString)") }
             case "length":
                 if length(actual) != Int(argument.intValue ?? -1) { fail("length is not \(argument.jsonString)") }
@@ -294,7 +298,9 @@ struct ScenarioRunner {
                 if actual?.objectValue == nil || keys != wanted { fail("keys are not \(argument.jsonString)") }
             case "sameAsStep":
                 if !Self.deepEqual(stripped(actual), stripped(value(atStep: argument))) {
-                    fail("changed from step \(argument.jsonString): \(value(atStep: argument)?.jsonString ?? "<absent>")")
+                    fail(
+                        "changed from step \(argument.jsonString): \(value(atStep: argument)?.jsonString ?? "<absent>")"
+                    )
                 }
             case "changedFromStep":
                 if Self.deepEqual(actual, value(atStep: argument)) { fail("same as step \(argument.jsonString)") }

@@ -36,7 +36,8 @@ import TestSupport
             #"{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":"panda","#
             + #""resourceAttributes":{"verb":"get","resource":"configmaps","namespace":"default","name":"settings"}}}"#
         func allowed() async throws -> Bool? {
-            let answer = try await sim.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", body: review)
+            let answer = try await sim.request(
+                "POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", body: review)
             #expect(answer.status == 201, "\(answer.body)")
             return try Value(json: answer.body)[path: ["status", "allowed"]]?.boolValue
         }
@@ -70,7 +71,8 @@ import TestSupport
         let path = "/api/v1/namespaces/default/configmaps/settings?fieldManager=test"
         let withManaged =
             #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings","managedFields":[{"manager":"x"}]}}"#
-        let refused = try await sim.request("PATCH", path, body: withManaged, contentType: "application/apply-patch+yaml")
+        let refused = try await sim.request(
+            "PATCH", path, body: withManaged, contentType: "application/apply-patch+yaml")
         #expect(refused.status == 400 && refused.body.contains("metadata.managedFields must be nil"), "\(refused.body)")
         let withUID = #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings","uid":"1234"}}"#
         let conflict = try await sim.request("PATCH", path, body: withUID, contentType: "application/apply-patch+yaml")
