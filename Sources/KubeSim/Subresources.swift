@@ -56,10 +56,22 @@ extension RegionState {
         var endpoint = type
         if subresource == "status" { endpoint.hasStatusSubresource = false }
         let now = WallClock.timestamp()
-        var merged = try ManagedFields.apply(
-            live: live.map { ownedBeforeFirstApply($0, type: type, now: now) }, config: config, manager: manager,
-            force: force, apiVersion: type.apiVersion, type: endpoint,
-            now: now)
+        let live = live.map { ownedBeforeFirstApply($0, type: type, now: now) }
+        var merged: Value
+        do {
+            merged = try ManagedFields.apply(
+                live: live, config: config, manager: manager, force: force, apiVersion: type.apiVersion,
+                type: endpoint, now: now)
+        } catch let error where error.code == 409 && !force && manager == "kubectl" && live != nil {
+            // Upgrading from client-side apply: kubectl may take the fields its last-applied-configuration
+            // recorded and nobody changed since.
+            guard let live, lastAppliedAllows(live: live, config: config, manager: manager, type: endpoint) else {
+                throw error
+            }
+            merged = try ManagedFields.apply(
+                live: live, config: config, manager: manager, force: true, apiVersion: type.apiVersion,
+                type: endpoint, now: now)
+        }
         if !subresource.isEmpty {
             var entries = ManagedFieldsEntry.entries(of: merged)
             if let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Apply" }) {
@@ -68,5 +80,33 @@ extension RegionState {
             }
         }
         return merged
+    }
+
+    /// Whether every conflict of `config` is a field of the live object's
+    /// `kubectl.kubernetes.io/last-applied-configuration` whose live value is still the last-applied one (the
+    /// fieldmanager's last-applied manager: such conflicts are forced for the manager `kubectl`).
+    static func lastAppliedAllows(live: Value, config: Value, manager: String, type: ResourceType) -> Bool {
+        let annotation = "kubectl.kubernetes.io/last-applied-configuration"
+        guard let text = live[path: ["metadata", "annotations", annotation]]?.stringValue,
+            let lastApplied = try? Value(json: text)
+        else { return false }
+        let schema = type.schema
+        let status = type.hasStatusSubresource
+        let configSet = FieldSets.of(config, schema: schema, hasStatusSubresource: status)
+        let recorded = FieldSets.of(lastApplied, schema: schema, hasStatusSubresource: status)
+        var others = FieldSet()
+        for entry in ManagedFieldsEntry.entries(of: live)
+        where !(entry.manager == manager && entry.operation == "Apply") {
+            others.formUnion(entry.fields)
+        }
+        for path in others.intersection(configSet).paths {
+            guard let last = path.last, case .field = last else { continue }
+            guard let liveValue = FieldSets.lookup(live, path, schema: schema),
+                liveValue != FieldSets.lookup(config, path, schema: schema)
+            else { continue }
+            let unchanged = FieldSets.lookup(lastApplied, path, schema: schema) == liveValue
+            if !(recorded.contains(path) && unchanged) { return false }
+        }
+        return true
     }
 }
