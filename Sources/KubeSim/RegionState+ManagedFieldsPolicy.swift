@@ -15,8 +15,8 @@ extension RegionState {
     static let storageLimit = 1_572_864
 
     /// Records a create, update or non-apply patch. The managedFields it starts from: the stored ones on a
-    /// subresource; none when the body resets them (`[]` or `[{}]`); the body's when they decode, else the stored
-    /// ones. An existing object left without managedFields is not tracked by updates.
+    /// subresource; none when the body resets them (`[]` or `[{}]`); the body's when they decode (entries of one
+    /// manager identity merged), else the stored ones. An existing object left without managedFields is not tracked by updates.
     static func recordUpdate(
         old: Value?, new: inout Value, manager: String, type: ResourceType, now: String, subresource: String
     ) {
@@ -29,7 +29,14 @@ extension RegionState {
             if reset {
                 start = nil
             } else if !decoded.isEmpty && decoded.count == items.count {
-                start = sent
+                let entries = mergedByIdentity(decoded)
+                if entries.count == decoded.count {
+                    start = sent
+                } else {
+                    var holder: Value = ["metadata": .emptyObject]
+                    ManagedFieldsEntry.store(entries, into: &holder)
+                    start = holder[path: ["metadata", "managedFields"]]
+                }
             }
         }
         new["metadata"]?["managedFields"] = start
@@ -43,6 +50,23 @@ extension RegionState {
         ManagedFields.recordUpdate(
             old: base, new: &new, manager: manager, apiVersion: type.apiVersion, type: type, now: now,
             subresource: subresource)
+    }
+
+    /// Entries with the same manager identity (manager, operation, subresource, and for updates the API
+    /// version) decode into one: the later entry's fields and time, in the place of the first.
+    static func mergedByIdentity(_ entries: [ManagedFieldsEntry]) -> [ManagedFieldsEntry] {
+        func identity(_ entry: ManagedFieldsEntry) -> [String] {
+            [entry.manager, entry.operation, entry.subresource, entry.operation == "Apply" ? "" : entry.apiVersion]
+        }
+        var result: [ManagedFieldsEntry] = []
+        for entry in entries {
+            if let index = result.firstIndex(where: { identity($0) == identity(entry) }) {
+                result[index] = entry
+            } else {
+                result.append(entry)
+            }
+        }
+        return result
     }
 
     /// Merges the oldest `Update` entries into ``ancientChanges`` (one per API version) until at most
