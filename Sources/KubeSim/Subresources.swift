@@ -56,29 +56,59 @@ extension RegionState {
         var endpoint = type
         if subresource == "status" { endpoint.hasStatusSubresource = false }
         let now = WallClock.timestamp()
-        let live = live.map { ownedBeforeFirstApply($0, type: type, now: now) }
+        // The same manager's Apply through another endpoint is another identity: the engine sees it under a
+        // stand-in name for the duration of this apply.
+        var standIns: [String: String] = [:]
+        let live = live.map { live -> Value in
+            var object = ownedBeforeFirstApply(live, type: type, now: now)
+            var entries = ManagedFieldsEntry.entries(of: object)
+            for index in entries.indices
+            where entries[index].manager == manager && entries[index].operation == "Apply"
+                && entries[index].subresource != subresource
+            {
+                let standIn = "\(manager)\u{1F}\(entries[index].subresource)"
+                standIns[standIn] = manager
+                entries[index].manager = standIn
+            }
+            if !standIns.isEmpty { ManagedFieldsEntry.store(entries, into: &object) }
+            return object
+        }
         var merged: Value
-        do {
-            merged = try ManagedFields.apply(
-                live: live, config: config, manager: manager, force: force, apiVersion: type.apiVersion,
-                type: endpoint, now: now)
-        } catch let error where error.code == 409 && !force && manager == "kubectl" && live != nil {
-            // Upgrading from client-side apply: kubectl may take the fields its last-applied-configuration
-            // recorded and nobody changed since.
-            guard let live, lastAppliedAllows(live: live, config: config, manager: manager, type: endpoint) else {
-                throw error
+        do throws(APIError) {
+            do throws(APIError) {
+                merged = try ManagedFields.apply(
+                    live: live, config: config, manager: manager, force: force, apiVersion: type.apiVersion,
+                    type: endpoint, now: now)
+            } catch let error where error.code == 409 && !force && manager == "kubectl" && live != nil {
+                // Upgrading from client-side apply: kubectl may take the fields its last-applied-configuration
+                // recorded and nobody changed since.
+                guard let live, lastAppliedAllows(live: live, config: config, manager: manager, type: endpoint)
+                else { throw error }
+                merged = try ManagedFields.apply(
+                    live: live, config: config, manager: manager, force: true, apiVersion: type.apiVersion,
+                    type: endpoint, now: now)
             }
-            merged = try ManagedFields.apply(
-                live: live, config: config, manager: manager, force: true, apiVersion: type.apiVersion,
-                type: endpoint, now: now)
-        }
-        if !subresource.isEmpty {
-            var entries = ManagedFieldsEntry.entries(of: merged)
-            if let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Apply" }) {
-                entries[index].subresource = subresource
-                ManagedFieldsEntry.store(entries, into: &merged)
+        } catch {
+            var named = error
+            for (standIn, name) in standIns {
+                named.message = named.message.replacingOccurrences(of: standIn, with: name)
+                for index in named.causes.indices {
+                    named.causes[index].message = named.causes[index].message.replacingOccurrences(
+                        of: standIn, with: name)
+                }
             }
+            throw named
         }
+        var entries = ManagedFieldsEntry.entries(of: merged)
+        if !subresource.isEmpty,
+            let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Apply" })
+        {
+            entries[index].subresource = subresource
+        }
+        for index in entries.indices {
+            if let name = standIns[entries[index].manager] { entries[index].manager = name }
+        }
+        if !subresource.isEmpty || !standIns.isEmpty { ManagedFieldsEntry.store(entries, into: &merged) }
         return merged
     }
 
