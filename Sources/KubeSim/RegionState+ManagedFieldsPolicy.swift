@@ -72,6 +72,7 @@ extension RegionState {
     /// Merges the oldest `Update` entries into ``ancientChanges`` (one per API version) until at most
     /// ``maxUpdateManagers`` remain.
     static func capUpdateManagers(_ object: inout Value) {
+        guard (object[path: ["metadata", "managedFields"]]?.arrayValue?.count ?? 0) > maxUpdateManagers else { return }
         var entries = ManagedFieldsEntry.entries(of: object)
         var updates = entries.indices.filter { entries[$0].operation == "Update" }
         guard updates.count > maxUpdateManagers else { return }
@@ -101,7 +102,7 @@ extension RegionState {
     /// An object that has no managedFields when it is applied: every field it has is owned by
     /// ``beforeFirstApply``, so the apply conflicts with them instead of silently taking or dropping them.
     static func ownedBeforeFirstApply(_ live: Value, type: ResourceType, now: String) -> Value {
-        guard ManagedFieldsEntry.entries(of: live).isEmpty else { return live }
+        if let raw = live[path: ["metadata", "managedFields"]]?.arrayValue, !raw.isEmpty { return live }
         var copy = live
         copy["metadata"]?["managedFields"] = nil
         let fields = FieldSets.of(copy, schema: type.schema, hasStatusSubresource: type.hasStatusSubresource)
@@ -114,8 +115,11 @@ extension RegionState {
 
     /// The object as storage takes it: too large with its managedFields, a non-apply write is stored without them
     /// (as the API server retries); too large still, or an apply, fails as etcd answers.
-    static func fitStorage(_ object: inout Value, isApply: Bool) throws(APIError) {
-        guard object.jsonBytes.count > storageLimit else { return }
+    ///
+    /// `bound` is a cheap upper estimate of the object's size (twice the stored object plus three times the
+    /// body: the new fields and their managedFields); below the limit the object is not serialised here.
+    static func fitStorage(_ object: inout Value, isApply: Bool, bound: Int) throws(APIError) {
+        guard bound + 65_536 > storageLimit, object.jsonBytes.count > storageLimit else { return }
         if !isApply && object[path: ["metadata", "managedFields"]] != nil {
             object["metadata"]?["managedFields"] = nil
             if object.jsonBytes.count <= storageLimit { return }

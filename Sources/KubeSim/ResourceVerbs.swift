@@ -198,7 +198,8 @@ extension RegionState {
             if let old { object["metadata"]?["resourceVersion"] = old.value[path: ["metadata", "resourceVersion"]] }
             return (object, old == nil)
         }
-        try RegionState.fitStorage(&object, isApply: !applyManaged)
+        try RegionState.fitStorage(
+            &object, isApply: !applyManaged, bound: (old?.json.count ?? 0) * 2 + request.body.count * 3)
         let stored = store.put(type.storageKey, namespace: target.namespace, name: object[path: ["metadata", "name"]]?.stringValue ?? target.name, value: object)
         if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" {
             registry.add(crd: stored.value)

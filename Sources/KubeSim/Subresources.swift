@@ -61,6 +61,12 @@ extension RegionState {
         var standIns: [String: String] = [:]
         let live = live.map { live -> Value in
             var object = ownedBeforeFirstApply(live, type: type, now: now)
+            let raw = object[path: ["metadata", "managedFields"]]?.arrayValue ?? []
+            let elsewhere = raw.contains {
+                $0["manager"]?.stringValue == manager && $0["operation"] == "Apply"
+                    && ($0["subresource"]?.stringValue ?? "") != subresource
+            }
+            guard elsewhere else { return object }
             var entries = ManagedFieldsEntry.entries(of: object)
             for index in entries.indices
             where entries[index].manager == manager && entries[index].operation == "Apply"
@@ -99,6 +105,7 @@ extension RegionState {
             }
             throw named
         }
+        guard !subresource.isEmpty || !standIns.isEmpty else { return merged }
         var entries = ManagedFieldsEntry.entries(of: merged)
         if !subresource.isEmpty,
             let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Apply" })
@@ -108,7 +115,7 @@ extension RegionState {
         for index in entries.indices {
             if let name = standIns[entries[index].manager] { entries[index].manager = name }
         }
-        if !subresource.isEmpty || !standIns.isEmpty { ManagedFieldsEntry.store(entries, into: &merged) }
+        ManagedFieldsEntry.store(entries, into: &merged)
         return merged
     }
 
