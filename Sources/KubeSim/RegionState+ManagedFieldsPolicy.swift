@@ -133,7 +133,16 @@ extension RegionState {
         switch (left, right) {
         case (.object(let a), .object(let b)):
             guard a.count == b.count else { return false }
+            // Members in the same order (the common case) compare pairwise, without hashing.
+            var index = 0
             for (key, value) in a {
+                let other = b.elements[index]
+                if other.key != key { break }
+                guard sameContent(value, other.value) else { return false }
+                index += 1
+            }
+            if index == a.count { return true }
+            for (key, value) in a.elements[index...] {
                 guard let other = b[key], sameContent(value, other) else { return false }
             }
             return true
