@@ -91,6 +91,7 @@ struct APIHandler: Sendable {
             guard let list = Discovery.resourceList(registry, group: group, version: version) else { throw .pathNotFound() }
             return APIResponse(value: list)
         }
+        try RegionState.validateFieldManager(request)
         return try region.withState { (state: inout RegionState) throws(APIError) -> APIResponse in
             var namespace: String? = nil
             var parts = rest[...]

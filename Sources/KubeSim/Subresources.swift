@@ -146,4 +146,29 @@ extension RegionState {
         }
         return true
     }
+
+    /// The `fieldManager` of a write, checked as the real server checks its options: at most 128 bytes, printable
+    /// characters only (422 on the request's `CreateOptions`, `UpdateOptions` or `PatchOptions`).
+    static func validateFieldManager(_ request: APIRequest) throws(APIError) {
+        guard let manager = request.query["fieldManager"] else { return }
+        let options: String
+        switch request.method {
+        case "POST": options = "CreateOptions"
+        case "PUT": options = "UpdateOptions"
+        case "PATCH": options = "PatchOptions"
+        default: return
+        }
+        let cause: StatusCause
+        if manager.utf8.count > 128 {
+            cause = StatusCause(
+                reason: "FieldValueTooLong", message: "Too long: may not be more than 128 bytes", field: "fieldManager")
+        } else if manager.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            cause = StatusCause(
+                reason: "FieldValueInvalid", message: "Invalid value: \"\(manager)\": invalid characters",
+                field: "fieldManager")
+        } else {
+            return
+        }
+        throw .invalid(kind: options, group: "meta.k8s.io", name: "", causes: [cause])
+    }
 }

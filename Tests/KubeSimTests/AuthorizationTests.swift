@@ -66,7 +66,7 @@ import TestSupport
 
 /// Apply-body rules of the real server that no client should rely on kubesim to forgive.
 @Suite struct ApplyBodyRulesTests {
-    @Test func anApplyBodyMayNotCarryManagedFieldsNorCreateWithAUID() async throws {
+    @Test func applyBodiesAndFieldManagersAreCheckedAsTheRealServerDoes() async throws {
         let sim = try await KubeSimCluster(regions: ["us-sanjose-1"])
         let path = "/api/v1/namespaces/default/configmaps/settings?fieldManager=test"
         let withManaged =
@@ -81,5 +81,12 @@ import TestSupport
         let trailing = "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"settings\",},}"
         let created = try await sim.request("PATCH", path, body: trailing, contentType: "application/apply-patch+yaml")
         #expect(created.status == 201, "\(created.body)")
+        let long = String(repeating: "m", count: 129)
+        let tooLong = try await sim.request(
+            "PATCH", "/api/v1/namespaces/default/configmaps/settings?fieldManager=\(long)", body: trailing,
+            contentType: "application/apply-patch+yaml")
+        #expect(
+            tooLong.status == 422 && tooLong.body.contains(#"PatchOptions.meta.k8s.io \"\" is invalid: fieldManager"#),
+            "\(tooLong.body)")
     }
 }
