@@ -141,7 +141,7 @@ let package = Package(
             ]),
         .testTarget(
             name: "SyncAgentTests", dependencies: ["SyncAgent", "AgentWebhook", "RolloutEngine", "TestSupport"]),
-        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "TestSupport"]),
+        .testTarget(name: "KubeSimTests", dependencies: ["KubeSim", "KubeYAML", "TestSupport"]),
     ]
 )
 

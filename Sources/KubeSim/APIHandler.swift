@@ -78,11 +78,20 @@ struct APIHandler: Sendable {
     }
 
     private func resources(group: String, version: String, _ rest: [String], _ request: APIRequest) throws(APIError) -> APIResponse {
+        if group == "authorization.k8s.io" && version == "v1" && !rest.isEmpty {
+            let namespaced = rest.count == 3 && rest[0] == "namespaces"
+            guard rest.count == 1 || namespaced else { throw .pathNotFound() }
+            return try region.withState { (state: inout RegionState) throws(APIError) -> APIResponse in
+                try Authorization.review(
+                    plural: rest[rest.count - 1], namespace: namespaced ? rest[1] : nil, request: request, state: state)
+            }
+        }
         if rest.isEmpty {
             let registry = region.withState { $0.registry }
             guard let list = Discovery.resourceList(registry, group: group, version: version) else { throw .pathNotFound() }
             return APIResponse(value: list)
         }
+        try RegionState.validateFieldManager(request)
         return try region.withState { (state: inout RegionState) throws(APIError) -> APIResponse in
             var namespace: String? = nil
             var parts = rest[...]

@@ -9,6 +9,8 @@ struct APIRequest: Sendable {
     var accept: String
     var userAgent: String
     var body: [UInt8]
+    /// The user the request acts as (after impersonation), for the authorization checks inside a verb.
+    var user: String = Authorization.admin
 
     /// Splits a raw query string and percent-decodes it.
     static func parseQuery(_ raw: String) -> [String: String] {

@@ -38,10 +38,15 @@ struct APIResponder: HTTPResponder {
         }
         let path = request.uri.path
         let response: APIResponse
-        let user = try await authenticate(request, context)
+        let authenticated = try await authenticate(request, context)
+        let impersonated = request.headers[Self.impersonateUser].flatMap { $0.isEmpty ? nil : $0 }
+        let user = authenticated.map { impersonated ?? $0 }
         if user == nil {
             response = APIResponse(error: .unauthorized())
-        } else if user == Self.viewer, let denied = Self.denied(method: request.method.rawValue, path: path) {
+        } else if let denied = authorize(
+            authenticated: authenticated ?? "", user: user ?? "", method: request.method.rawValue, path: path,
+            query: request.uri.query ?? "")
+        {
             response = APIResponse(error: denied)
         } else if let injected = region.faults.injectedError() {
             response = APIResponse(error: injected)
@@ -50,7 +55,7 @@ struct APIResponder: HTTPResponder {
             let apiRequest = APIRequest(
                 method: request.method.rawValue, path: path, query: APIRequest.parseQuery(request.uri.query ?? ""),
                 contentType: request.headers[.contentType] ?? "", accept: request.headers[.accept] ?? "",
-                userAgent: request.headers[.userAgent] ?? "", body: Array(buffer: body))
+                userAgent: request.headers[.userAgent] ?? "", body: Array(buffer: body), user: user ?? "")
             response = handler.handle(apiRequest)
         }
         region.logger.debug(
@@ -76,45 +81,48 @@ struct APIResponder: HTTPResponder {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: response.body)))
     }
 
-    /// The read-only user.
-    static let viewer = "kubesim-viewer"
-
     /// The user a request authenticates as: `kubesim-admin` (the region's token or the issued client
     /// certificate), `kubesim-viewer` (the viewer token), or nil.
     private func authenticate(_ request: Request, _ context: KubeRequestContext) async throws -> String? {
         if let authorization = request.headers[.authorization] {
-            if authorization == "Bearer \(region.token)" { return "kubesim-admin" }
-            if !region.viewerToken.isEmpty && authorization == "Bearer \(region.viewerToken)" { return Self.viewer }
+            if authorization == "Bearer \(region.token)" { return Authorization.admin }
+            if !region.viewerToken.isEmpty && authorization == "Bearer \(region.viewerToken)" {
+                return Authorization.viewer
+            }
             return nil
         }
         // A client certificate was already verified against kubesim's CA during the handshake.
         let certificate = try? await context.channel.nioSSL_peerCertificate().get()
-        return certificate != nil ? "kubesim-admin" : nil
+        return certificate != nil ? Authorization.admin : nil
     }
 
-    /// The 403 the real authorizer answers the viewer for a write (dry runs included), worded as RBAC words it:
-    /// `configmaps "x" is forbidden: User "kubesim-viewer" cannot patch resource "configmaps" in API group "" in
-    /// the namespace "default"`. Reads are allowed (nil).
-    static func denied(method: String, path: String) -> APIError? {
-        guard ["POST", "PUT", "PATCH", "DELETE"].contains(method) else { return nil }
-        let ref = AuditLog.objectRef(path: path)
-        guard let resource = ref.resource else { return nil }
-        let verb = AuditLog.verb(method: method, named: ref.name != nil, query: "")
-        let what = ref.name.map { "\(resource) \"\($0)\"" } ?? resource
-        let scope = ref.namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
-        let full = ref.subresource.map { "\(resource)/\($0)" } ?? resource
-        var error = APIError.forbidden(
-            "\(what) is forbidden: User \"\(viewer)\" cannot \(verb) resource \"\(full)\" in API group "
-                + "\"\(ref.group)\" \(scope)")
-        error.kind = resource
-        error.name = ref.name ?? ""
-        error.group = ref.group
-        return error
+    /// The `Impersonate-User` header: the admin may act as any user, as kube-apiserver lets a user with the
+    /// `impersonate` verb on `users` do.
+    static let impersonateUser = HTTPField.Name("Impersonate-User")!
+
+    /// The 403 the real server answers when `user` may not do the request (RBAC's wording), or nil when it may:
+    /// impersonation by anyone but the admin, then ``Authorization`` on the request's attributes. Paths that are
+    /// not API resources (discovery, `/version`, health) are open to every authenticated user, as the default
+    /// `system:discovery` role makes them.
+    private func authorize(authenticated: String, user: String, method: String, path: String, query: String)
+        -> APIError?
+    {
+        if user != authenticated && authenticated != Authorization.admin {
+            var error = APIError.forbidden(
+                "users \"\(user)\" is forbidden: User \"\(authenticated)\" cannot impersonate resource \"users\" in API "
+                    + "group \"\" at the cluster scope")
+            error.kind = "users"
+            error.name = user
+            return error
+        }
+        if user == Authorization.admin { return nil }
+        let attributes = Authorization.attributes(user: user, method: method, path: path, query: query)
+        if attributes.resource.isEmpty { return nil }
+        let allowed = region.withState { Authorization.decide(attributes, in: $0).allowed }
+        return allowed ? nil : Authorization.forbidden(attributes)
     }
 }
 
-/// Builds the TLS configuration of the API ports: kubesim's server certificate; client certificates optional but,
-/// when presented, verified against kubesim's CA.
 enum TLSSetup {
     static func configuration(_ certificates: Certificates) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMBytes(Array(certificates.serverCertificatePEM.utf8))

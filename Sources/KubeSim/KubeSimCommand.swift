@@ -25,6 +25,13 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Option(help: "Seconds a simulated rollout takes.")
     var rolloutSeconds: Double = 2
 
+    @Flag(
+        help: """
+            Serve the API alone, with no controllers acting on objects (no rollouts, no workload status), as \
+            kube-apiserver's own integration tests run it.
+            """)
+    var noControllers = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -49,7 +56,7 @@ struct KubeSimCommand: AsyncParsableCommand {
         let specs = try regions.map { try RegionSpec($0) }
         let simulator = try Simulator(
             specs: specs, dataDirectory: data, kubeconfigPath: kubeconfig, rolloutSeconds: rolloutSeconds,
-            auditLogPath: auditLog, logger: Logger(label: "kubesim"))
+            auditLogPath: auditLog, controllers: !noControllers, logger: Logger(label: "kubesim"))
         try await simulator.run()
     }
 }

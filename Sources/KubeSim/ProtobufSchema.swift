@@ -3,7 +3,8 @@
 /// pointers in Go (their zero value was set on purpose and is kept).
 ///
 /// Kinds covered: Namespace, ConfigMap, Secret, ServiceAccount, Service, Deployment, Role, ClusterRole,
-/// RoleBinding, ClusterRoleBinding — what `kubectl create ...` sends for the kinds kubesim serves. Volume sources
+/// RoleBinding, ClusterRoleBinding — what `kubectl create ...` sends for the kinds kubesim serves — and the
+/// authorization/v1 access reviews `kubectl auth can-i` sends. Volume sources
 /// beyond emptyDir, configMap, secret, persistentVolumeClaim and hostPath are not read (skipped).
 enum ProtobufSchema {
     /// How a field's bytes are read.
@@ -43,7 +44,8 @@ enum ProtobufSchema {
         case ("", "Namespace"), ("", "ConfigMap"), ("", "Secret"), ("", "ServiceAccount"), ("", "Service"),
             ("apps", "Deployment"), ("rbac.authorization.k8s.io", "Role"),
             ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "RoleBinding"),
-            ("rbac.authorization.k8s.io", "ClusterRoleBinding"):
+            ("rbac.authorization.k8s.io", "ClusterRoleBinding"), ("authorization.k8s.io", "SelfSubjectAccessReview"),
+            ("authorization.k8s.io", "SubjectAccessReview"), ("authorization.k8s.io", "LocalSubjectAccessReview"):
             return kind
         default:
             return nil
@@ -281,6 +283,30 @@ enum ProtobufSchema {
             4: list("resourceNames", .string), 5: list("nonResourceURLs", .string),
         ],
         "AggregationRule": [1: list("clusterRoleSelectors", .message("LabelSelector"))],
+        // authorization/v1 (what `kubectl auth can-i` sends)
+        "SelfSubjectAccessReview": [
+            1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("SelfSubjectAccessReviewSpec")),
+        ],
+        "SelfSubjectAccessReviewSpec": [
+            1: ptr("resourceAttributes", .message("ResourceAttributes")),
+            2: ptr("nonResourceAttributes", .message("NonResourceAttributes")),
+        ],
+        "SubjectAccessReview": [
+            1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("SubjectAccessReviewSpec")),
+        ],
+        "LocalSubjectAccessReview": [
+            1: f("metadata", .message("ObjectMeta")), 2: f("spec", .message("SubjectAccessReviewSpec")),
+        ],
+        "SubjectAccessReviewSpec": [
+            1: ptr("resourceAttributes", .message("ResourceAttributes")),
+            2: ptr("nonResourceAttributes", .message("NonResourceAttributes")), 3: f("user", .string),
+            4: list("groups", .string), 6: f("uid", .string),
+        ],
+        "ResourceAttributes": [
+            1: f("namespace", .string), 2: f("verb", .string), 3: f("group", .string), 4: f("version", .string),
+            5: f("resource", .string), 6: f("subresource", .string), 7: f("name", .string),
+        ],
+        "NonResourceAttributes": [1: f("path", .string), 2: f("verb", .string)],
         "RoleBinding": [
             1: f("metadata", .message("ObjectMeta")), 2: list("subjects", .message("Subject")),
             3: f("roleRef", .message("RoleRef")),

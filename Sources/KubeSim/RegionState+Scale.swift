@@ -6,7 +6,8 @@ import SyncCore
 extension RegionState {
     /// Whether `type` has a scale subresource.
     static func hasScale(_ type: ResourceType) -> Bool {
-        type.group == "apps" && ["Deployment", "StatefulSet", "ReplicaSet"].contains(type.kind)
+        (type.group == "apps" && ["Deployment", "StatefulSet", "ReplicaSet"].contains(type.kind))
+            || (type.group.isEmpty && type.kind == "ReplicationController")
     }
 
     /// The `Scale` of a workload: desired replicas, observed replicas and the pod selector as a string.
@@ -27,7 +28,9 @@ extension RegionState {
     /// A `LabelSelector` object in its text form (`app=x,tier in (a,b)`), as `Scale.status.selector` shows it.
     static func labelSelectorString(_ selector: Value?) -> String {
         guard let selector else { return "" }
-        var parts = (selector["matchLabels"]?.stringMap ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // A ReplicationController's selector is a plain label map.
+        let labels: Value? = selector["matchLabels"] ?? (selector["matchExpressions"] == nil ? selector : nil)
+        var parts = (labels?.stringMap ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         for expression in selector["matchExpressions"]?.arrayValue ?? [] {
             let key = expression["key"]?.stringValue ?? ""
             let values = (expression["values"]?.arrayValue ?? []).compactMap(\.stringValue).sorted().joined(separator: ",")
@@ -60,10 +63,13 @@ extension RegionState {
         let old = try scaledWorkload(target)
         let current = RegionState.scale(of: old.value)
         let scale: Value
+        let contentType = request.contentType.split(separator: ";").first.map { String($0).trimming(" ") } ?? ""
+        if request.method == "PATCH" && contentType == "application/apply-patch+yaml" {
+            return try applyScale(target, old: old, request: request)
+        }
         if request.method == "PUT" {
             scale = try BodyDecoder.decode(request.body, allowYAML: true)
         } else {
-            let contentType = request.contentType.split(separator: ";").first.map { String($0).trimming(" ") } ?? ""
             let patch = try BodyDecoder.decode(request.body, allowYAML: false)
             switch contentType {
             case "application/merge-patch+json", "application/strategic-merge-patch+json": scale = Patch.merge(current, patch)
@@ -88,6 +94,41 @@ extension RegionState {
         workload["spec"]?["replicas"] = .int(replicas)
         var warnings: [String] = []
         let result = try commit(workload, old: old, target: target, request: request, applyManaged: true, warnings: &warnings)
+        return APIResponse(value: RegionState.scale(of: result.value))
+    }
+
+    /// Server-side apply of a `Scale`: its `spec.replicas` is applied to the workload's `spec.replicas` by the
+    /// manager, under subresource "scale" (conflicts with other owners of the replicas, `force` takes them).
+    private mutating func applyScale(_ target: ResourceTarget, old: StoredObject, request: APIRequest)
+        throws(APIError) -> APIResponse
+    {
+        guard let manager = request.query["fieldManager"], !manager.isEmpty else {
+            throw .invalid(
+                kind: "PatchOptions", group: "meta.k8s.io", name: "",
+                causes: [
+                    StatusCause(
+                        reason: "FieldValueRequired", message: "Required value: is required for apply patch",
+                        field: "fieldManager")
+                ])
+        }
+        let scale = try BodyDecoder.decode(request.body, allowYAML: true)
+        if let kind = scale["kind"]?.stringValue, !kind.isEmpty, kind != "Scale" {
+            throw .badRequest("the object provided is unrecognized (must be of type Scale)")
+        }
+        if let managed = scale[path: ["metadata", "managedFields"]], !managed.isNull {
+            throw .badRequest("metadata.managedFields must be nil")
+        }
+        let type = target.type
+        var config: Value = [
+            "apiVersion": .string(type.apiVersion), "kind": .string(type.kind),
+            "metadata": ["name": .string(target.name)],
+        ]
+        if let replicas = scale[path: ["spec", "replicas"]] { config["spec"] = ["replicas": replicas] }
+        let merged = try RegionState.applyManaged(
+            live: old.value, config: config, manager: manager, force: request.query["force"] == "true", type: type,
+            subresource: "scale")
+        var warnings: [String] = []
+        let result = try commit(merged, old: old, target: target, request: request, applyManaged: false, warnings: &warnings)
         return APIResponse(value: RegionState.scale(of: result.value))
     }
 }

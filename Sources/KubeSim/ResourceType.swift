@@ -30,7 +30,8 @@ struct ResourceType: Sendable {
     var qualifiedName: String { group.isEmpty ? plural : "\(plural).\(group)" }
 
     var verbs: [String] {
-        ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        if group == "authorization.k8s.io" { return ["create"] }
+        return ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
     }
 }
 
@@ -160,6 +161,7 @@ struct Registry: Sendable {
             short: ["crd", "crds"], categories: ["api-extensions"], schema: S.customResourceDefinition,
             generation: true)
         add("coordination.k8s.io", "v1", "leases", "Lease", schema: S.lease, status: false)
+        registry.addMoreBuiltinKinds()
         return registry
     }()
 }

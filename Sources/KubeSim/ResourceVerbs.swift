@@ -176,21 +176,22 @@ extension RegionState {
         if type.hasGeneration {
             if let old = old?.value {
                 let generation = old[path: ["metadata", "generation"]]?.intValue ?? 1
-                let changed = RegionState.specPart(old) != RegionState.specPart(object)
+                let changed = !RegionState.sameContent(RegionState.specPart(old), RegionState.specPart(object))
                 object["metadata"]?["generation"] = .int(changed ? generation + 1 : generation)
             } else {
                 object["metadata"]?["generation"] = 1
             }
         }
         if applyManaged {
-            ManagedFields.recordUpdate(
-                old: old?.value, new: &object, manager: request.fieldManager, apiVersion: type.apiVersion, type: type,
-                now: now, subresource: target.subresource)
+            RegionState.recordUpdate(
+                old: old?.value, new: &object, manager: request.fieldManager, type: type, now: now,
+                subresource: target.subresource)
         }
+        RegionState.capUpdateManagers(&object)
         if let old {
             var previous = old.value
             previous["metadata"]?["resourceVersion"] = nil
-            if previous == object {
+            if RegionState.sameContent(previous, object) {
                 return (old.value, false)
             }
         }
@@ -208,6 +209,8 @@ extension RegionState {
             generationCounter += 1
             return (object, false)
         }
+        try RegionState.fitStorage(
+            &object, isApply: !applyManaged, bound: (old?.json.count ?? 0) * 2 + request.body.count * 3)
         let stored = store.put(type.storageKey, namespace: target.namespace, name: name, value: object)
         if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" {
             registry.add(crd: stored.value)
@@ -393,17 +396,23 @@ extension RegionState {
             guard config["apiVersion"] != nil, config["kind"] != nil else {
                 throw .badRequest("apiVersion and kind must be set")
             }
-            if old == nil { try requireNamespace(target) }
+            if let managed = config[path: ["metadata", "managedFields"]], !managed.isNull {
+                throw .badRequest("metadata.managedFields must be nil")
+            }
+            if old == nil {
+                try checkCreateOnApply(config, target: target, request: request)
+                try requireNamespace(target)
+            }
+            config = RegionState.resetFields(config, type: type, subresource: target.subresource)
             // Unknown fields are found before merging, so an applied typo fails in Strict mode.
             var checked = config
             try schemaCheck(&checked, type, request.query, warnings: &warnings)
             config = checked
-            config["metadata"]?["managedFields"] = nil
             config["metadata"]?["resourceVersion"] = nil
             let force = request.query["force"] == "true"
-            let merged = try ManagedFields.apply(
-                live: old?.value, config: config, manager: manager, force: force, apiVersion: type.apiVersion,
-                type: type, now: WallClock.timestamp())
+            let merged = try RegionState.applyManaged(
+                live: old?.value, config: config, manager: manager, force: force, type: type,
+                subresource: target.subresource)
             let result = try commit(merged, old: old, target: target, request: request, applyManaged: false, warnings: &warnings)
             return RegionState.response(result.value, type: type, created: result.created, warnings: warnings)
         case "application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json":

@@ -14,12 +14,14 @@ final class Simulator: Sendable {
     let certificates: Certificates
     let kubeconfigPath: String?
     let rolloutSeconds: Double
+    /// Whether controllers act on objects (rollouts, status); off, kubesim is an API server alone.
+    let controllers: Bool
     let logger: Logger
     private let listening = Mutex(0)
 
     init(
         specs: [RegionSpec], dataDirectory: String?, kubeconfigPath: String?, rolloutSeconds: Double,
-        auditLogPath: String? = nil, logger: Logger
+        auditLogPath: String? = nil, controllers: Bool = true, logger: Logger
     ) throws {
         let audit = try auditLogPath.map { try AuditLog(path: $0) }
         let base = dataDirectory ?? NSTemporaryDirectory() + "kubesim-\(getpid())"
@@ -42,6 +44,7 @@ final class Simulator: Sendable {
         self.regions = regions
         self.kubeconfigPath = kubeconfigPath
         self.rolloutSeconds = rolloutSeconds
+        self.controllers = controllers
         self.logger = logger
     }
 
@@ -83,7 +86,9 @@ final class Simulator: Sendable {
                 if region.metricsPort != nil {
                     group.addTask { try await MetricsServer(region: region).run() }
                 }
-                group.addTask { await Controllers(region: region, rolloutSeconds: self.rolloutSeconds).run() }
+                if controllers {
+                    group.addTask { await Controllers(region: region, rolloutSeconds: self.rolloutSeconds).run() }
+                }
             }
             try await group.next()
             group.cancelAll()
