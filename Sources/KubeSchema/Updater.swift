@@ -293,6 +293,12 @@ public struct Updater: Sendable {
     ) throws(UpdaterError) -> Value {
         guard let last, !last.fields.isEmpty else { return merged }
         let lastVersion = last.apiVersion
+        // Fast path: when every manager is at this version and each field applied last time is still owned by some
+        // manager (the applier's new configuration included), everything pruned would be added back.
+        if lastVersion == version, managers.values.allSatisfy({ $0.apiVersion == version }) {
+            let sets = [managers[applying]?.fields ?? FieldSet()] + managers.values.map(\.fields)
+            if last.fields.paths.allSatisfy({ path in sets.contains { $0.contains(path) } }) { return merged }
+        }
         let convertedMerged: Value
         do { convertedMerged = try convert(merged, from: version, to: lastVersion) } catch { return merged }
         let lastSchema = schema(lastVersion)
