@@ -501,7 +501,7 @@ public enum Typed {
         _ value: Value, _ schema: Schema, _ allowDuplicates: Bool, _ path: inout FieldPath, _ errors: inout [String]
     ) {
         if value.isNull { return }
-        let here = path.isEmpty ? "" : path.pathString + ": "
+        var here: String { path.isEmpty ? "" : path.pathString + ": " }
         switch schema.shape {
         case .scalar(let type):
             let ok: Bool

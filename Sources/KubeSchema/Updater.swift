@@ -88,15 +88,19 @@ public struct Updater: Sendable {
     /// Paths no manager owns at a version (and everything below them): they cause no conflicts and change no
     /// ownership, though the object still carries them.
     public var ignored: @Sendable (String, FieldPath) -> Bool
+    /// Whether the schema may have changed since managers' sets were recorded (a CRD's schema can; a built-in
+    /// kind's cannot), so that sets are reconciled with it before each write.
+    public var schemaMayChange: Bool
 
     /// An updater with these parts.
     public init(
         schema: @escaping @Sendable (String) -> Schema, converter: any VersionConverter = IdentityConverter(),
-        ignored: @escaping @Sendable (String, FieldPath) -> Bool = { _, _ in false }
+        ignored: @escaping @Sendable (String, FieldPath) -> Bool = { _, _ in false }, schemaMayChange: Bool = true
     ) {
         self.schema = schema
         self.converter = converter
         self.ignored = ignored
+        self.schemaMayChange = schemaMayChange
     }
 
     /// The outcome of an update or apply.
@@ -239,6 +243,7 @@ public struct Updater: Sendable {
     /// Managers' sets brought in line with schema changes (granular fields that became atomic); managers at versions
     /// the converter no longer serves are dropped.
     private func reconciled(_ live: Value, _ version: String, _ managers: ManagerSets) -> ManagerSets {
+        guard schemaMayChange else { return managers }
         var out = managers
         for (manager, set) in managers {
             guard (try? convert(live, from: version, to: set.apiVersion)) != nil else {

@@ -28,7 +28,7 @@ enum ManagedFields {
             schema: { _ in schema },
             ignored: { _, path in
                 path == [.field("metadata")] || FieldSets.isIgnored(path, hasStatusSubresource: status)
-            })
+            }, schemaMayChange: type.isCustom)
     }
 
     /// The object without `metadata.managedFields`, as the engine sees it.
