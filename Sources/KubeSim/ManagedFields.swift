@@ -70,7 +70,8 @@ enum ManagedFields {
             entry.fields = set.fields
             updated.append(entry)
         }
-        if let changed = result.managers[current] {
+        if var changed = result.managers[current] {
+            if !type.isCustom { changed.fields = withoutStructContainers(changed.fields, schema: type.schema) }
             let mine = identity(manager: manager, operation: "Update", apiVersion: apiVersion, subresource: subresource)
             if let index = updated.firstIndex(where: { identity($0) == mine }) {
                 updated[index].fields.formUnion(changed.fields)
@@ -84,6 +85,31 @@ enum ManagedFields {
             }
         }
         ManagedFieldsEntry.store(updated, into: &new)
+    }
+
+    /// A built-in kind is a Go struct whose struct-valued fields are never absent, so a write never creates them and
+    /// the real server never gives one its own `".": {}` entry; maps and list items it creates keep theirs.
+    static func withoutStructContainers(_ set: FieldSet, schema: Schema) -> FieldSet {
+        var parents: Set<FieldPath> = []
+        for path in set.paths where path.count > 1 {
+            for length in 1..<path.count { parents.insert(Array(path.prefix(length))) }
+        }
+        var out = set
+        for path in set.paths where parents.contains(path) {
+            guard case .field = path.last else { continue }
+            var node = schema
+            for element in path {
+                if case .field(let name) = element {
+                    node = node.child(name) ?? .anything
+                } else {
+                    node = node.element ?? .anything
+                }
+            }
+            if case .object(let fields, let additional) = node.shape, !fields.isEmpty || additional == nil {
+                out.remove(path)
+            }
+        }
+        return out
     }
 
     /// Server-side apply of `config` by `manager` onto `live` (nil when the object does not exist yet).

@@ -173,6 +173,17 @@ struct ServerSideApplyTests {
             conflict.stderr.contains(#"conflict with "deployer" using apps/v1: .spec.replicas"#), "\(conflict.stderr)")
         let object = try await get(sim, "deployment", "web")
         #expect(object[path: ["spec", "replicas"]] == 1)
+        // The create recorded an Update entry: structs are not themselves owned, maps and list items it created are.
+        let update = object[path: ["metadata", "managedFields"]]?.arrayValue?.first {
+            $0["manager"] == "deployer" && $0["operation"] == "Update"
+        }
+        let fields = update?["fieldsV1"]
+        #expect(fields?[path: ["f:spec", "f:replicas"]] == .emptyObject)
+        #expect(fields?[path: ["f:spec", "."]] == nil && fields?[path: ["f:spec", "f:template", "."]] == nil)
+        #expect(fields?[path: ["f:spec", "f:template", "f:metadata", "f:labels", "."]] == .emptyObject)
+        #expect(
+            fields?[path: ["f:spec", "f:template", "f:spec", "f:containers", #"k:{"name":"app"}"#, "."]] == .emptyObject
+        )
     }
 
     @Test func aChangingReapplyMovesItsTimeAndANoOpKeepsTimeAndVersion() async throws {
