@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "TestSupport"], exclude: ["FuzzCrashes"]),
         .testTarget(name: "ProcessThreadsTests", dependencies: ["ProcessThreads"]),
         .testTarget(name: "KubeYAMLTests", dependencies: ["KubeYAML", "TestSupport"]),
-        .testTarget(name: "KubeSchemaTests", dependencies: ["KubeSchema", "TestSupport"]),
+        .testTarget(name: "KubeSchemaTests", dependencies: ["KubeSchema", "KubeYAML", "TestSupport"]),
         .testTarget(name: "GitSourceTests", dependencies: ["GitSource", "TestSupport"]),
         .testTarget(name: "DifferTests", dependencies: ["Differ", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(

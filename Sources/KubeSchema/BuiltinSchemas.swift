@@ -26,9 +26,12 @@ public enum BuiltinSchemas {
     ])
 
     /// The schema of `containerPort`.
-    public static let containerPort = Schema.object([
-        "name": .string, "hostPort": .integer, "containerPort": .integer, "protocol": .string, "hostIP": .string,
-    ])
+    public static let containerPort = Schema(
+        .object(
+            fields: [
+                "name": .string, "hostPort": .integer, "containerPort": .integer, "protocol": .string,
+                "hostIP": .string,
+            ], additional: nil), fieldDefaults: ["protocol": "TCP"])
 
     /// The schema of `envVar`.
     public static let envVar = Schema.object(["name": .string, "value": .string, "valueFrom": .looseObject])
@@ -134,10 +137,12 @@ public enum BuiltinSchemas {
     ])
 
     /// The schema of `servicePort`.
-    public static let servicePort = Schema.object([
-        "name": .string, "protocol": .string, "appProtocol": .string, "port": .integer, "targetPort": .intOrString,
-        "nodePort": .integer,
-    ])
+    public static let servicePort = Schema(
+        .object(
+            fields: [
+                "name": .string, "protocol": .string, "appProtocol": .string, "port": .integer,
+                "targetPort": .intOrString, "nodePort": .integer,
+            ], additional: nil), fieldDefaults: ["protocol": "TCP"])
 
     /// The schema of `service`.
     public static let service = topLevel([

@@ -94,8 +94,10 @@ public enum FieldSets {
         if top == "apiVersion" || top == "kind" { return true }
         if top == "status" && hasStatusSubresource { return true }
         if top == "metadata", path.count >= 2, case .field(let name) = path[1] {
-            return ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-                "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"].contains(name)
+            return [
+                "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
+                "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
+            ].contains(name)
         }
         return false
     }
@@ -115,12 +117,12 @@ public enum FieldSets {
             guard let object = item.objectValue else { return .index(index) }
             var fields: [FieldPathElement.KeyField] = []
             for key in keys {
-                // `protocol` keys of built-in port lists default to TCP before keys are compared, as the real
-                // server's schema defaults them.
+                // A missing key field takes its schema default (a port's `protocol` is TCP), as the real server's
+                // schema defaults it before keys are compared.
                 if let v = object[key] {
                     fields.append(.init(name: key, value: v))
-                } else if key == "protocol" {
-                    fields.append(.init(name: key, value: .string("TCP")))
+                } else if let defaulted = list.element?.fieldDefaults[key] {
+                    fields.append(.init(name: key, value: defaulted))
                 }
             }
             if fields.isEmpty { return .index(index) }
@@ -179,7 +181,10 @@ public enum FieldSets {
                 guard let items = current.arrayValue else { return nil }
                 let list = schema
                 schema = schema.element ?? .anything
-                guard let found = items.enumerated().first(where: { FieldSets.element(for: $1, in: list, index: $0) == element })
+                guard
+                    let found = items.enumerated().first(where: {
+                        FieldSets.element(for: $1, in: list, index: $0) == element
+                    })
                 else { return nil }
                 current = found.element
             }
@@ -203,7 +208,10 @@ public enum FieldSets {
             value = .object(members)
         case .key, .value, .index:
             guard case .array(var items) = value else { return }
-            guard let index = items.indices.first(where: { FieldSets.element(for: items[$0], in: schema, index: $0) == first })
+            guard
+                let index = items.indices.first(where: {
+                    FieldSets.element(for: items[$0], in: schema, index: $0) == first
+                })
             else { return }
             if rest.isEmpty {
                 items.remove(at: index)

@@ -30,12 +30,24 @@ public final class Schema: Sendable {
         case map(keys: [String])
     }
 
-    public let shape: Shape
-    /// `x-kubernetes-map-type: atomic` / `+structType=atomic`: the object is owned and replaced as a whole.
-    public let atomic: Bool
+    private let ownShape: Shape
+    private let ownAtomic: Bool
+    private let ownPreserveUnknown: Bool
+    private let ownFieldDefaults: [String: Value]
+    /// For a reference to a named type: the type, and the use site's override of its atomicity.
+    private let reference: SchemaReference?
+    private let atomicOverride: Bool?
+
+    /// What this node holds (a reference's target's shape).
+    public var shape: Shape { reference?.target.shape ?? ownShape }
+    /// `x-kubernetes-map-type: atomic` / `+structType=atomic` / `x-kubernetes-list-type: atomic`: the node is owned
+    /// and replaced as a whole.
+    public var atomic: Bool { atomicOverride ?? reference?.target.atomic ?? ownAtomic }
     /// Unknown fields are kept rather than rejected (`x-kubernetes-preserve-unknown-fields`, or loosely modelled
     /// parts of built-in types).
-    public let preserveUnknown: Bool
+    public var preserveUnknown: Bool { reference?.target.preserveUnknown ?? ownPreserveUnknown }
+    /// Defaults of declared fields, used to complete a list item's missing key fields (a port's `protocol`).
+    public var fieldDefaults: [String: Value] { reference?.target.fieldDefaults ?? ownFieldDefaults }
     /// Strategic merge patch: the merge key of a list of objects ("name", "containerPort"); nil to replace.
     public let patchMergeKey: String?
     /// Strategic merge patch strategy: "merge" (lists of scalars union, lists of objects by key) or nil.
@@ -46,14 +58,31 @@ public final class Schema: Sendable {
     /// A schema node from its parts.
     public init(
         _ shape: Shape, atomic: Bool = false, preserveUnknown: Bool = false, patchMergeKey: String? = nil,
-        patchStrategy: String? = nil, enumValues: [String] = []
+        patchStrategy: String? = nil, enumValues: [String] = [], fieldDefaults: [String: Value] = [:]
     ) {
-        self.shape = shape
-        self.atomic = atomic
-        self.preserveUnknown = preserveUnknown
+        self.ownShape = shape
+        self.ownAtomic = atomic
+        self.ownPreserveUnknown = preserveUnknown
+        self.ownFieldDefaults = fieldDefaults
         self.patchMergeKey = patchMergeKey
         self.patchStrategy = patchStrategy
         self.enumValues = enumValues
+        self.reference = nil
+        self.atomicOverride = nil
+    }
+
+    /// A use of a named type (which may be defined later, or contain itself), optionally overriding whether it is
+    /// atomic at this use site (structured-merge-diff's field-level `elementRelationship`).
+    public init(reference: SchemaReference, atomic: Bool? = nil) {
+        self.ownShape = .deduced
+        self.ownAtomic = false
+        self.ownPreserveUnknown = false
+        self.ownFieldDefaults = [:]
+        self.patchMergeKey = nil
+        self.patchStrategy = nil
+        self.enumValues = []
+        self.reference = reference
+        self.atomicOverride = atomic
     }
 
     /// The schema of a member `key` of an object node; nil when the key is unknown and not allowed.
@@ -111,7 +140,8 @@ public final class Schema: Sendable {
     public static let looseObject = Schema(.object(fields: [:], additional: nil), preserveUnknown: true)
 
     /// A struct with these fields.
-    public static func object(_ fields: [String: Schema], atomic: Bool = false, preserveUnknown: Bool = false) -> Schema {
+    public static func object(_ fields: [String: Schema], atomic: Bool = false, preserveUnknown: Bool = false) -> Schema
+    {
         Schema(.object(fields: fields, additional: nil), atomic: atomic, preserveUnknown: preserveUnknown)
     }
 
@@ -136,6 +166,24 @@ public final class Schema: Sendable {
     public static func enumeration(_ values: [String]) -> Schema {
         Schema(.scalar(.string), enumValues: values)
     }
+}
+
+/// A named type that schemas refer to by name, so that types can be recursive (a tree node whose children are tree
+/// nodes). Bound once, right after the types that use it are built, and read-only from then on.
+public final class SchemaReference: @unchecked Sendable {
+    /// The type's name.
+    public let name: String
+    // Written once by `bind` before the schema is shared, then only read: safe to share across threads.
+    private var bound: Schema?
+
+    /// A reference to the type `name`, to ``bind(_:)`` once it is built.
+    public init(name: String) { self.name = name }
+
+    /// Sets the type this name stands for; call before the schema is used.
+    public func bind(_ schema: Schema) { bound = schema }
+
+    /// The named type (deduced when never bound).
+    public var target: Schema { bound ?? .anything }
 }
 
 extension Schema {
@@ -165,7 +213,9 @@ extension Schema {
             for (name, child) in props["properties"]?.objectValue ?? [:] { fields[name] = fromOpenAPI(child) }
             var additional: Schema? = nil
             if let extra = props["additionalProperties"] {
-                if case .object = extra { additional = fromOpenAPI(extra) } else if extra.boolValue == true {
+                if case .object = extra {
+                    additional = fromOpenAPI(extra)
+                } else if extra.boolValue == true {
                     additional = .anything
                 }
             }

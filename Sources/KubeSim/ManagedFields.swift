@@ -6,78 +6,110 @@ import SyncCore
 /// manager; server-side apply merges a configuration, detects conflicts with other managers, and removes fields a
 /// manager stopped applying that nobody else owns.
 enum ManagedFields {
+    /// The manager identity of an entry, as the API server builds it for structured-merge-diff: name, operation and
+    /// subresource, and for updates the API version (an apply's identity keeps across versions).
+    static func identity(_ entry: ManagedFieldsEntry) -> String {
+        identity(
+            manager: entry.manager, operation: entry.operation, apiVersion: entry.apiVersion,
+            subresource: entry.subresource)
+    }
+
+    static func identity(manager: String, operation: String, apiVersion: String, subresource: String) -> String {
+        let version = operation == "Apply" ? "" : apiVersion
+        return [manager, operation, version, subresource].map { Value.string($0).jsonString }.joined(separator: ",")
+    }
+
+    /// The engine for `type`: its schema at every version, bookkeeping fields (and the status of a type with a status
+    /// subresource, written through the main resource) owned by nobody.
+    static func updater(_ type: ResourceType, subresource: String) -> Updater {
+        let schema = type.schema
+        let status = type.hasStatusSubresource && subresource != "status"
+        return Updater(
+            schema: { _ in schema },
+            ignored: { _, path in
+                path == [.field("metadata")] || FieldSets.isIgnored(path, hasStatusSubresource: status)
+            }, schemaMayChange: type.isCustom)
+    }
+
+    /// The object without `metadata.managedFields`, as the engine sees it.
+    static func stripped(_ object: Value) -> Value {
+        var copy = object
+        if copy[path: ["metadata", "managedFields"]] != nil { copy["metadata"]?["managedFields"] = nil }
+        return copy
+    }
+
     /// Records a create, update or non-apply patch by `manager`: it takes the fields that changed.
     static func recordUpdate(
         old: Value?, new: inout Value, manager: String, apiVersion: String, type: ResourceType, now: String,
         subresource: String = ""
     ) {
-        let schema = type.schema
-        let status = type.hasStatusSubresource && subresource != "status"
         var entries = old.map(ManagedFieldsEntry.entries(of:)) ?? []
         // A client that sends managedFields different from the stored ones replaces them (as the real server does).
         if let sent = new[path: ["metadata", "managedFields"]], sent != old?[path: ["metadata", "managedFields"]] {
             entries = sent.arrayValue?.compactMap(ManagedFieldsEntry.init) ?? []
         }
-        let newSet = FieldSets.of(new, schema: schema, hasStatusSubresource: status)
-        let oldSet = old.map { FieldSets.of($0, schema: schema, hasStatusSubresource: status) } ?? FieldSet()
-        var changed = FieldSet()
-        for path in newSet.paths {
-            if !oldSet.contains(path) {
-                changed.insert(path)
-                continue
-            }
-            if let last = path.last, case .field = last, let old,
-                FieldSets.lookup(old, path, schema: schema) != FieldSets.lookup(new, path, schema: schema)
-            {
-                changed.insert(path)
-            }
+        var managers: ManagerSets = [:]
+        for entry in entries {
+            managers[identity(entry)] = VersionedFieldSet(
+                fields: entry.fields, apiVersion: entry.apiVersion, applied: entry.operation == "Apply")
         }
-        // Maps that appear with this write are themselves owned (`".": {}`), as are new list items.
-        for path in changed.paths where path.count > 1 {
-            for length in 1..<path.count {
-                let prefix = Array(path.prefix(length))
-                guard case .field = prefix.last, old.flatMap({ FieldSets.lookup($0, prefix, schema: schema) }) == nil
-                else { continue }
-                if isMapNode(prefix, schema: schema) { changed.insert(prefix) }
-            }
-        }
-        let removed = oldSet.subtracting(newSet)
-        if changed.isEmpty && removed.isEmpty {
+        // As the API server does, the write runs as a fresh manager: what it changed is merged into the writer's
+        // entry, whose time moves only when the write changed something.
+        let current = "\u{0}current-operation"
+        guard
+            let result = try? updater(type, subresource: subresource).update(
+                live: old.map(stripped), new: stripped(new), apiVersion: apiVersion, managers: managers,
+                manager: current)
+        else {
             ManagedFieldsEntry.store(entries, into: &new)
             return
         }
-        for index in entries.indices {
-            entries[index].fields.subtract(removed)
-            entries[index].fields.subtract(changed)
+        var updated: [ManagedFieldsEntry] = []
+        for var entry in entries {
+            guard let set = result.managers[identity(entry)] else { continue }
+            entry.fields = set.fields
+            updated.append(entry)
         }
-        if !changed.isEmpty {
-            if let index = entries.firstIndex(where: {
-                $0.manager == manager && $0.operation == "Update" && $0.subresource == subresource
-            }) {
-                entries[index].fields.formUnion(changed)
-                entries[index].time = now
-                entries[index].apiVersion = apiVersion
+        if var changed = result.managers[current] {
+            if !type.isCustom { changed.fields = withoutStructContainers(changed.fields, schema: type.schema) }
+            let mine = identity(manager: manager, operation: "Update", apiVersion: apiVersion, subresource: subresource)
+            if let index = updated.firstIndex(where: { identity($0) == mine }) {
+                updated[index].fields.formUnion(changed.fields)
+                updated[index].time = now
             } else {
-                entries.append(
+                updated.append(
                     ManagedFieldsEntry(
-                        manager: manager, operation: "Update", apiVersion: apiVersion, time: now, fields: changed,
+                        manager: manager, operation: "Update", apiVersion: apiVersion, time: now,
+                        fields: changed.fields,
                         subresource: subresource))
             }
         }
-        ManagedFieldsEntry.store(entries, into: &new)
+        ManagedFieldsEntry.store(updated, into: &new)
     }
 
-    /// Whether the node at `path` is a map (additional properties), whose presence is itself a field.
-    private static func isMapNode(_ path: FieldPath, schema: Schema) -> Bool {
-        var node = schema
-        for element in path {
-            switch element {
-            case .field(let name): node = node.child(name) ?? .anything
-            default: node = node.element ?? .anything
+    /// A built-in kind is a Go struct whose struct-valued fields are never absent, so a write never creates them and
+    /// the real server never gives one its own `".": {}` entry; maps and list items it creates keep theirs.
+    static func withoutStructContainers(_ set: FieldSet, schema: Schema) -> FieldSet {
+        var parents: Set<FieldPath> = []
+        for path in set.paths where path.count > 1 {
+            for length in 1..<path.count { parents.insert(Array(path.prefix(length))) }
+        }
+        var out = set
+        for path in set.paths where parents.contains(path) {
+            guard case .field = path.last else { continue }
+            var node = schema
+            for element in path {
+                if case .field(let name) = element {
+                    node = node.child(name) ?? .anything
+                } else {
+                    node = node.element ?? .anything
+                }
+            }
+            if case .object(let fields, let additional) = node.shape, !fields.isEmpty || additional == nil {
+                out.remove(path)
             }
         }
-        if case .object(let fields, let additional) = node.shape { return fields.isEmpty && additional != nil }
-        return false
+        return out
     }
 
     /// Server-side apply of `config` by `manager` onto `live` (nil when the object does not exist yet).
@@ -85,101 +117,68 @@ enum ManagedFields {
         live: Value?, config: Value, manager: String, force: Bool, apiVersion: String, type: ResourceType,
         now: String
     ) throws(APIError) -> Value {
-        let schema = type.schema
-        let configSet = FieldSets.of(config, schema: schema, hasStatusSubresource: type.hasStatusSubresource)
-        let mine = ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: apiVersion, time: now, fields: configSet)
-        guard let live else {
-            var created = config
-            ManagedFieldsEntry.store([mine], into: &created)
-            return created
+        let entries = live.map(ManagedFieldsEntry.entries(of:)) ?? []
+        var managers: ManagerSets = [:]
+        var byIdentity: [String: ManagedFieldsEntry] = [:]
+        for entry in entries {
+            let key = identity(entry)
+            byIdentity[key] = entry
+            managers[key] = VersionedFieldSet(
+                fields: entry.fields, apiVersion: entry.apiVersion, applied: entry.operation == "Apply")
         }
-        var entries = ManagedFieldsEntry.entries(of: live)
-        // Conflicts: fields this configuration changes that another manager owns.
-        var conflicts: [(entry: Int, path: FieldPath)] = []
-        for (index, entry) in entries.enumerated() where !(entry.manager == manager && entry.operation == "Apply") {
-            if entry.manager == manager { continue }
-            for path in entry.fields.intersection(configSet).paths {
-                if let last = path.last, case .field = last {} else { continue }
-                guard let liveValue = FieldSets.lookup(live, path, schema: schema) else { continue }
-                if liveValue != FieldSets.lookup(config, path, schema: schema) { conflicts.append((index, path)) }
-            }
-        }
-        if !conflicts.isEmpty {
-            if !force { throw conflictError(conflicts.map { (entries[$0.entry], $0.path) }, type: type, live: live) }
-            for conflict in conflicts { entries[conflict.entry].fields.remove(conflict.path) }
-        }
-        var merged = merge(live, config, schema)
-        // Fields this manager applied before but not now, and nobody else owns, are removed.
-        let previous = entries.first { $0.manager == manager && $0.operation == "Apply" }?.fields ?? FieldSet()
-        var others = FieldSet()
-        for entry in entries where !(entry.manager == manager && entry.operation == "Apply") {
-            others.formUnion(entry.fields)
-        }
-        let dropped = previous.subtracting(configSet).subtracting(others)
-        for path in dropped.paths.sorted(by: { $0.count > $1.count }) {
-            // Keep a parent another manager still has fields under.
-            // Keep a node that this configuration or another manager still has fields under (a map's own
-            // `".": {}` entry can be dropped while its members stay).
-            if others.paths.contains(where: { $0.count > path.count && $0.starts(with: path) })
-                || configSet.paths.contains(where: { $0.count > path.count && $0.starts(with: path) })
-            {
-                continue
-            }
-            FieldSets.remove(path, from: &merged, schema: schema)
-        }
-        for index in entries.indices { entries[index].fields.subtract(dropped) }
-        if let index = entries.firstIndex(where: { $0.manager == manager && $0.operation == "Apply" }) {
-            // As the API server does, a re-apply of the same fields keeps the entry's time and place, so a no-op
-            // apply stays a no-op (no new resourceVersion) when a second boundary passed since the last one.
-            var kept = mine
-            if entries[index].fields == configSet && entries[index].apiVersion == apiVersion {
-                kept.time = entries[index].time
-            }
-            entries[index] = kept
-        } else {
-            entries.append(mine)
-        }
-        ManagedFieldsEntry.store(entries, into: &merged)
-        return merged
-    }
-
-    /// Merges an applied configuration into the live object: maps key by key, keyed lists item by item, the rest
-    /// replaced.
-    static func merge(_ live: Value?, _ config: Value, _ schema: Schema) -> Value {
-        guard let live, !schema.atomic else { return config }
-        switch (live, config) {
-        case (.object(var members), .object(let patch)):
-            if case .list = schema.shape { return config }
-            for (key, value) in patch {
-                members[key] = merge(members[key], value, schema.child(key) ?? .anything)
-            }
-            return .object(members)
-        case (.array(var items), .array(let patch)):
-            guard case .list(let element, let type) = schema.shape, type != .atomic else { return config }
-            var positions: [FieldPathElement: Int] = [:]
-            for (index, item) in items.enumerated() {
-                positions[FieldSets.element(for: item, in: schema, index: index)] = index
-            }
-            for (index, item) in patch.enumerated() {
-                let key = FieldSets.element(for: item, in: schema, index: index)
-                if case .index = key {
-                    items.append(item)
-                } else if let at = positions[key] {
-                    items[at] = merge(items[at], item, element)
-                } else {
-                    positions[key] = items.count
-                    items.append(item)
+        let mine = identity(manager: manager, operation: "Apply", apiVersion: apiVersion, subresource: "")
+        let result: Updater.Result
+        do {
+            result = try updater(type, subresource: "").apply(
+                live: live.map(stripped), config: stripped(config), apiVersion: apiVersion, managers: managers,
+                manager: mine, force: force)
+        } catch {
+            switch error {
+            case .conflicts(let conflicts):
+                let owners = conflicts.map { conflict in
+                    (
+                        byIdentity[conflict.manager]
+                            ?? ManagedFieldsEntry(
+                                manager: conflict.manager, operation: "", apiVersion: "", time: "", fields: FieldSet()),
+                        conflict.path
+                    )
                 }
+                throw conflictError(owners, type: type, live: live ?? config)
+            case .invalid(let errors):
+                throw .internalError(
+                    "failed to create typed patch object (\(type.apiVersion), Kind=\(type.kind)): "
+                        + errors.joined(separator: ", "))
+            case .conversion(let message):
+                throw .internalError(message)
             }
-            return .array(items)
-        default:
-            return config
         }
+        // A no-op apply keeps the live object as it is (its managedFields replaced in place).
+        var object = result.changed ? result.object : (live ?? result.object)
+        var updated: [ManagedFieldsEntry] = []
+        for var entry in entries {
+            let key = identity(entry)
+            guard let set = result.managers[key] else { continue }
+            entry.fields = set.fields
+            if key == mine {
+                entry.apiVersion = apiVersion
+                if result.changed { entry.time = now }
+            }
+            updated.append(entry)
+        }
+        if byIdentity[mine] == nil, let set = result.managers[mine] {
+            updated.append(
+                ManagedFieldsEntry(
+                    manager: manager, operation: "Apply", apiVersion: apiVersion, time: now, fields: set.fields))
+        }
+        ManagedFieldsEntry.store(updated, into: &object)
+        return object
     }
 
     /// The 409 the real server returns, e.g.
     /// `Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: .spec.replicas`.
-    static func conflictError(_ conflicts: [(ManagedFieldsEntry, FieldPath)], type: ResourceType, live: Value) -> APIError {
+    static func conflictError(_ conflicts: [(ManagedFieldsEntry, FieldPath)], type: ResourceType, live: Value)
+        -> APIError
+    {
         let sorted = conflicts.sorted { ($0.0.manager, $0.1.pathString) < ($1.0.manager, $1.1.pathString) }
         func who(_ entry: ManagedFieldsEntry) -> String {
             var text = "\"\(entry.manager)\""
@@ -193,7 +192,9 @@ enum ManagedFields {
         } else {
             var lines: [String] = []
             var byManager: OrderedDictionary<String, [String]> = [:]
-            for (entry, path) in sorted { byManager["conflicts with \(who(entry)):", default: []].append(path.pathString) }
+            for (entry, path) in sorted {
+                byManager["conflicts with \(who(entry)):", default: []].append(path.pathString)
+            }
             for (header, paths) in byManager {
                 lines.append(header)
                 lines += paths.map { "- \($0)" }
