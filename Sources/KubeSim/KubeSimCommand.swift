@@ -25,6 +25,9 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Option(help: "Seconds a simulated rollout takes.")
     var rolloutSeconds: Double = 2
 
+    @Option(help: "Seconds from a CRD's creation to its Established condition (its kind is served from then on).")
+    var crdEstablishSeconds: Double = 0.2
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -37,6 +40,7 @@ struct KubeSimCommand: AsyncParsableCommand {
             throw ValidationError("bad --region '\(region)': expected NAME=APIPORT[:METRICSPORT]")
         }
         if rolloutSeconds < 0 { throw ValidationError("--rollout-seconds must not be negative") }
+        if crdEstablishSeconds < 0 { throw ValidationError("--crd-establish-seconds must not be negative") }
     }
 
     func run() async throws {
@@ -49,7 +53,7 @@ struct KubeSimCommand: AsyncParsableCommand {
         let specs = try regions.map { try RegionSpec($0) }
         let simulator = try Simulator(
             specs: specs, dataDirectory: data, kubeconfigPath: kubeconfig, rolloutSeconds: rolloutSeconds,
-            auditLogPath: auditLog, logger: Logger(label: "kubesim"))
+            auditLogPath: auditLog, crdEstablishSeconds: crdEstablishSeconds, logger: Logger(label: "kubesim"))
         try await simulator.run()
     }
 }

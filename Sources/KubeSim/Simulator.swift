@@ -19,7 +19,7 @@ final class Simulator: Sendable {
 
     init(
         specs: [RegionSpec], dataDirectory: String?, kubeconfigPath: String?, rolloutSeconds: Double,
-        auditLogPath: String? = nil, logger: Logger
+        auditLogPath: String? = nil, crdEstablishSeconds: Double = 0.2, logger: Logger
     ) throws {
         let audit = try auditLogPath.map { try AuditLog(path: $0) }
         let base = dataDirectory ?? NSTemporaryDirectory() + "kubesim-\(getpid())"
@@ -37,7 +37,7 @@ final class Simulator: Sendable {
                 try Region(
                     name: spec.name, index: index, apiPort: spec.apiPort, metricsPort: spec.metricsPort, token: token,
                     viewerToken: viewerToken, dataDirectory: dataDirectory == nil ? nil : folder, audit: audit,
-                    logger: regionLogger))
+                    crdEstablishSeconds: crdEstablishSeconds, logger: regionLogger))
         }
         self.regions = regions
         self.kubeconfigPath = kubeconfigPath
@@ -84,6 +84,7 @@ final class Simulator: Sendable {
                     group.addTask { try await MetricsServer(region: region).run() }
                 }
                 group.addTask { await Controllers(region: region, rolloutSeconds: self.rolloutSeconds).run() }
+                group.addTask { await CRDController(region: region).run() }
             }
             try await group.next()
             group.cancelAll()
