@@ -169,8 +169,7 @@ struct AgentTests {
         #expect(try await mesh.get("/api/v1/namespaces/bookinfo", region: "us-sanjose-1") == nil, "nothing written")
 
         // The operator installs the Prometheus Operator's CRD (only that one: the others are the revision's).
-        let crds = try String(
-            contentsOfFile: packageRoot.appendingPathComponent("config/crds/mesh-crds.yaml").path, encoding: .utf8)
+        let crds = try SyncMesh.prometheusOperatorCRDs()
         let operatorCRD = try #require(
             crds.components(separatedBy: "\n---\n").first { $0.contains("prometheusrules.monitoring.coreos.com") })
         for region in SyncMesh.regionNames {
