@@ -74,6 +74,10 @@ final class SyncMesh: Sendable {
         try work.write("syncagent.yaml", config)
     }
 
+    /// How many objects the mesh has in each region: Istio's 15 CRDs, the PrometheusRule CRD and the 26 objects of
+    /// `config/mesh`.
+    static let objectCount = 42
+
     /// The real Istio CRDs (the shared corpus's `istio-crds/crd-all.gen.yaml`), then the PrometheusRule CRD
     /// (`config/crds/prometheus-operator-crds.yaml`): the mesh's `base/00-crds.yaml`.
     static func meshCRDs() throws -> String {
