@@ -11,6 +11,14 @@ import json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, 
 
 BIN = sys.argv[1]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def mesh_crds():
+    """The example mesh's CRDs: Istio's real ones (the shared corpus, a sibling of the repository), then the
+    PrometheusRule CRD."""
+    istio = open(f"{ROOT}/../shared/corpus/istio-crds/crd-all.gen.yaml").read().strip("\n")
+    return istio + "\n---\n" + open(f"{ROOT}/config/crds/prometheus-operator-crds.yaml").read()
+
 RUNS = int(os.environ.get("RUNS", "5"))
 REGIONS = ["us-sanjose-1", "us-chicago-1"]
 work = tempfile.mkdtemp(prefix="bench-records.")
@@ -47,7 +55,7 @@ def main():
         subprocess.run(["git", "init", "-q", "--bare", "-b", "main", origin], check=True)
         subprocess.run(["git", "clone", "-q", origin, clone], check=True, stderr=subprocess.DEVNULL)
         shutil.copytree(f"{ROOT}/config/mesh", f"{clone}/mesh")
-        shutil.copy(f"{ROOT}/config/crds/mesh-crds.yaml", f"{clone}/mesh/base/00-crds.yaml")
+        open(f"{clone}/mesh/base/00-crds.yaml", "w").write(mesh_crds())
 
         def commit(generation):
             open(f"{clone}/mesh/base/60-bench.yaml", "w").write(

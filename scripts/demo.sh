@@ -56,7 +56,9 @@ step "making the config repository (a bare origin, and a clone to commit in) fro
 git init -q --bare -b main "$work/origin.git"
 git clone -q "$work/origin.git" "$work/clone" 2>/dev/null
 cp -R "$root/config/mesh" "$work/clone/mesh"
-cp "$root/config/crds/mesh-crds.yaml" "$work/clone/mesh/base/00-crds.yaml"
+# The real Istio CRDs (the shared corpus, a sibling of the repository) and the PrometheusRule CRD.
+{ cat "$root/../shared/corpus/istio-crds/crd-all.gen.yaml"; echo "---"; cat "$root/config/crds/prometheus-operator-crds.yaml"; } \
+    >"$work/clone/mesh/base/00-crds.yaml"
 git_c() { git -C "$work/clone" -c user.name="Dana Developer" -c user.email=dana@example.invalid "$@"; }
 git_c add -A
 git_c commit -qm "Bookinfo mesh for two regions"

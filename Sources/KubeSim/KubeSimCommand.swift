@@ -32,6 +32,9 @@ struct KubeSimCommand: AsyncParsableCommand {
             """)
     var noControllers = false
 
+    @Option(help: "Seconds from a CRD's creation to its Established condition (its kind is served from then on).")
+    var crdEstablishSeconds: Double = 0.2
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -44,6 +47,7 @@ struct KubeSimCommand: AsyncParsableCommand {
             throw ValidationError("bad --region '\(region)': expected NAME=APIPORT[:METRICSPORT]")
         }
         if rolloutSeconds < 0 { throw ValidationError("--rollout-seconds must not be negative") }
+        if crdEstablishSeconds < 0 { throw ValidationError("--crd-establish-seconds must not be negative") }
     }
 
     func run() async throws {
@@ -56,7 +60,8 @@ struct KubeSimCommand: AsyncParsableCommand {
         let specs = try regions.map { try RegionSpec($0) }
         let simulator = try Simulator(
             specs: specs, dataDirectory: data, kubeconfigPath: kubeconfig, rolloutSeconds: rolloutSeconds,
-            auditLogPath: auditLog, controllers: !noControllers, logger: Logger(label: "kubesim"))
+            auditLogPath: auditLog, controllers: !noControllers, crdEstablishSeconds: crdEstablishSeconds,
+            logger: Logger(label: "kubesim"))
         try await simulator.run()
     }
 }

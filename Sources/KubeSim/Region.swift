@@ -23,7 +23,7 @@ final class Region: Sendable {
 
     init(
         name: String, index: Int, apiPort: Int, metricsPort: Int?, token: String, viewerToken: String = "",
-        dataDirectory: String?, audit: AuditLog? = nil, logger: Logger
+        dataDirectory: String?, audit: AuditLog? = nil, crdEstablishSeconds: Double = 0.2, logger: Logger
     ) throws {
         self.viewerToken = viewerToken
         self.audit = audit
@@ -44,6 +44,7 @@ final class Region: Sendable {
         store.restore(entries)
         if let journal { try journal.compact(store.allEntries) }
         var state = RegionState(store: store, regionIndex: index)
+        state.crdEstablishSeconds = crdEstablishSeconds
         state.rebuildIndexes()
         state.bootstrap()
         self.state = Mutex(state)

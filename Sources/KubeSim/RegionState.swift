@@ -12,6 +12,12 @@ struct RegionState: Sendable {
     let ipPrefix: String
     /// Bumped on every change that the controllers or telemetry care about.
     var generationCounter: UInt64 = 0
+    /// Seconds between a CRD's creation and its `Established` condition (and its kind being served).
+    var crdEstablishSeconds: Double = 0.2
+    /// CRDs waiting to be established, by name → when (seconds since the epoch).
+    var pendingCRDs: [String: Double] = [:]
+    /// Deleted CRDs whose custom resources are still to be cleaned up, by name.
+    var terminatingCRDs: Set<String> = []
 
     init(store: ObjectStore, regionIndex: Int) {
         self.store = store
@@ -21,9 +27,7 @@ struct RegionState: Sendable {
 
     /// Re-derives what depends on stored objects (CRD types, allocated IPs) after a restore.
     mutating func rebuildIndexes() {
-        for crd in store.list("apiextensions.k8s.io/customresourcedefinitions", namespace: nil) {
-            registry.add(crd: crd.value)
-        }
+        rebuildCRDs()
         for service in store.list("/services", namespace: nil) {
             for ip in service.value[path: ["spec", "clusterIPs"]]?.arrayValue?.compactMap(\.stringValue) ?? [] {
                 allocatedIPs.insert(ip)

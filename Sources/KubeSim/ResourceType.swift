@@ -22,6 +22,8 @@ struct ResourceType: Sendable {
     var isCustom: Bool = false
     /// Extra columns for `kubectl get` tables (CRD additionalPrinterColumns).
     var printerColumns: [Value] = []
+    /// A CRD version's value constraints and defaults (nil for built-ins and schema-less versions).
+    var validation: CRDValidation? = nil
 
     /// Where objects live regardless of version: "apps/deployments".
     var storageKey: String { "\(group)/\(plural)" }
@@ -113,7 +115,8 @@ struct Registry: Sendable {
                     categories: names["categories"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                     schema: schema, hasStatusSubresource: version[path: ["subresources", "status"]] != nil,
                     hasGeneration: true, isCustom: true,
-                    printerColumns: version["additionalPrinterColumns"]?.arrayValue ?? []))
+                    printerColumns: version["additionalPrinterColumns"]?.arrayValue ?? [],
+                    validation: CRDValidation.forVersion(version[path: ["schema", "openAPIV3Schema"]])))
         }
     }
 

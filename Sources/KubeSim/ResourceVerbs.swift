@@ -14,6 +14,14 @@ struct ResourceTarget: Sendable {
 extension RegionState {
     /// The stored object's value in the version requested (CRD objects are shared by all served versions).
     static func render(_ object: StoredObject, as type: ResourceType) -> [UInt8] {
+        // Structural defaults apply on read too, so a default added to a CRD shows on objects stored before.
+        if let validation = type.validation, validation.hasDefaults {
+            var value = object.value
+            if validation.applyDefaults(&value, pruneNulls: false) {
+                value["apiVersion"] = .string(type.apiVersion)
+                return value.jsonBytes
+            }
+        }
         if object.value["apiVersion"]?.stringValue == type.apiVersion { return object.json }
         var value = object.value
         value["apiVersion"] = .string(type.apiVersion)
@@ -166,10 +174,12 @@ extension RegionState {
         object["metadata"]?["resourceVersion"] = nil
         object["metadata"]?["selfLink"] = nil
         if !type.isCustom { Defaulting.apply(&object, group: type.group, kind: type.kind) }
+        type.validation?.applyDefaults(&object)
         if type.group.isEmpty && type.kind == "Service" { allocateClusterIP(&object, old: old?.value) }
-        if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" { crdStatus(&object) }
+        if RegionState.isCRD(type) { crdStatus(&object, old: old?.value) }
         var causes = Validation.validate(object, old: old?.value, type: type)
         causes += RegionState.finalizerCauses(object, old: old?.value)
+        if let validation = type.validation { causes += validation.validate(object, path: "") }
         if !causes.isEmpty {
             throw .invalid(kind: type.kind, group: type.group, name: object[path: ["metadata", "name"]]?.stringValue ?? target.name, causes: causes)
         }
@@ -212,9 +222,7 @@ extension RegionState {
         try RegionState.fitStorage(
             &object, isApply: !applyManaged, bound: (old?.json.count ?? 0) * 2 + request.body.count * 3)
         let stored = store.put(type.storageKey, namespace: target.namespace, name: name, value: object)
-        if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" {
-            registry.add(crd: stored.value)
-        }
+        if RegionState.isCRD(type) { crdStored(stored.value) }
         generationCounter += 1
         return (stored.value, old == nil)
     }
@@ -268,28 +276,6 @@ extension RegionState {
         }
         object["spec"] = spec
         if object["status"] == nil { object["status"] = ["loadBalancer": .emptyObject] }
-    }
-
-    /// A CRD is accepted and established at once.
-    private func crdStatus(_ object: inout Value) {
-        let names = object[path: ["spec", "names"]] ?? .emptyObject
-        var accepted = names
-        if accepted["listKind"] == nil, let kind = names["kind"]?.stringValue { accepted["listKind"] = .string(kind + "List") }
-        if accepted["singular"] == nil, let kind = names["kind"]?.stringValue { accepted["singular"] = .string(kind.lowercased()) }
-        var spec = object["spec"] ?? .emptyObject
-        spec["names"] = accepted
-        if spec["conversion"] == nil { spec["conversion"] = ["strategy": "None"] }
-        object["spec"] = spec
-        let now = object[path: ["metadata", "creationTimestamp"]] ?? .string(WallClock.timestamp())
-        let versions = (spec["versions"]?.arrayValue ?? []).filter { $0["storage"]?.boolValue == true }.compactMap { $0["name"] }
-        object["status"] = [
-            "acceptedNames": accepted,
-            "conditions": [
-                ["type": "NamesAccepted", "status": "True", "lastTransitionTime": now, "reason": "NoConflicts", "message": "no conflicts found"],
-                ["type": "Established", "status": "True", "lastTransitionTime": now, "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"],
-            ],
-            "storedVersions": .array(versions),
-        ]
     }
 
     private func requireNamespace(_ target: ResourceTarget) throws(APIError) {
@@ -349,6 +335,7 @@ extension RegionState {
             throw .invalid(kind: target.type.kind, group: target.type.group, name: "", causes: [StatusCause(reason: "FieldValueRequired", message: "Required value: name or generateName is required", field: "metadata.name")])
         }
         try requireNamespace(target)
+        try refuseCreateWhileTerminating(target.type)
         if store.get(target.type.storageKey, namespace: target.namespace, name: name) != nil {
             throw .alreadyExists(target.type.plural, group: target.type.group, name: name)
         }
@@ -484,19 +471,13 @@ extension RegionState {
         var gone = old.value
         gone["metadata"]?["deletionTimestamp"] = .string(WallClock.timestamp())
         gone["metadata"]?["deletionGracePeriodSeconds"] = 0
+        if RegionState.isCRD(type) {
+            let terminating = beginCRDDeletion(old, dryRun: dryRun)
+            return APIResponse(status: 200, value: RegionState.renderValue(terminating, as: type))
+        }
         if dryRun { return APIResponse(status: 200, value: RegionState.renderValue(gone, as: type)) }
         purge(type.storageKey, namespace: target.namespace, name: target.name)
         generationCounter += 1
-        if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io",
-            let group = old.value[path: ["spec", "group"]]?.stringValue,
-            let plural = old.value[path: ["spec", "names", "plural"]]?.stringValue
-        {
-            registry.remove(group: group, plural: plural)
-            let key = "\(group)/\(plural)"
-            for object in store.list(key, namespace: nil) {
-                store.delete(key, namespace: object.value[path: ["metadata", "namespace"]]?.stringValue ?? "", name: object.value[path: ["metadata", "name"]]?.stringValue ?? "")
-            }
-        }
         return APIResponse(status: 200, value: RegionState.renderValue(gone, as: type))
     }
 

@@ -21,7 +21,7 @@ final class Simulator: Sendable {
 
     init(
         specs: [RegionSpec], dataDirectory: String?, kubeconfigPath: String?, rolloutSeconds: Double,
-        auditLogPath: String? = nil, controllers: Bool = true, logger: Logger
+        auditLogPath: String? = nil, controllers: Bool = true, crdEstablishSeconds: Double = 0.2, logger: Logger
     ) throws {
         let audit = try auditLogPath.map { try AuditLog(path: $0) }
         let base = dataDirectory ?? NSTemporaryDirectory() + "kubesim-\(getpid())"
@@ -39,7 +39,7 @@ final class Simulator: Sendable {
                 try Region(
                     name: spec.name, index: index, apiPort: spec.apiPort, metricsPort: spec.metricsPort, token: token,
                     viewerToken: viewerToken, dataDirectory: dataDirectory == nil ? nil : folder, audit: audit,
-                    logger: regionLogger))
+                    crdEstablishSeconds: crdEstablishSeconds, logger: regionLogger))
         }
         self.regions = regions
         self.kubeconfigPath = kubeconfigPath
@@ -89,6 +89,8 @@ final class Simulator: Sendable {
                 if controllers {
                     group.addTask { await Controllers(region: region, rolloutSeconds: self.rolloutSeconds).run() }
                 }
+                // CRDs are established by the API server itself (apiextensions), controllers or not.
+                group.addTask { await CRDController(region: region).run() }
             }
             try await group.next()
             group.cancelAll()

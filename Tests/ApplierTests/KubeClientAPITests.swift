@@ -150,8 +150,14 @@ import Testing
 
         let crd = try Resource(body: try Value(json: cronTabCRD))
         _ = try await client.apply(crd)
-        let applied = try await client.apply(object)  // a miss refreshes discovery
-        #expect(applied.created)
+        // The kind is served once the CRD is established (after kubesim's establishing delay, as on a real
+        // cluster); each miss until then refreshes discovery again.
+        var applied: ApplyResponse? = nil
+        try await waitUntil(timeout: 30, "CronTab to be served") {
+            applied = try? await client.apply(object)
+            return applied != nil
+        }
+        #expect(applied?.created == true)
         #expect(try await client.resource(for: cronTab).name == "crontabs")
         #expect(try await client.resource(for: cronTab).namespaced)
         let listed = try await client.list(cronTab, namespace: "default")

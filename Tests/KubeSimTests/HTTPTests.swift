@@ -390,6 +390,8 @@ import TestSupport
         await #expect(
             try sim.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: drCRD).status
                 == 201)
+        // Their kinds are served once established, as on a real cluster.
+        try await sim.kubectlChecked(["wait", "--for", "condition=established", "crd", "--all", "--timeout=30s"])
         for version in ["v1", "v2"] {
             let annotations = version == "v2" ? #","annotations":{"kubesim.io/error-rate":"1"}"# : ""
             let body =

@@ -12,6 +12,7 @@ struct KubectlTests {
         #expect(
             crds.contains(
                 "customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io serverside-applied"))
+        try await sim.kubectlChecked(["wait", "--for", "condition=established", "crd", "--all", "--timeout=60s"])
         let app = try await sim.kubectlChecked([
             "apply", "--server-side", "-f", "\(bookinfo)/platform/kube/bookinfo.yaml",
         ])

@@ -123,7 +123,7 @@ struct AgentTests {
     @Test func anAgentKilledMidSyncConvergesAfterARestartWithAConsistentInventory() async throws {
         let mesh = try await SyncMesh(pollInterval: "1s")
         // Slow the primary's API so the kill lands in the middle of its plan.
-        // (400 ms a request: the primary's 30 creates take 20 s or more, so even a loaded machine kills it midway.)
+        // (400 ms a request: the primary's 42 creates take 20 s or more, so even a loaded machine kills it midway.)
         try await mesh.cluster.metricsRequest("POST", "/faults/latency?ms=400", region: "us-sanjose-1")
         let first = try Agent(mesh)
         try await waitUntil(timeout: 300, "a few applies in us-sanjose-1") {
@@ -133,7 +133,7 @@ struct AgentTests {
         _ = first.process.stop()
         let partial = try #require(try await mesh.inventory(region: "us-sanjose-1"))
         #expect(partial.pendingRevision == mesh.initial)  // recorded before anything was created
-        #expect(partial.objects.count == 30)
+        #expect(partial.objects.count == SyncMesh.objectCount)
 
         try await mesh.cluster.metricsRequest("POST", "/faults/reset", region: "us-sanjose-1")
         let second = try Agent(mesh)
@@ -141,8 +141,8 @@ struct AgentTests {
         for region in SyncMesh.regionNames {
             let inventory = try #require(try await mesh.inventory(region: region))
             #expect(inventory.pendingRevision == nil)
-            #expect(inventory.objects.count == 30)
-            #expect(Set(inventory.objects.map(\.key)).count == 30)  // nothing twice
+            #expect(inventory.objects.count == SyncMesh.objectCount)
+            #expect(Set(inventory.objects.map(\.key)).count == SyncMesh.objectCount)  // nothing twice
             for ref in inventory.objects where ref.kind == "Deployment" {
                 #expect(try await mesh.deployment(ref.name, region: region) != nil, "\(ref) in \(region)")
             }
@@ -169,8 +169,7 @@ struct AgentTests {
         #expect(try await mesh.get("/api/v1/namespaces/bookinfo", region: "us-sanjose-1") == nil, "nothing written")
 
         // The operator installs the Prometheus Operator's CRD (only that one: the others are the revision's).
-        let crds = try String(
-            contentsOfFile: packageRoot.appendingPathComponent("config/crds/mesh-crds.yaml").path, encoding: .utf8)
+        let crds = try SyncMesh.prometheusOperatorCRDs()
         let operatorCRD = try #require(
             crds.components(separatedBy: "\n---\n").first { $0.contains("prometheusrules.monitoring.coreos.com") })
         for region in SyncMesh.regionNames {

@@ -70,6 +70,9 @@ final class DiffMesh: Sendable {
                 ["apply", "--server-side", "-f", sharedRoot.path + "/corpus/istio-crds/crd-all.gen.yaml"],
                 region: region)
             try cluster.kubectlChecked(["apply", "--server-side", "-f", "-"], region: region, input: prometheusRuleCRD)
+            // As on a real cluster, a CRD's kind is served once it is established.
+            try cluster.kubectlChecked(
+                ["wait", "--for", "condition=established", "crd", "--all", "--timeout=60s"], region: region)
             let rendered = try runChecked([syncagent, "render", "--dir", meshPath, "--region", region, "-o", "json"])
             try cluster.kubectlChecked(
                 ["apply", "--server-side", "--field-manager", "syncagent", "-f", "-"], region: region, input: rendered)

@@ -35,7 +35,7 @@ struct FaultSuiteTests {
             let inventory = try #require(try await mesh.inventory(region: region), sourceLocation: sourceLocation)
             #expect(inventory.revision == revision, sourceLocation: sourceLocation)
             #expect(inventory.pendingRevision == nil, sourceLocation: sourceLocation)
-            #expect(inventory.objects.count == 30, sourceLocation: sourceLocation)
+            #expect(inventory.objects.count == SyncMesh.objectCount, sourceLocation: sourceLocation)
             let live = try await liveManaged(mesh, region: region, kinds: Set(inventory.objects.map { $0.gvk }))
             #expect(inventory.keys == live, "\(region): inventory and live differ", sourceLocation: sourceLocation)
         }

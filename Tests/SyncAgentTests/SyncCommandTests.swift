@@ -14,8 +14,8 @@ struct SyncCommandTests {
         let mesh = try await SyncMesh()
         let sync = try await mesh.syncagent(["sync"])
         #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
-        #expect(sync.stdout.contains("us-sanjose-1  synced        30 created"), "\(sync.stdout)")
-        #expect(sync.stdout.contains("us-chicago-1  synced        30 created"), "\(sync.stdout)")
+        #expect(sync.stdout.contains("us-sanjose-1  synced        \(SyncMesh.objectCount) created"), "\(sync.stdout)")
+        #expect(sync.stdout.contains("us-chicago-1  synced        \(SyncMesh.objectCount) created"), "\(sync.stdout)")
 
         let applies = try mesh.audit().filter(\.isSyncagentApply)
         let objects = applies.filter { $0.resource != "configmaps" || $0.namespace != "syncagent-system" }
@@ -26,7 +26,7 @@ struct SyncCommandTests {
         // Dependency order inside each region.
         for region in SyncMesh.regionNames {
             let kinds = objects.filter { $0.region == region }.map(\.resource)
-            #expect(kinds.count == 30, "\(kinds)")
+            #expect(kinds.count == SyncMesh.objectCount, "\(kinds)")
             let order = [
                 "namespaces", "customresourcedefinitions", "serviceaccounts", "services", "deployments",
                 "destinationrules", "gateways", "virtualservices", "prometheusrules",
@@ -48,7 +48,8 @@ struct SyncCommandTests {
         let mark = try mesh.auditMark()
         let again = try await mesh.syncagent(["sync"])
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
-        #expect(again.stdout.contains("us-sanjose-1  unchanged     30 unchanged"), "\(again.stdout)")
+        #expect(
+            again.stdout.contains("us-sanjose-1  unchanged     \(SyncMesh.objectCount) unchanged"), "\(again.stdout)")
         let writes = try mesh.audit().dropFirst(mark).filter(\.isStoredWrite)
         #expect(writes.isEmpty, "\(writes.map(\.uri))")
 
@@ -58,7 +59,7 @@ struct SyncCommandTests {
             #expect(status[region]?["syncedRevision"]?.stringValue == mesh.initial)
             #expect(status[region]?["lastGoodRevision"]?.stringValue == mesh.initial)
             #expect(status[region]?["drifted"]?.intValue == 0)
-            #expect(status[region]?["objects"]?.intValue == 30)
+            #expect(status[region]?["objects"]?.intValue == Int64(SyncMesh.objectCount))
         }
     }
 
@@ -201,7 +202,7 @@ struct SyncCommandTests {
         let retry = try await mesh.syncagent(["sync"])
         #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
         #expect(retry.stdout.contains("us-sanjose-1  unchanged"), "\(retry.stdout)")
-        #expect(retry.stdout.contains("us-chicago-1  synced        30 created"), "\(retry.stdout)")
+        #expect(retry.stdout.contains("us-chicago-1  synced        \(SyncMesh.objectCount) created"), "\(retry.stdout)")
     }
 
     @Test func pruneDeletesOnlyInventoryObjectsAndNeverProtectedOnes() async throws {
@@ -238,7 +239,7 @@ struct SyncCommandTests {
             #expect(try await mesh.get(path + "keep-me", region: region) != nil, "\(region)")
             let inventory = try #require(try await mesh.inventory(region: region))
             #expect(!inventory.objects.contains { $0.name == "feature-flags" || $0.name == "keep-me" })
-            #expect(inventory.objects.count == 30)
+            #expect(inventory.objects.count == SyncMesh.objectCount)
         }
         #expect(try await mesh.get("/api/v1/namespaces/bookinfo/configmaps/hand-made", region: "us-sanjose-1") != nil)
     }
@@ -371,7 +372,7 @@ struct SyncCommandTests {
         let mesh = try await SyncMesh()
         let sync = try await mesh.syncagent(["sync", "--dir", mesh.clone + "/mesh", "--region", "us-chicago-1"])
         #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
-        #expect(sync.stdout.contains("us-chicago-1  synced        30 created"), "\(sync.stdout)")
+        #expect(sync.stdout.contains("us-chicago-1  synced        \(SyncMesh.objectCount) created"), "\(sync.stdout)")
         #expect(!sync.stdout.contains("us-sanjose-1  "), "\(sync.stdout)")
         let status = try await mesh.status()
         #expect(status["us-chicago-1"]?["lastResult"] == "synced")

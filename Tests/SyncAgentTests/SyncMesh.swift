@@ -61,10 +61,7 @@ final class SyncMesh: Sendable {
         try await runChecked(["git", "init", "-q", "--bare", "-b", "main", origin])
         try await runChecked(["git", "clone", "-q", origin, clone])
         try await runChecked(["cp", "-R", packageRoot.appendingPathComponent("config/mesh").path, clone + "/mesh"])
-        try await runChecked([
-            "cp", packageRoot.appendingPathComponent("config/crds/mesh-crds.yaml").path,
-            clone + "/mesh/base/00-crds.yaml",
-        ])
+        try Self.meshCRDs().write(toFile: clone + "/mesh/base/00-crds.yaml", atomically: true, encoding: .utf8)
         initial = try Self.commitAll(clone: clone, message: "Bookinfo mesh for two regions")
         var config =
             "repo: {url: \"file://\(origin)\", branch: main, path: mesh, pollInterval: \(pollInterval)}\nregions:\n"
@@ -75,6 +72,26 @@ final class SyncMesh: Sendable {
         config += extra
         if !extra.contains("agent:") { config += "agent: {cache: \(work.path)/cache}\n" }
         try work.write("syncagent.yaml", config)
+    }
+
+    /// How many objects the mesh has in each region: Istio's 15 CRDs, the PrometheusRule CRD and the 26 objects of
+    /// `config/mesh`.
+    static let objectCount = 42
+
+    /// The real Istio CRDs (the shared corpus's `istio-crds/crd-all.gen.yaml`), then the PrometheusRule CRD
+    /// (`config/crds/prometheus-operator-crds.yaml`): the mesh's `base/00-crds.yaml`.
+    static func meshCRDs() throws -> String {
+        let istio = try String(
+            contentsOfFile: sharedRoot.appendingPathComponent("corpus/istio-crds/crd-all.gen.yaml").path,
+            encoding: .utf8)
+        return istio.trimmingCharacters(in: .newlines) + "\n---\n" + (try prometheusOperatorCRDs())
+    }
+
+    /// The PrometheusRule CRD alone (`config/crds/prometheus-operator-crds.yaml`).
+    static func prometheusOperatorCRDs() throws -> String {
+        try String(
+            contentsOfFile: packageRoot.appendingPathComponent("config/crds/prometheus-operator-crds.yaml").path,
+            encoding: .utf8)
     }
 
     /// Commits everything in the clone and pushes it; returns the new head.

@@ -79,8 +79,7 @@ struct SyncPreflightTests {
         }
 
         // With the Operator's CRD installed, the same revision syncs and takes the kubectl objects over.
-        let crds = try String(
-            contentsOfFile: packageRoot.appendingPathComponent("config/crds/mesh-crds.yaml").path, encoding: .utf8)
+        let crds = try SyncMesh.meshCRDs()
         for region in SyncMesh.regionNames {
             _ = try await mesh.cluster.kubectlChecked(["apply", "-f", "-"], region: region, input: crds)
         }

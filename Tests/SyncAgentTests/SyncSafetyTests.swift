@@ -29,12 +29,14 @@ struct SyncSafetyTests {
             let mark = try mesh.auditMark()
             let again = try await mesh.syncagent(["sync"])
             #expect(again.status == 0, "\(spelling): \(again.stdout)\(again.stderr)")
-            #expect(again.stdout.contains("us-sanjose-1  unchanged     30 unchanged"), "\(spelling): \(again.stdout)")
+            #expect(
+                again.stdout.contains("us-sanjose-1  unchanged     \(SyncMesh.objectCount) unchanged"),
+                "\(spelling): \(again.stdout)")
             #expect(try Self.writes(mesh, after: mark).isEmpty, "\(spelling)")
             try Self.reconfigure(mesh) { $0.replacingOccurrences(of: "path: \"\(spelling)\"", with: "path: mesh") }
         }
         for region in SyncMesh.regionNames {
-            #expect(try await mesh.inventory(region: region)?.objects.count == 30)
+            #expect(try await mesh.inventory(region: region)?.objects.count == SyncMesh.objectCount)
         }
 
         // render: --path and --dir spellings give the same bytes.
@@ -97,7 +99,7 @@ struct SyncSafetyTests {
         #expect(try Self.writes(mesh, after: mark).isEmpty)
         for region in SyncMesh.regionNames {
             #expect(try await mesh.deployment("reviews-v3", region: region) != nil)
-            #expect(try await mesh.inventory(region: region)?.objects.count == 30)
+            #expect(try await mesh.inventory(region: region)?.objects.count == SyncMesh.objectCount)
         }
 
         // Said explicitly: the region is emptied, and only of what syncagent created.
@@ -115,14 +117,15 @@ struct SyncSafetyTests {
         let first = try await mesh.syncagent(["sync"])
         try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
 
-        // Bookinfo's 14 objects leave Git: more than the default limit for 30 objects, max(10, 30 / 4) = 10.
+        // Bookinfo's 14 objects leave Git: more than the default limit for 42 objects, max(10, 42 / 4) = 10.
         try mesh.commit("drop bookinfo", file: "base/10-bookinfo.yaml") { _ in "" }
         let mark = try mesh.auditMark()
         let refused = try await mesh.syncagent(["sync"])
         #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
         #expect(
             refused.stdout.contains(
-                "region us-sanjose-1: the revision would prune 14 of the 30 objects syncagent created there"),
+                "region us-sanjose-1: the revision would prune 14 of the \(SyncMesh.objectCount) objects syncagent created there"
+            ),
             "\(refused.stdout)")
         #expect(refused.stdout.contains("--allow-mass-prune"))
         #expect(try Self.writes(mesh, after: mark).isEmpty)
@@ -131,7 +134,7 @@ struct SyncSafetyTests {
         #expect(allowed.status == 0, "\(allowed.stdout)\(allowed.stderr)")
         for region in SyncMesh.regionNames {
             #expect(try await mesh.deployment("reviews-v3", region: region) == nil)
-            #expect(try await mesh.inventory(region: region)?.objects.count == 16)
+            #expect(try await mesh.inventory(region: region)?.objects.count == SyncMesh.objectCount - 14)
         }
     }
 
