@@ -97,7 +97,11 @@ actor Notifier: Service {
 
     /// Re-sends firing alerts to Alertmanager until the agent stops.
     func run() async throws {
-        guard let alertmanager = config?.alertmanager else { return }
+        guard let alertmanager = config?.alertmanager else {
+            // Nothing to re-send; a service that ends early would stop the agent, so it waits for the shutdown.
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do { try await Task.sleep(for: alertmanager.resendInterval) } catch { return }
