@@ -45,6 +45,10 @@ struct RolloutTests {
         #expect(first.regions.map(\.region) == ["us-sanjose-1", "us-chicago-1"])
         #expect(first.regions.allSatisfy { $0.records.writes == 4 }, "applying, inventory twice, synced")
 
+        // A bare Namespace (only its name) applies no field, so the server keeps no managedFields entry for it, and at the next apply records the fields it defaulted under `before-first-apply` (kube-apiserver's skip-non-applied manager): that apply changes the object once.
+        let settle = await rollout.sync(
+            Self.snapshot(1, ["ns.yaml": Self.namespace, "cm.yaml": Self.settings("blue")]), loadSnapshot: refuse)
+        #expect(settle.exitCode == 0, "\(settle.text)")
         // The same revision again: nothing changed, nothing written.
         let again = await rollout.sync(
             Self.snapshot(1, ["ns.yaml": Self.namespace, "cm.yaml": Self.settings("blue")]), loadSnapshot: refuse)
