@@ -96,14 +96,18 @@ import Testing
             #expect(description.contains("metric gate failed"), "\(description)")
             #expect(alert[path: ["status", "state"]] == "active")
         }
-        // From the gate's verdict (the agent's log line of the rollback) to the alert in Alertmanager.
-        let gateFailed = agent.process.log().split(separator: "\n").compactMap { try? Value(json: String($0)) }
-            .first { $0["message"]?.stringValue?.contains("gate") == true && $0["level"] == "error" }
-        if let time = gateFailed?["time"]?.stringValue,
-            let at = ISO8601DateFormatter().date(from: String(time.prefix(19)) + "Z")
-        {
-            print("failed gate → alert in Alertmanager: \(String(format: "%.1f", seen.timeIntervalSince(at))) s")
+        // From the gate's verdict to the alert: the agent's log times (milliseconds), and when this test saw it.
+        let lines = agent.process.log().split(separator: "\n").compactMap { try? Value(json: String($0)) }
+        let parse = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        func time(_ message: String) -> Date? {
+            lines.first { $0["message"]?.stringValue == message }?["time"]?.stringValue.flatMap { try? parse.parse($0) }
         }
+        let gateFailed = try #require(time("gate failed"), "the agent logs the failed gate")
+        let sent = try #require(time("alert firing"), "the agent logs the alert it sends")
+        #expect(sent >= gateFailed)
+        print(
+            "failed gate → alert sent: \(String(format: "%.2f", sent.timeIntervalSince(gateFailed))) s; "
+                + "→ seen in Alertmanager's API: \(String(format: "%.2f", seen.timeIntervalSince(gateFailed))) s")
 
         // No secret in what was sent: the kubeconfig token, the webhook key.
         let token = try mesh.cluster.token("us-sanjose-1")

@@ -18,7 +18,8 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object: Value = [
-            "time": .string(Date().formatted(.iso8601)), "level": .string(event.level.rawValue),
+            "time": .string(Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
+            "level": .string(event.level.rawValue),
             "label": .string(label), "message": .string("\(event.message)"),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
