@@ -451,6 +451,11 @@ extension RegionState {
                 throw .conflict(type.plural, group: type.group, name: target.name, why: "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(old.resourceVersion)")
             }
         }
+        if RegionState.isCRD(type) {
+            // A CRD's own deletion: its cleanup finalizer first, then its custom resources, then any other finalizer.
+            let terminating = beginCRDDeletion(old, dryRun: dryRun)
+            return APIResponse(status: 200, value: RegionState.renderValue(terminating, as: type))
+        }
         let isNamespace = type.group.isEmpty && type.kind == "Namespace"
         let finalizers = old.value[path: ["metadata", "finalizers"]]?.arrayValue ?? []
         if isNamespace || !finalizers.isEmpty {
@@ -471,10 +476,6 @@ extension RegionState {
         var gone = old.value
         gone["metadata"]?["deletionTimestamp"] = .string(WallClock.timestamp())
         gone["metadata"]?["deletionGracePeriodSeconds"] = 0
-        if RegionState.isCRD(type) {
-            let terminating = beginCRDDeletion(old, dryRun: dryRun)
-            return APIResponse(status: 200, value: RegionState.renderValue(terminating, as: type))
-        }
         if dryRun { return APIResponse(status: 200, value: RegionState.renderValue(gone, as: type)) }
         purge(type.storageKey, namespace: target.namespace, name: target.name)
         generationCounter += 1

@@ -236,19 +236,23 @@ import TestSupport
     // MARK: Establishing
 
     @Test func aCRDIsEstablishedAfterTheDelayAndItsKindIsServedOnlyThen() async throws {
-        let sim = try await KubeSimCluster(regions: ["us-sanjose-1"], extraArguments: ["--crd-establish-seconds", "2"])
+        // Before: a delay no loaded machine can outrun, so "not served yet" is certain, not a race.
+        let slow = try await KubeSimCluster(
+            regions: ["us-sanjose-1"], extraArguments: ["--crd-establish-seconds", "3600"])
+        let pending = try await slow.request("POST", Self.crdPath, body: Self.widgetCRD)
+        #expect(pending.status == 201)
+        let pendingConditions = try Value(json: pending.body)[path: ["status", "conditions"]]?.arrayValue ?? []
+        #expect(pendingConditions.contains { $0["type"] == "NamesAccepted" && $0["status"] == "True" })
+        #expect(pendingConditions.contains { $0["type"] == "Established" && $0["status"] == "False" })
+        let notYet = try await slow.request("POST", Self.widgets, body: Self.widget("w", spec: #"{"host":"a"}"#))
+        #expect(notYet.status == 404, "\(notYet.body)")
+        #expect(try await slow.request("GET", "/apis/example.com/v1").status == 404)
+        #expect(!(try await slow.request("GET", "/apis").body.contains("example.com")))
+
+        // After: with the default delay, served once Established.
+        let sim = try await KubeSimCluster(regions: ["us-sanjose-1"])
         let created = try await sim.request("POST", Self.crdPath, body: Self.widgetCRD)
         #expect(created.status == 201)
-        let status = try Value(json: created.body)["status"]
-        let conditions = status?["conditions"]?.arrayValue ?? []
-        #expect(conditions.contains { $0["type"] == "NamesAccepted" && $0["status"] == "True" })
-        #expect(conditions.contains { $0["type"] == "Established" && $0["status"] == "False" })
-        // Not served yet: the custom resource is not found, and discovery does not list it.
-        let early = try await sim.request("POST", Self.widgets, body: Self.widget("w", spec: #"{"host":"a"}"#))
-        #expect(early.status == 404, "\(early.body)")
-        #expect(try await sim.request("GET", "/apis/example.com/v1").status == 404)
-        let groups = try await sim.request("GET", "/apis").body
-        #expect(!groups.contains("example.com"))
 
         try await sim.kubectlChecked([
             "wait", "--for", "condition=established", "crd/widgets.example.com", "--timeout=30s",
