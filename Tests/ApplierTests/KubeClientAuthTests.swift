@@ -136,7 +136,7 @@ struct FakeOCI {
               wrong-first)
                 if [ "$runs" = 1 ]; then token=expired-token; fi ;;
               short)
-                ttl=15 ;;
+                ttl=60 ;;
             esac
             expiry=$(date -u -d "+$ttl seconds" +%Y-%m-%dT%H:%M:%SZ)
             printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\\n' "$token" "$expiry"
@@ -204,12 +204,14 @@ struct FakeOCI {
     @Test func runsAgainAfterExpiry() async throws {
         let sim = try await KubeSim()
         let oci = try FakeOCI(tokenFile: "\(sim.dataPath)/regions/us-sanjose-1/token")
-        try oci.setMode("short")  // expires 15 s after it is made (whole seconds: 14 to 15), loaded machine or not
+        // Expires 60 s after it is made (whole seconds: 59 to 60): two calls fit in that even on a machine loaded by
+        // every suite at once (a 15 s lifetime was once outrun there).
+        try oci.setMode("short")
         let client = try client(sim, oci, LogCapture())
         _ = try await client.serverVersion()
         _ = try await client.serverVersion()
         #expect(oci.runs == 1)
-        let expired = Date().addingTimeInterval(16)
+        let expired = Date().addingTimeInterval(61)
         try await waitUntil(timeout: 300, "the credential to expire") { Date() > expired }
         _ = try await client.serverVersion()
         #expect(oci.runs == 2)
