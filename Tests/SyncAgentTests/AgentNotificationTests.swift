@@ -48,15 +48,7 @@ import Testing
     }
 
     @Test func aFailedGateIsAlertedSignedAndResolved() async throws {
-        let gates = """
-              readinessTimeout: 120s
-              prometheus:
-                url: @PROMETHEUS@
-                bakeTime: 6s
-                interval: 1s
-                checks:
-
-            """ + SyncMesh.seedChecks + "\n"
+        let gates = SyncMesh.seedGates
         let alertmanager = try await AlertmanagerServer()
         let receiver = try await WebhookReceiver()
         let mesh = try await SyncMesh(

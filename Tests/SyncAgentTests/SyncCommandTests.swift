@@ -104,15 +104,7 @@ struct SyncCommandTests {
     }
 
     @Test func aFailedMetricGateRollsThePrimaryBackAndTheSecondaryNeverSeesTheRevision() async throws {
-        let gates = """
-              readinessTimeout: 120s
-              prometheus:
-                url: @PROMETHEUS@
-                bakeTime: 6s
-                interval: 1s
-                checks:
-
-            """ + SyncMesh.seedChecks + "\n"
+        let gates = SyncMesh.seedGates
         let mesh = try await SyncMesh(gates: gates, withPrometheus: true)
         let first = try await mesh.syncagent(["sync"])
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")

@@ -36,6 +36,17 @@ final class SyncMesh: Sendable {
                 valueWhenEmpty: 0
         """
 
+    /// The seed's gates held for a 6 s bake time, polled every second, against the test's Prometheus.
+    static let seedGates = """
+          readinessTimeout: 120s
+          prometheus:
+            url: @PROMETHEUS@
+            bakeTime: 6s
+            interval: 1s
+            checks:
+
+        """ + seedChecks + "\n"
+
     /// - Parameters:
     ///   - gates: the `gates:` block's body (indented by 2), `readinessTimeout: 120s` by default (far beyond any
     ///     rollout here, even on a loaded machine).
