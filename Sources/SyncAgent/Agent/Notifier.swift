@@ -36,17 +36,24 @@ struct AgentAlert: Sendable, Hashable {
     var startsAt: Date
 
     /// Identity: the alert name and its labels (as Alertmanager fingerprints alerts).
-    var key: String { labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
+    var key: String { Self.key(labels) }
 
-    func json(endsAt: Date) -> Value {
+    static func key(_ labels: [String: String]) -> String {
+        labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    /// The v2 API's alert object; without `endsAt`, nil.
+    func json(endsAt: Date?) -> Value {
         func object(_ map: [String: String]) -> Value {
             .object(
                 .init(uniqueKeysWithValues: map.sorted { $0.key < $1.key }.map { ($0.key, Value.string($0.value)) }))
         }
-        return [
+        var alert: Value = [
             "labels": object(labels), "annotations": object(annotations),
-            "startsAt": .string(AgentAlert.timestamp(startsAt)), "endsAt": .string(AgentAlert.timestamp(endsAt)),
+            "startsAt": .string(AgentAlert.timestamp(startsAt)),
         ]
+        if let endsAt { alert["endsAt"] = .string(AgentAlert.timestamp(endsAt)) }
+        return alert
     }
 
     static func timestamp(_ date: Date) -> String {
@@ -207,7 +214,7 @@ actor Notifier: Service {
         let annotations = [
             "summary": Redaction.scrubCredentials(summary), "description": Redaction.scrubCredentials(description),
         ]
-        let key = AgentAlert(labels: labels, annotations: annotations, startsAt: Date()).key
+        let key = AgentAlert.key(labels)
         // One alert of a name per region: a newer revision's failure replaces the older one's.
         for (other, alert) in firing
         where other != key && alert.labels["alertname"] == alertname && alert.labels["region"] == region {
@@ -246,12 +253,10 @@ actor Notifier: Service {
         guard let config else { return }
         if let alertmanager = config.alertmanager { await post([alert], resolved: resolved, to: alertmanager) }
         for (index, hook) in config.webhooks.enumerated() {
-            let end = resolved ? Date() : nil
-            var payload: Value = [
+            let payload: Value = [
                 "status": .string(resolved ? "resolved" : "firing"),
-                "alert": alert.json(endsAt: end ?? alert.startsAt),
+                "alert": alert.json(endsAt: resolved ? Date() : nil),
             ]
-            if end == nil { payload["alert"]?["endsAt"] = nil }
             let body = payload.jsonBytes
             var headers = [("Content-Type", "application/json")]
             if let secret = secrets[index] {
