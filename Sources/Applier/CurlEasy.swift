@@ -92,6 +92,7 @@ public final class CurlEasy {
             try setopt(CURLOPT_PROXY, string: proxy)
         }
 
+        transfer.state.sink = request.onData
         let context = Unmanaged.passUnretained(transfer.state).toOpaque()
         try check("WRITEFUNCTION", syncagent_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, writeCallback))
         try check("WRITEDATA", syncagent_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context))
@@ -247,6 +248,10 @@ final class CurlTransfer {
 final class TransferState {
     var received: [UInt8] = []
     var headers: [String: String] = [:]
+    /// The status of the response being received (from its status line); 0 before it.
+    var status = 0
+    /// Where a streamed 2xx body goes (``HTTPRequest/onData``).
+    var sink: (@Sendable ([UInt8]) -> Void)?
 }
 
 private let writeCallback: syncagent_curl_data_callback = { data, size, count, context in
@@ -254,7 +259,12 @@ private let writeCallback: syncagent_curl_data_callback = { data, size, count, c
     let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
     data.withMemoryRebound(to: UInt8.self, capacity: length) {
-        state.received.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+        let chunk = UnsafeBufferPointer(start: $0, count: length)
+        if let sink = state.sink, (200..<300).contains(state.status) {
+            sink(Array(chunk))
+        } else {
+            state.received.append(contentsOf: chunk)
+        }
     }
     return length
 }
@@ -268,6 +278,9 @@ private let headerCallback: syncagent_curl_data_callback = { data, size, count, 
     }
     if line.hasPrefix("HTTP/") {
         state.headers = [:]  // a new response (after a 100 Continue, or through a proxy's CONNECT)
+        // "HTTP/2 200" or "HTTP/1.1 200 OK": the code is the second word.
+        let words = line.split(separator: " ", maxSplits: 2)
+        state.status = words.count > 1 ? Int(words[1].prefix(3)) ?? 0 : 0
     } else if let colon = line.firstIndex(of: ":") {
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)

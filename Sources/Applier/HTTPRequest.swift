@@ -11,10 +11,15 @@ public struct HTTPRequest: Sendable {
     public var timeout: Double
     /// How to reach and trust the server.
     public var connection: ConnectionOptions
+    /// A streamed response (a watch): each chunk of a 2xx response's body is handed here as it arrives, on the
+    /// transport's thread, instead of being kept; the response's `body` is then empty. A non-2xx body is kept as
+    /// usual (the error). nil keeps the whole body.
+    public var onData: (@Sendable ([UInt8]) -> Void)?
 
     public init(
         method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-        connectTimeout: Double = 5, timeout: Double = 30, connection: ConnectionOptions = ConnectionOptions()
+        connectTimeout: Double = 5, timeout: Double = 30, connection: ConnectionOptions = ConnectionOptions(),
+        onData: (@Sendable ([UInt8]) -> Void)? = nil
     ) {
         self.method = method
         self.url = url
@@ -23,6 +28,7 @@ public struct HTTPRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.timeout = timeout
         self.connection = connection
+        self.onData = onData
     }
 }
 

@@ -47,6 +47,8 @@ public final class KubeClient: Sendable {
     /// Limits, retries and names the client was made with.
     public let options: KubeClientOptions
     let transport: HTTPTransport
+    /// Long-lived streamed requests (watches) ride apart, so that they never hold a slot ordinary requests wait for.
+    let streams: HTTPTransport
     let credentials: CredentialProvider
     let discovery = DiscoveryCache()
     let logger: Logger
@@ -62,6 +64,7 @@ public final class KubeClient: Sendable {
         self.options = options
         self.logger = logger
         self.transport = try HTTPTransport(options: .init(maxConcurrentTransfers: options.maxConcurrentRequests))
+        self.streams = try HTTPTransport(options: .init(maxConcurrentTransfers: 256))
         self.credentials = CredentialProvider(context: context, execTimeout: options.execTimeout, logger: logger)
         if !context.connection.verifyServer {
             logger.warning(
@@ -96,6 +99,13 @@ public final class KubeClient: Sendable {
 
     /// Sends with credentials, retries and Status errors; the heart of every verb.
     func perform(_ request: APIRequest) async throws(ApplierError) -> HTTPResponse {
+        try await perform(request, timeout: options.requestTimeout, onData: nil)
+    }
+
+    /// ``perform(_:)`` with its own deadline, streaming a 2xx body to `onData` when given (a watch).
+    func perform(_ request: APIRequest, timeout: Double, onData: (@Sendable ([UInt8]) -> Void)?)
+        async throws(ApplierError) -> HTTPResponse
+    {
         var attempt = 0
         var refreshedCredentials = false
         while true {
@@ -105,7 +115,10 @@ public final class KubeClient: Sendable {
             var retryAfter: Double? = nil
             let outcome: Result<HTTPResponse, ApplierError>
             do {
-                outcome = .success(try await transport.send(httpRequest(request, credentials: used)))
+                var http = httpRequest(request, credentials: used)
+                http.timeout = timeout
+                http.onData = onData
+                outcome = .success(try await (onData == nil ? transport : streams).send(http))
             } catch {
                 outcome = .failure(error)
             }

@@ -1,0 +1,329 @@
+import Foundation
+import Logging
+import Synchronization
+import SyncCore
+
+/// What one cluster holds of the kinds syncagent manages, kept current by list + watch, as client-go's informers
+/// do, for the life of the process. The plan, the readiness waits and the drift checker read it instead of
+/// listing: a cycle in which nothing changed sends no request at all, and a hand edit is seen as the watch
+/// delivers it.
+///
+/// Per kind (group, version and kind, across all namespaces): one list (paged), then a watch from the list's
+/// `resourceVersion` with bookmarks, resumed from the last version seen whenever the server ends it (each watch
+/// asks for a random 5–10 minute timeout). A 410 Expired (the version was compacted) lists again; so does a
+/// watch older than ``Options/resync`` (a bounded re-sync, against any event a broken stream might have lost). A
+/// failure (the cluster down, the kind not served yet) is retried with backoff up to 30 s; meanwhile the kind is
+/// not *current* and readers fall back to reading the cluster themselves.
+///
+/// Objects are kept as their JSON bytes (a third of a parsed tree's memory) and parsed when read.
+public final class LiveCache: Sendable {
+    /// Timings of the cache.
+    public struct Options: Sendable {
+        /// The watch timeout asked of the server, picked at random in this range for each watch.
+        public var watchTimeoutSeconds: ClosedRange<Int>
+        /// A kind is listed again when its last list is older than this, at the end of a watch.
+        public var resync: Duration
+        /// The longest wait between two tries after a failure.
+        public var maxBackoff: Duration
+
+        public init(
+            watchTimeoutSeconds: ClosedRange<Int> = 300...600, resync: Duration = .seconds(1800),
+            maxBackoff: Duration = .seconds(30)
+        ) {
+            self.watchTimeoutSeconds = watchTimeoutSeconds
+            self.resync = resync
+            self.maxBackoff = maxBackoff
+        }
+    }
+
+    /// How many requests the cache made, and what it saw (for metrics and tests).
+    public struct Statistics: Sendable, Hashable {
+        /// Lists (first lists, re-lists after 410 or for the re-sync), one per kind each.
+        public var lists = 0
+        /// Watch requests started.
+        public var watches = 0
+        /// Lists made because the server answered 410 Expired.
+        public var expired = 0
+        /// Object events applied (added, modified, deleted).
+        public var events = 0
+        /// Failed lists or watches.
+        public var failures = 0
+    }
+
+    private struct Stored: Sendable {
+        var bytes: [UInt8]
+        var resourceVersion: String
+    }
+
+    private struct Kind: Sendable {
+        var objects: [ObjectKey: Stored] = [:]
+        /// Listed at least once.
+        var synced = false
+        /// A watch is open (or about to be re-opened after a normal end).
+        var watching = false
+        var resourceVersion = ""
+        var task: Task<Void, Never>?
+    }
+
+    private struct State: Sendable {
+        var kinds: [GroupVersionKind: Kind] = [:]
+        var subscribers: [UInt64: AsyncStream<ObjectKey>.Continuation] = [:]
+        var lastSubscriber: UInt64 = 0
+        var statistics = Statistics()
+        /// Moves on every change of any object; readers that wait compare it.
+        var generation: UInt64 = 0
+        var stopped = false
+    }
+
+    public let client: KubeClient
+    public let options: Options
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    /// A cache of `client`'s cluster; nothing is read until ``track(_:)``.
+    public init(client: KubeClient, options: Options = Options(), logger: Logger) {
+        self.client = client
+        self.options = options
+        self.logger = logger
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Starts keeping the kinds not kept yet (a list, then a watch, in the background).
+    public func track(_ kinds: some Sequence<GroupVersionKind>) {
+        let new = state.withLock { state -> [GroupVersionKind] in
+            guard !state.stopped else { return [] }
+            var new: [GroupVersionKind] = []
+            for gvk in kinds where state.kinds[gvk] == nil {
+                state.kinds[gvk] = Kind()
+                new.append(gvk)
+            }
+            return new
+        }
+        for gvk in new {
+            let task = Task.detached { [weak self] () -> Void in await self?.keep(gvk) }
+            state.withLock { $0.kinds[gvk]?.task = task }
+        }
+    }
+
+    /// Stops every watch; the cache keeps what it has but is no longer current.
+    public func stop() {
+        let (tasks, subscribers) = state.withLock { state in
+            state.stopped = true
+            let tasks = state.kinds.values.compactMap(\.task)
+            for gvk in state.kinds.keys { state.kinds[gvk]?.watching = false }
+            let subscribers = Array(state.subscribers.values)
+            state.subscribers = [:]
+            return (tasks, subscribers)
+        }
+        for task in tasks { task.cancel() }
+        for subscriber in subscribers { subscriber.finish() }
+    }
+
+    /// Whether every kind of `kinds` is tracked, listed, and watched now.
+    public func isCurrent(_ kinds: some Sequence<GroupVersionKind>) -> Bool {
+        state.withLock { state in
+            kinds.allSatisfy { state.kinds[$0].map { $0.synced && $0.watching } ?? false }
+        }
+    }
+
+    /// Waits until every kind of `kinds` is current (tracking those that are not), or `timeout` passes; whether
+    /// they are.
+    public func waitUntilCurrent(_ kinds: Set<GroupVersionKind>, timeout: Duration) async -> Bool {
+        track(kinds)
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while !isCurrent(kinds) {
+            guard clock.now < deadline else { return false }
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { return false }
+        }
+        return true
+    }
+
+    /// The live objects among `refs` (absent when the cluster has none), or nil when a kind among them is not
+    /// current (the caller reads the cluster instead); kinds not tracked yet start being tracked.
+    public func objects(_ refs: [ObjectRef]) -> [ObjectKey: Resource]? {
+        let kinds = Set(refs.map(\.gvk))
+        guard isCurrent(kinds) else {
+            track(kinds)
+            return nil
+        }
+        let found = state.withLock { state -> [(ObjectKey, [UInt8])] in
+            refs.compactMap { ref in state.kinds[ref.gvk]?.objects[ref.key].map { (ref.key, $0.bytes) } }
+        }
+        var result: [ObjectKey: Resource] = [:]
+        result.reserveCapacity(found.count)
+        for (key, bytes) in found {
+            if let value = try? Value(json: bytes), let resource = try? Resource(body: value) {
+                result[key] = resource
+            }
+        }
+        return result
+    }
+
+    /// Every object of a kind the cache holds (nil when the kind is not current).
+    public func objects(of gvk: GroupVersionKind) -> [Resource]? {
+        guard isCurrent([gvk]) else {
+            track([gvk])
+            return nil
+        }
+        let all = state.withLock { $0.kinds[gvk]?.objects.values.map(\.bytes) ?? [] }
+        return all.compactMap { bytes in (try? Value(json: bytes)).flatMap { try? Resource(body: $0) } }
+    }
+
+    /// A stream of the keys of objects that changed (added, modified, deleted, or found different by a re-list),
+    /// from now on; it ends when the cache stops.
+    public func changes() -> AsyncStream<ObjectKey> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ObjectKey.self, bufferingPolicy: .unbounded)
+        let id = state.withLock { state -> UInt64? in
+            guard !state.stopped else { return nil }
+            state.lastSubscriber += 1
+            state.subscribers[state.lastSubscriber] = continuation
+            return state.lastSubscriber
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// A number that moves whenever any object changes.
+    public var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// The requests made and events seen so far.
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    // MARK: - Keeping one kind
+
+    /// List, then watch from the list's version, again and again, until stopped.
+    private func keep(_ gvk: GroupVersionKind) async {
+        var logger = logger
+        logger[metadataKey: "kind"] = "\(gvk)"
+        let clock = ContinuousClock()
+        var mustList = true
+        var listedAt = clock.now
+        var backoff = Duration.milliseconds(250)
+        while !Task.isCancelled {
+            do throws(ApplierError) {
+                if mustList {
+                    count { $0.lists += 1 }
+                    let list = try await client.list(gvk)
+                    replace(gvk, with: list)
+                    mustList = false
+                    listedAt = clock.now
+                }
+                let version = state.withLock { $0.kinds[gvk]?.resourceVersion ?? "" }
+                let expired = Mutex(false)
+                let events = Mutex(0)
+                count { $0.watches += 1 }
+                setWatching(gvk, true)
+                let started = clock.now
+                try await client.watch(
+                    gvk, resourceVersion: version,
+                    timeoutSeconds: Int.random(in: options.watchTimeoutSeconds)
+                ) { [weak self] event in
+                    events.withLock { $0 += 1 }
+                    if event.kind == .error {
+                        if event.errorCode == 410 { expired.withLock { $0 = true } }
+                        return
+                    }
+                    self?.apply(event, to: gvk)
+                }
+                if expired.withLock({ $0 }) {
+                    logger.debug("watch expired (410): listing again")
+                    count { $0.expired += 1 }
+                    mustList = true
+                } else if clock.now - listedAt > options.resync {
+                    mustList = true
+                }
+                // A watch the server ends at once, with nothing in it, is not retried in a tight loop.
+                if clock.now - started < .seconds(1) && events.withLock({ $0 }) == 0 && !mustList {
+                    try await pause(backoff)
+                    backoff = min(backoff * 2, options.maxBackoff)
+                } else {
+                    backoff = .milliseconds(250)
+                }
+            } catch {
+                setWatching(gvk, false)
+                if Task.isCancelled { return }
+                count { $0.failures += 1 }
+                logger.debug("cannot list or watch; trying again", metadata: ["error": "\(error)"])
+                do { try await pause(backoff) } catch { return }
+                backoff = min(backoff * 2, options.maxBackoff)
+            }
+        }
+        setWatching(gvk, false)
+    }
+
+    private func pause(_ duration: Duration) async throws(ApplierError) {
+        do { try await Task.sleep(for: duration) } catch { throw .cancelled(url: client.context.server) }
+    }
+
+    private func count(_ change: (inout Statistics) -> Void) {
+        state.withLock { change(&$0.statistics) }
+    }
+
+    private func setWatching(_ gvk: GroupVersionKind, _ watching: Bool) {
+        state.withLock { state in
+            guard !state.stopped || !watching else { return }
+            state.kinds[gvk]?.watching = watching
+        }
+    }
+
+    /// A list's objects replace the kind's; what differs is announced.
+    private func replace(_ gvk: GroupVersionKind, with list: ResourceList) {
+        var objects: [ObjectKey: Stored] = [:]
+        objects.reserveCapacity(list.items.count)
+        for item in list.items {
+            objects[item.key] = Stored(
+                bytes: item.body.jsonBytes,
+                resourceVersion: item.body[path: ["metadata", "resourceVersion"]]?.stringValue ?? "")
+        }
+        let (changed, subscribers) = state.withLock { state -> ([ObjectKey], [AsyncStream<ObjectKey>.Continuation]) in
+            let old = state.kinds[gvk]?.objects ?? [:]
+            var changed: [ObjectKey] = []
+            for (key, stored) in objects where old[key]?.resourceVersion != stored.resourceVersion {
+                changed.append(key)
+            }
+            for key in old.keys where objects[key] == nil { changed.append(key) }
+            state.kinds[gvk]?.objects = objects
+            state.kinds[gvk]?.resourceVersion = list.resourceVersion
+            state.kinds[gvk]?.synced = true
+            if !changed.isEmpty { state.generation += 1 }
+            return (changed, Array(state.subscribers.values))
+        }
+        for subscriber in subscribers {
+            for key in changed { subscriber.yield(key) }
+        }
+    }
+
+    /// One watch event applied.
+    private func apply(_ event: WatchEvent, to gvk: GroupVersionKind) {
+        let version = event.resourceVersion
+        guard event.kind != .bookmark else {
+            if !version.isEmpty { state.withLock { $0.kinds[gvk]?.resourceVersion = version } }
+            return
+        }
+        guard let resource = try? Resource(body: event.object) else { return }
+        let key = resource.key
+        let bytes = event.kind == .deleted ? nil : event.object.jsonBytes
+        let subscribers = state.withLock { state -> [AsyncStream<ObjectKey>.Continuation] in
+            if let bytes {
+                state.kinds[gvk]?.objects[key] = Stored(bytes: bytes, resourceVersion: version)
+            } else {
+                state.kinds[gvk]?.objects[key] = nil
+            }
+            if !version.isEmpty { state.kinds[gvk]?.resourceVersion = version }
+            state.statistics.events += 1
+            state.generation += 1
+            return Array(state.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.yield(key) }
+    }
+}
