@@ -10,6 +10,12 @@ public struct RegionClient: Sendable {
     public let region: RegionTarget
     public let client: KubeClient
 
+    /// A region's view through an existing client (the agent's long-lived one).
+    public init(_ region: RegionTarget, client: KubeClient) {
+        self.region = region
+        self.client = client
+    }
+
     public init(_ region: RegionTarget, logger: Logger) throws {
         self.region = region
         let kubeconfig = try Kubeconfig.loadDefault(explicitFile: region.kubeconfig)
@@ -29,25 +35,42 @@ public struct RegionClient: Sendable {
     /// Live objects, dry-run predictions and ownership for `desired`, compared; objects fetched concurrently. In
     /// server-side mode, objects that are in sync by ``Differ/diffWithoutDryRun(desired:live:options:ownership:)`` are
     /// not dry-run.
-    public func diff(desired all: [Resource], options: DiffOptions, inventory: Inventory?) async throws -> RegionDiff {
-        let dryRun = options.mode == .serverSide
+    ///
+    /// With `cache` current for the kinds involved, live objects are read from it (no list, no get); only objects
+    /// that look changed are sent to the server (their dry run). `only` restricts the comparison to those objects
+    /// (the drift checker re-compares what a watch event touched).
+    public func diff(
+        desired all: [Resource], options: DiffOptions, inventory: Inventory?, cache: LiveCache? = nil,
+        only: Set<ObjectKey>? = nil
+    ) async throws -> RegionDiff {
         // Kinds the cluster does not serve: reported as `kind-not-served` (or `missing-live` when a CRD in the
         // revision defines them), and everything else still compared.
         let defined = ApplyOrder.definedKinds(all)
         let unserved = try await client.unservedKinds(Set(all.map(\.ref.gvk)))
         let notServed = Set(
             all.filter { unserved.contains($0.ref.gvk) && defined["\($0.ref.group)/\($0.kind)"] == nil }.map(\.key))
-        let desired = all.filter { !unserved.contains($0.ref.gvk) }
-        let desiredKeys = Set(desired.map(\.key))
-        let extraRefs = (inventory?.objects ?? []).filter { !desiredKeys.contains($0.key) }
-        var live: [Value] = []
-        var predicted: [ObjectKey: Value] = [:]
-        var compared: [ObjectKey: ResourceDiff] = [:]
+        let selected = only.map { keys in all.filter { keys.contains($0.key) } } ?? all
+        let desired = selected.filter { !unserved.contains($0.ref.gvk) }
+        let desiredKeys = Set(all.map(\.key))
+        let extraRefs = (inventory?.objects ?? []).filter {
+            !desiredKeys.contains($0.key) && (only?.contains($0.key) ?? true)
+        }
         let ownership = Ownership(inventory: inventory)
-        // Many objects of one kind in one namespace: one list instead of a get each.
-        let groups = Dictionary(grouping: desired) { GroupKey(gvk: $0.ref.gvk, namespace: $0.namespace) }
         var listed: [ObjectKey: Value] = [:]
+        // From the cache when it is current for every kind (an extra whose kind is no longer served is gone).
+        if let cache {
+            let unservedExtras = try await client.unservedKinds(Set(extraRefs.map(\.gvk)))
+            let extras = extraRefs.filter { !unservedExtras.contains($0.gvk) }
+            if let cached = cache.objects(desired.map(\.ref) + extras) {
+                for (_, object) in cached { listed[object.key] = object.body }
+                return try await compare(
+                    selected, desired: desired, extraRefs: extras, options: options, ownership: ownership,
+                    notServed: notServed, listed: listed, fromCache: true)
+            }
+        }
+        // Many objects of one kind in one namespace: one list instead of a get each.
         var listedGroups: Set<GroupKey> = []
+        let groups = Dictionary(grouping: desired) { GroupKey(gvk: $0.ref.gvk, namespace: $0.namespace) }
         try await withThrowingTaskGroup(of: (GroupKey, [Resource]).self) { group in
             for (key, members) in groups where members.count >= 8 && !key.namespace.isEmpty {
                 group.addTask {
@@ -61,9 +84,25 @@ public struct RegionClient: Sendable {
                 for item in items { listed[item.key] = item.body }
             }
         }
+        return try await compare(
+            selected, desired: desired, extraRefs: extraRefs, options: options, ownership: ownership,
+            notServed: notServed, listed: listed, listedGroups: listedGroups, fromCache: false)
+    }
+
+    /// The comparison once the live objects are known (`fromCache`: all of them are in `listed`, absent ones do not
+    /// exist) or partly known (`listedGroups` were listed; the rest are read one by one).
+    private func compare(
+        _ selected: [Resource], desired: [Resource], extraRefs: [ObjectRef], options: DiffOptions, ownership: Ownership,
+        notServed: Set<ObjectKey>, listed: [ObjectKey: Value], listedGroups: Set<GroupKey> = [], fromCache: Bool
+    ) async throws -> RegionDiff {
+        let dryRun = options.mode == .serverSide
+        var live: [Value] = []
+        var predicted: [ObjectKey: Value] = [:]
+        var compared: [ObjectKey: ResourceDiff] = [:]
         try await withThrowingTaskGroup(of: (Value?, (ObjectKey, Value)?, ResourceDiff?).self) { group in
             for resource in desired {
-                let wasListed = listedGroups.contains(GroupKey(gvk: resource.ref.gvk, namespace: resource.namespace))
+                let wasListed =
+                    fromCache || listedGroups.contains(GroupKey(gvk: resource.ref.gvk, namespace: resource.namespace))
                 let known = listed[resource.key]
                 group.addTask {
                     let found: Value?
@@ -83,6 +122,11 @@ public struct RegionClient: Sendable {
                 }
             }
             for ref in extraRefs {
+                if fromCache {
+                    let known = listed[ref.key]
+                    group.addTask { (known, nil, nil) }
+                    continue
+                }
                 group.addTask {
                     // An inventory object whose kind is no longer served (its CRD was removed) is gone with it.
                     do throws(ApplierError) {
@@ -100,7 +144,7 @@ public struct RegionClient: Sendable {
             }
         }
         return Differ.diff(
-            region: region.name, desired: all, live: live, predicted: predicted, options: options,
+            region: region.name, desired: selected, live: live, predicted: predicted, options: options,
             ownership: ownership, compared: compared, notServed: notServed)
     }
 }

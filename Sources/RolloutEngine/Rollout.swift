@@ -53,6 +53,8 @@ public struct Rollout: Sendable {
     public var pollInterval: Duration = .milliseconds(250)
     /// Let this pass prune more than `sync.maxPrune` objects from a region (`sync --allow-mass-prune`).
     public var allowMassPrune = false
+    /// The agent's long-lived clients and live-state caches; nil makes a client per pass and reads the clusters.
+    public var connections: RegionConnections?
 
     /// A rollout of `config`'s regions; `progress` receives a line per step (nil prints nothing).
     public init(config: RolloutConfig, logger: Logger, progress: (@Sendable (String) -> Void)? = nil) {
@@ -109,8 +111,13 @@ public struct Rollout: Sendable {
         for region in selected {
             var regionLogger = logger
             regionLogger[metadataKey: "region"] = "\(region.name)"
-            guard let session = try? RegionSession(region: region, logger: regionLogger, pollInterval: pollInterval)
+            guard
+                let session = try? RegionSession(
+                    region: region, logger: regionLogger, pollInterval: pollInterval, connections: connections)
             else { continue }
+            // The agent's cache keeps every kind of the revision; its first pass waits for them to be listed.
+            await connections?.prepare(
+                region, kinds: Set((desired[region.name] ?? []).map(\.ref.gvk)), timeout: .seconds(30))
             sessions[region.name] = session
             // A region that cannot be read now is checked when the rollout reaches it (step 3). (Not `try?`: it
             // would fold "no inventory yet" into "cannot be read".)
@@ -148,7 +155,8 @@ public struct Rollout: Sendable {
             do {
                 session =
                     try sessions[region.name]
-                    ?? RegionSession(region: region, logger: regionLogger, pollInterval: pollInterval)
+                    ?? RegionSession(
+                        region: region, logger: regionLogger, pollInterval: pollInterval, connections: connections)
                 before = try await RegionStatus.read(session.applier)
                 for warning in before?.warnings ?? [] { regionLogger.warning("\(warning)") }
             } catch {
@@ -428,7 +436,12 @@ public struct Rollout: Sendable {
     public func preflight(_ session: RegionSession, plan: RegionPlan, inventory: Inventory?) async throws
         -> Preflight
     {
-        try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt)
+        // An object the Differ finds in sync client-side (every field it sets holds its value, none it owned is
+        // dropped) needs no dry run.
+        let options = DiffOptions(mode: .serverSide)
+        return try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt) {
+            desired, live in Differ.isInSyncWithoutDryRun(desired: desired, live: live.body, options: options)
+        }
     }
 
     /// `lines` without repeats, first occurrences in order (two regions often report the same problem).
@@ -533,13 +546,17 @@ public struct RegionSession: Sendable {
     public let client: KubeClient
     public let applier: RegionApplier
 
-    public init(region: RegionTarget, logger: Logger, pollInterval: Duration) throws {
+    /// A session with a client of its own, or the region's long-lived client and cache from `connections`.
+    public init(
+        region: RegionTarget, logger: Logger, pollInterval: Duration, connections: RegionConnections? = nil
+    ) throws {
         self.region = region
-        client = try RegionClient(region, logger: logger).client
+        let connection = try connections?.connection(region)
+        client = try connection?.client ?? RegionClient(region, logger: logger).client
         // The status record is the claim: the pass that wrote it last holds the region (RecordFence).
         applier = RegionApplier(
             client: client, logger: logger, pollInterval: pollInterval,
-            records: RecordFence(claim: RegionStatus.configMapRef))
+            records: RecordFence(claim: RegionStatus.configMapRef), live: connection?.live)
     }
 }
 

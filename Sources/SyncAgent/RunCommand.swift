@@ -60,13 +60,16 @@ struct RunCommand: AsyncParsableCommand {
         let state = AgentState()
         let metrics = AgentMetrics()
         let wakeup = Wakeup()
-        let rollout = Rollout(config: agent.rollout, logger: logger)
+        // One client and one watch-fed cache per region for the life of the process.
+        let connections = RegionConnections(logger: logger)
+        var rollout = Rollout(config: agent.rollout, logger: logger)
+        rollout.connections = connections
         let notifier = try Notifier(config: agent.notifications, logger: logger)
         let reconciler = Reconciler(
             config: agent, repository: repository, rollout: rollout, wakeup: wakeup, state: state, metrics: metrics,
             notifier: notifier, logger: logger)
         let drift = DriftChecker(
-            config: agent, repository: repository, wakeup: wakeup, state: state, metrics: metrics, notifier: notifier,
+            config: agent, repository: repository, connections: connections, wakeup: wakeup, state: state, metrics: metrics, notifier: notifier,
             logger: logger)
         guard let (host, port) = AgentConfig.hostAndPort(agent.agent.listen) else {
             throw ValidationError("agent.listen must be HOST:PORT")
@@ -96,6 +99,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: configuration)
         try await group.run()
+        connections.stop()
         logger.info("syncagent stopped")
     }
 }

@@ -199,4 +199,44 @@ struct AgentTests {
         let metrics = try agent.request("GET", "/metrics").body
         #expect(metrics.contains("syncagent_drifted_resources"), "\(metrics)")
     }
+
+    @Test func aHandEditIsReportedAsTheWatchDeliversItAndRestCostsNoRequest() async throws {
+        // A drift interval of an hour: whatever reports the edit is the watch, not the interval.
+        let mesh = try await SyncMesh(extra: "agent: {driftInterval: 1h, cache: CACHE}\n", pollInterval: "1s")
+        try mesh.work.write(
+            "syncagent.yaml",
+            try String(contentsOfFile: mesh.configPath, encoding: .utf8).replacingOccurrences(
+                of: "CACHE", with: mesh.cachePath))
+        let agent = try Agent(mesh)
+        try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
+        try await waitUntil(timeout: 120, "the first drift check to find nothing; log:\n\(agent.process.log())") {
+            let metrics = try agent.request("GET", "/metrics").body
+            return metrics.contains(#"syncagent_drifted_resources{region="us-chicago-1"} 0"#)
+                && metrics.contains(#"syncagent_drifted_resources{region="us-sanjose-1"} 0"#)
+        }
+        // At rest (three poll intervals, kubesim's controllers still writing status): syncagent asks nothing of
+        // either cluster but its watches.
+        let mark = try mesh.auditMark()
+        try await Task.sleep(for: .seconds(3))
+        let atRest = try mesh.audit().dropFirst(mark).filter { $0.userAgent.hasPrefix("syncagent") && $0.verb != "watch" }
+        #expect(atRest.isEmpty, "\(atRest.map { "\($0.region) \($0.verb) \($0.uri)" })")
+
+        let patch = try await mesh.cluster.request(
+            "PATCH", "/apis/apps/v1/namespaces/bookinfo/deployments/reviews-v1?fieldManager=kubectl-edit",
+            body: #"{"spec":{"replicas":3}}"#, contentType: "application/merge-patch+json", region: "us-chicago-1")
+        #expect(patch.status == 200, "\(patch.body)")
+        try await waitUntil(timeout: 60, "the drift to be reported with its author; log:\n\(agent.process.log())") {
+            let metrics = try agent.request("GET", "/metrics").body
+            return agent.process.log().contains("kubectl-edit changed .spec.replicas 1 → 3")
+                && metrics.contains(#"syncagent_drifted_resources{region="us-chicago-1"} 1"#)
+                && metrics.contains(#"syncagent_drift_checks_total{region="us-chicago-1",trigger="watch"}"#)
+        }
+        // Put back by hand: the drift is gone as soon as the watch says so.
+        _ = try await mesh.cluster.request(
+            "PATCH", "/apis/apps/v1/namespaces/bookinfo/deployments/reviews-v1?fieldManager=kubectl-edit",
+            body: #"{"spec":{"replicas":1}}"#, contentType: "application/merge-patch+json", region: "us-chicago-1")
+        try await waitUntil(timeout: 60, "the drift to be gone; log:\n\(agent.process.log())") {
+            try agent.request("GET", "/metrics").body.contains(#"syncagent_drifted_resources{region="us-chicago-1"} 0"#)
+        }
+    }
 }

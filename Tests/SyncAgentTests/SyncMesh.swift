@@ -222,8 +222,10 @@ struct AuditEvent: Sendable {
     var namespace: String
     var name: String
     var code: Int
+    var userAgent: String
 
     init(_ event: Value) {
+        userAgent = event["userAgent"]?.stringValue ?? ""
         region = event[path: ["annotations", "kubesim.io/region"]]?.stringValue ?? ""
         verb = event["verb"]?.stringValue ?? ""
         uri = event["requestURI"]?.stringValue ?? ""

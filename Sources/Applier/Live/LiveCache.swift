@@ -196,6 +196,15 @@ public final class LiveCache: Sendable {
     /// A number that moves whenever any object changes.
     public var generation: UInt64 { state.withLock { $0.generation } }
 
+    /// Returns once ``generation`` moved past `generation`, or after `timeout`. It looks at the cache (memory)
+    /// every 10 ms; it sends nothing to the cluster.
+    public func waitForChange(after generation: UInt64, timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while self.generation == generation && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// The requests made and events seen so far.
     public var statistics: Statistics { state.withLock { $0.statistics } }
 

@@ -13,7 +13,13 @@ extension RegionApplier {
     /// over is taken back, as Argo CD and Flux do with server-side apply. The drift report names that manager
     /// before the sync; fields Git does not set stay theirs.
     func apply(_ resource: Resource) async throws(ApplierError) -> ApplyAction {
-        guard let live = try await client.getIfPresent(resource.ref) else {
+        let current: Resource?
+        if let cached = live?.objects([resource.ref]) {
+            current = cached[resource.key]
+        } else {
+            current = try await client.getIfPresent(resource.ref)
+        }
+        guard let live = current else {
             let response = try await client.apply(resource, options: ApplyOptions(force: true))
             return response.created ? .created : .configured
         }
@@ -68,9 +74,17 @@ extension RegionApplier {
 
     /// Whether a forced server-side dry run of `resource` stores what `live` already is (``comparable(_:)``): an
     /// apply would change nothing.
+    ///
+    /// The two must also have the same `resourceVersion`: a live object read from a cache that has not seen the
+    /// latest write yet never passes for unchanged (the dry run answers from the server's current object).
     func dryRunMatches(_ resource: Resource, live: Resource) async throws(ApplierError) -> Bool {
         let dryRun = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
-        return Self.comparable(dryRun.resource.body) == Self.comparable(live.body)
+        return Self.resourceVersion(dryRun.resource.body) == Self.resourceVersion(live.body)
+            && Self.comparable(dryRun.resource.body) == Self.comparable(live.body)
+    }
+
+    static func resourceVersion(_ body: Value) -> String? {
+        body[path: ["metadata", "resourceVersion"]]?.stringValue
     }
 
     /// An object without the parts that change without an apply: `status` and `metadata.resourceVersion`.

@@ -4,10 +4,12 @@ extension RegionApplier {
     /// How many objects of one kind in one namespace make a list cheaper than a get each.
     static let listThreshold = 8
 
-    /// The live objects among `refs`, read in few requests: one list per kind and namespace holding at least
+    /// The live objects among `refs`: from the live-state cache when it is current for their kinds (no request),
+    /// else read in few requests: one list per kind and namespace holding at least
     /// ``listThreshold`` of them, a get for each of the others, all concurrently (the client bounds how many are
     /// on the wire). An object that does not exist, or whose kind the cluster does not serve yet, is absent.
     func readLive(_ refs: [ObjectRef]) async throws(ApplierError) -> [ObjectKey: Resource] {
+        if let live, let cached = live.objects(refs) { return cached }
         let wanted = Set(refs.map(\.key))
         let groups = Dictionary(grouping: refs) { LiveGroup(gvk: $0.gvk, namespace: $0.namespace) }
         do {

@@ -71,9 +71,13 @@ extension RegionApplier {
     /// nowhere to put them yet). With admission webhooks in the plan, no object is taken as unchanged.
     ///
     /// Throws only when the cluster cannot be read (the region is unavailable); every refusal is in the result.
-    public func preflight(_ plan: RegionPlan, inventory: Inventory?, adoptAll: Bool) async throws(ApplierError)
-        -> Preflight
-    {
+    ///
+    /// `settled`, when given, settles objects client-side first: an object it says is in sync with its live state
+    /// (the apply would neither set nor remove anything) is `unchanged` without a dry run.
+    public func preflight(
+        _ plan: RegionPlan, inventory: Inventory?, adoptAll: Bool,
+        settled: (@Sendable (_ desired: Resource, _ live: Resource) -> Bool)? = nil
+    ) async throws(ApplierError) -> Preflight {
         var result = Preflight()
         let applied = plan.applied
         // Kinds defined by the plan's CRDs, with their served versions.
@@ -124,6 +128,10 @@ extension RegionApplier {
         }
         let verdicts = await withTaskGroup(of: (Resource, DryRunVerdict).self) { group in
             for resource in checked {
+                if !webhooks, let settled, let current = live[resource.key], settled(resource, current) {
+                    result.unchanged.insert(resource.key)
+                    continue
+                }
                 group.addTask {
                     let verdict: DryRunVerdict
                     do throws(ApplierError) {

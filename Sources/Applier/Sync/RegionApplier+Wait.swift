@@ -3,8 +3,9 @@ import Logging
 import SyncCore
 
 extension RegionApplier {
-    /// Polls the objects of `wait` with ``assessHealth(_:now:)`` until every one is done, all within `timeout`:
-    /// each round reads the objects still pending in few requests (``readLive(_:)``). Returns nil when every object
+    /// Reads the objects of `wait` with ``assessHealth(_:now:)`` until every one is done, all within `timeout`:
+    /// each round reads the objects still pending from the live-state cache when it is current (and the next
+    /// round comes when the watch brought a change), else in few requests (``readLive(_:)``) each poll interval. Returns nil when every object
     /// ended well, or the first object (in plan order) that did not, why, and whether that is the revision's fault
     /// (not ready in time, failed) or the cluster's (its objects could not be read).
     func wait(for wait: WaitStep, timeout: Duration, logger: Logger) async -> (ObjectRef, String, SyncFailure.Cause)? {
@@ -14,6 +15,7 @@ extension RegionApplier {
         var last: [ObjectKey: Health] = [:]
         var lastError: ApplierError?
         while true {
+            let generation = live?.generation ?? 0
             do throws(ApplierError) {
                 let live = try await readLive(pending)
                 lastError = nil
@@ -48,7 +50,12 @@ extension RegionApplier {
                 )
             }
             do {
-                try await Task.sleep(for: min(pollInterval, remaining))
+                if let live, live.isCurrent(Set(pending.map(\.gvk))) {
+                    // Read from the watch cache: nothing to ask the cluster; look again as soon as anything changed.
+                    try await live.waitForChange(after: generation, timeout: min(.seconds(5), remaining))
+                } else {
+                    try await Task.sleep(for: min(pollInterval, remaining))
+                }
             } catch {
                 return (ref, "cancelled while waiting: \(last[ref.key].map(\.description) ?? "no status")", .cancelled)
             }

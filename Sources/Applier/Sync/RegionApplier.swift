@@ -35,6 +35,9 @@ public struct RegionApplier: Sendable {
     public let records: RecordFence
     /// Called as each step begins and ends (a progress display); nil for none.
     public var observer: (@Sendable (StepEvent) -> Void)?
+    /// The cluster's live-state cache (the agent's, kept by watches), read instead of the cluster wherever it is
+    /// current; nil reads the cluster.
+    public var live: LiveCache?
 
     /// One step starting or finished, for ``observer``.
     public struct StepEvent: Sendable {
@@ -50,12 +53,13 @@ public struct RegionApplier: Sendable {
     /// An applier for the cluster `client` talks to; logs with `logger`.
     public init(
         client: KubeClient, logger: Logger, pollInterval: Duration = .milliseconds(200),
-        records: RecordFence = RecordFence()
+        records: RecordFence = RecordFence(), live: LiveCache? = nil
     ) {
         self.client = client
         self.records = records
         self.logger = logger
         self.pollInterval = pollInterval
+        self.live = live
     }
 
     /// Takes every step of `plan` in order, stopping at the first failure; writes the inventory (revision
@@ -159,7 +163,11 @@ public struct RegionApplier: Sendable {
                 } catch {
                     return fail(index, "apply", resource.ref, "\(error)", cause: SyncFailure.Cause(error))
                 }
-            case .wait(let wait):
+            case .wait(var wait):
+                // Only what this sync changed is waited for: an object left unchanged is as ready as it was.
+                let unchangedHere = Set(report.changes.filter { $0.action == .unchanged }.map(\.ref.key))
+                wait.objects.removeAll { unchangedHere.contains($0.key) }
+                if wait.objects.isEmpty { continue }
                 if let (ref, message, cause) = await self.wait(for: wait, timeout: readinessTimeout, logger: logger) {
                     return fail(index, "wait", ref, message, cause: cause)
                 }

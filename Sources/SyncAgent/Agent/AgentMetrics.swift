@@ -1,3 +1,4 @@
+import Applier
 import RolloutEngine
 import Foundation
 import Prometheus
@@ -19,6 +20,9 @@ import Synchronization
 /// | `syncagent_webhooks_total` | result | deliveries: `accepted`, `ignored`, `refused` |
 /// | `syncagent_failed_revision_info` | revision | 1 for a revision a gate rejected (not retried until the branch moves) |
 /// | `syncagent_http_connections_refused_total` | | connections closed at once because `agent.maxConnections` were open |
+/// | `syncagent_drift_checks_total` | region, trigger | drift checks: `full` (a new revision, a re-list), `watch` (a change), `interval` |
+/// | `syncagent_live_cache_requests` | region, type | requests the live-state cache made so far: `list`, `watch` |
+/// | `syncagent_live_cache_events` | region | object changes the region's watches delivered so far |
 final class AgentMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     /// Info gauges whose label changes (the revision): the current one, to unregister when it moves.
@@ -92,6 +96,17 @@ final class AgentMetrics: Sendable {
 
     func setDrifted(region: String, count: Int) {
         registry.makeGauge(descriptor: Self.descriptor("drifted", "resources", "Resources drifted from the synced revision at the last drift check."), labels: [("region", region)]).set(Double(count))
+    }
+
+    func countDriftCheck(region: String, trigger: String) {
+        registry.makeCounter(descriptor: Self.descriptor("drift_checks", "total", "Drift checks by region and what triggered them."), labels: [("region", region), ("trigger", trigger)]).increment()
+    }
+
+    func setLiveCache(region: String, _ statistics: LiveCache.Statistics) {
+        let requests = Self.descriptor("live_cache", "requests", "Requests the live-state cache made so far, by type.")
+        registry.makeGauge(descriptor: requests, labels: [("region", region), ("type", "list")]).set(Double(statistics.lists))
+        registry.makeGauge(descriptor: requests, labels: [("region", region), ("type", "watch")]).set(Double(statistics.watches))
+        registry.makeGauge(descriptor: Self.descriptor("live_cache", "events", "Object changes the region's watches delivered so far."), labels: [("region", region)]).set(Double(statistics.events))
     }
 
     func countPoll(_ result: String) {

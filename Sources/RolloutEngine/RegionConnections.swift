@@ -1,0 +1,70 @@
+import Applier
+import Foundation
+import Logging
+import Synchronization
+import SyncCore
+
+/// One client and one live-state cache per region for the life of a process (the agent): connections, TLS
+/// sessions and discovery are kept between passes, and the watches keep the cache current. A one-shot command
+/// has none (it reads the cluster directly).
+public final class RegionConnections: Sendable {
+    /// A region's long-lived client and its cache.
+    public struct Connection: Sendable {
+        public let client: KubeClient
+        public let live: LiveCache
+    }
+
+    private let logger: Logger
+    private let options: LiveCache.Options
+    private let made = Mutex<[String: Connection]>([:])
+
+    public init(logger: Logger, options: LiveCache.Options = LiveCache.Options()) {
+        self.logger = logger
+        self.options = options
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// The region's connection, made on first use. The cache always keeps ConfigMaps (syncagent's own records
+    /// are ConfigMaps).
+    public func connection(_ region: RegionTarget) throws -> Connection {
+        if let existing = made.withLock({ $0[region.name] }) { return existing }
+        var logger = logger
+        logger[metadataKey: "region"] = "\(region.name)"
+        let client = try RegionClient(region, logger: logger).client
+        let fresh = Connection(client: client, live: LiveCache(client: client, options: options, logger: logger))
+        let connection = made.withLock { made -> Connection in
+            if let existing = made[region.name] { return existing }
+            made[region.name] = fresh
+            return fresh
+        }
+        if connection.live === fresh.live {
+            fresh.live.track([GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")])
+        } else {
+            fresh.live.stop()
+        }
+        return connection
+    }
+
+    /// Tracks `kinds` in the region's cache and waits (up to `timeout`) until those the cluster serves are current;
+    /// whether they are. Kinds not served yet (a CRD in the same revision) are tracked but not waited for.
+    @discardableResult
+    public func prepare(_ region: RegionTarget, kinds: Set<GroupVersionKind>, timeout: Duration) async -> Bool {
+        guard let connection = try? connection(region) else { return false }
+        connection.live.track(kinds)
+        guard let unserved = try? await connection.client.unservedKinds(kinds) else { return false }
+        return await connection.live.waitUntilCurrent(kinds.subtracting(unserved), timeout: timeout)
+    }
+
+    /// Every region's cache statistics, by region name.
+    public var statistics: [String: LiveCache.Statistics] {
+        made.withLock { $0.mapValues(\.live.statistics) }
+    }
+
+    /// Stops every watch.
+    public func stop() {
+        for connection in made.withLock({ Array($0.values) }) { connection.live.stop() }
+    }
+}
