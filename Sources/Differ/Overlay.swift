@@ -1,3 +1,4 @@
+import Synchronization
 import SyncCore
 
 /// Renders the manifests one region receives from a folder laid out for several regions.
@@ -18,8 +19,10 @@ import SyncCore
 ///     Any spelling of it (``ConfigPath/onDisk(_:)``) is the same folder; `files`' paths are compared in that form.
 ///   - region: the region to render for; nil renders every file as one set (only without `regions/`).
 ///   - limits: the most objects the region's files may hold together (``InputLimits/maxObjects``).
+///   - memo: remembers the common layer of these `files` between calls (one per revision: every region of it
+///     shares one render of `base/`); nil renders it each time.
 public func render(
-    _ files: [ManifestFile], root: String, region: String?, limits: InputLimits = .standard
+    _ files: [ManifestFile], root: String, region: String?, limits: InputLimits = .standard, memo: RenderMemo? = nil
 ) throws(RenderError) -> [Resource] {
     // Every spelling of the folder is the same folder (`./mesh`, `mesh/`, `mesh//`: `mesh`; `.`, `./`: the root).
     let folder = root.isEmpty ? "." : ConfigPath.onDisk(root)
@@ -63,7 +66,13 @@ public func render(
     var problems: [RenderError.Problem] = []
     var base: [Resource] = []
     var overrides: [Resource] = []
-    do { base = try render(common, limits: limits) } catch { problems += error.problems }
+    let commonLayer = { () -> Result<[Resource], RenderError> in
+        do throws(RenderError) { return .success(try render(common, limits: limits)) } catch { return .failure(error) }
+    }
+    switch memo?.common(commonLayer) ?? commonLayer() {
+    case .success(let resources): base = resources
+    case .failure(let error): problems += error.problems
+    }
     var left = limits
     left.maxObjects = max(0, limits.maxObjects - base.count)
     do { overrides = try render(byRegion[region] ?? [], limits: left) } catch { problems += error.problems }
@@ -71,4 +80,21 @@ public func render(
 
     let replaced = Set(overrides.map(\.key))
     return (base.filter { !replaced.contains($0.key) } + overrides).sorted { $0.ref < $1.ref }
+}
+
+/// The common layer of one revision's files, rendered once and shared by every region's render (``render(_:root:region:limits:memo:)``).
+/// One memo belongs to one set of files.
+public final class RenderMemo: Sendable {
+    private let common = Mutex<Result<[Resource], RenderError>?>(nil)
+
+    public init() {}
+
+    func common(_ render: () -> Result<[Resource], RenderError>) -> Result<[Resource], RenderError> {
+        common.withLock { memo in
+            if let memo { return memo }
+            let result = render()
+            memo = result
+            return result
+        }
+    }
 }

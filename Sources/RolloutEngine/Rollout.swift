@@ -6,12 +6,14 @@ import SyncCore
 
 /// The manifests at one revision: what a sync applies, or what a rollback restores.
 public struct Snapshot: Sendable {
-    public var revision: Revision
-    public var files: [ManifestFile]
+    public let revision: Revision
+    public let files: [ManifestFile]
     /// The config folder inside `files`' paths.
-    public var root: String
+    public let root: String
     /// How many objects it may render to (the file and byte limits were applied when it was read).
-    public var limits: InputLimits
+    public let limits: InputLimits
+    /// The common layer (`base/`), rendered once for every region.
+    private let memo = RenderMemo()
 
     public init(revision: Revision, files: [ManifestFile], root: String, limits: InputLimits = .standard) {
         self.revision = revision
@@ -20,9 +22,10 @@ public struct Snapshot: Sendable {
         self.limits = limits
     }
 
-    /// The resources one region receives (every file, with no region), or every problem (RenderError).
+    /// The resources one region receives (every file, with no region), or every problem (RenderError). The common
+    /// layer is parsed once per snapshot, whichever region asks first.
     public func render(region: String?) throws -> [Resource] {
-        try Differ.render(files, root: root, region: region, limits: limits)
+        try Differ.render(files, root: root, region: region, limits: limits, memo: memo)
     }
 }
 
@@ -269,9 +272,14 @@ public struct Rollout: Sendable {
                 return await conflicted(outcome, conflict, session: session)
             }
         }
+        // Left at a revision that passed its gates, the region's unchanged objects were ready then: only what this
+        // pass changes is waited for. Otherwise (a pass cut short, a failed revision) everything is.
+        let leftGood =
+            previous?.lastGoodRevision != nil && (previous?.result == .synced || previous?.result == .rolledBack)
         let applier = observed(session.applier, region: region.name)
         let applied = await applier.execute(
-            plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout, preflight: checked)
+            plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout, preflight: checked,
+            waitOnlyForChanged: leftGood && !force)
         outcome.apply = applied
         if let failure = applied.failure {
             let result: RegionStatus.Result
@@ -297,8 +305,6 @@ public struct Rollout: Sendable {
         // state is one that already passed the gates, so gating it again would prove nothing about this revision
         // (and would judge it by the traffic of a release that was just rolled back).
         let changed = applied.changes.contains { $0.action != .unchanged && $0.action != .skipped }
-        let leftGood =
-            previous?.lastGoodRevision != nil && (previous?.result == .synced || previous?.result == .rolledBack)
         if !changed && leftGood && !force {
             outcome.result = .unchanged
             say("\(region.name): nothing changed (the region already is as \(revision.shortSHA) wants it)")

@@ -9,7 +9,11 @@ public struct Inventory: Sendable, Hashable {
     /// When it was synced, RFC 3339 as written in the ConfigMap; "" when not recorded.
     public var time: String
     /// Every object syncagent applied, sorted.
-    public var objects: [ObjectRef]
+    public var objects: [ObjectRef] {
+        didSet { keys = Set(objects.map(\.key)) }
+    }
+    /// The version-free identities of ``objects``, for membership tests (kept with them: a lookup is O(1)).
+    public private(set) var keys: Set<ObjectKey>
     /// The revision a sync has started to apply and not finished, when there is one; ``objects`` then already
     /// lists every object that sync may create, written before it creates any, so a sync cut short (a crash, a
     /// failed step) never leaves an object that no inventory names and no prune could find.
@@ -20,14 +24,12 @@ public struct Inventory: Sendable, Hashable {
         self.revision = revision
         self.time = time
         self.objects = objects.sorted()
+        self.keys = Set(objects.map(\.key))
         self.pendingRevision = pendingRevision
     }
 
-    /// The version-free identities of ``objects``, for membership tests.
-    public var keys: Set<ObjectKey> { Set(objects.map(\.key)) }
-
     /// Whether syncagent applied the object with this identity.
-    public func contains(_ key: ObjectKey) -> Bool { objects.contains { $0.key == key } }
+    public func contains(_ key: ObjectKey) -> Bool { keys.contains(key) }
 }
 
 extension Inventory {
@@ -36,7 +38,8 @@ extension Inventory {
     /// The ConfigMap's namespace.
     public static let namespace = "syncagent-system"
     /// The ConfigMap's reference.
-    public static let configMapRef = ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: configMapName)
+    public static let configMapRef = ObjectRef(
+        apiVersion: "v1", kind: "ConfigMap", namespace: namespace, name: configMapName)
 
     /// Reads an inventory ConfigMap's body; throws when `data.objects` is missing or malformed, or when
     /// `data.revision` is missing outside a first sync (`data.pendingRevision` set).

@@ -218,7 +218,9 @@ struct AgentTests {
         // either cluster but its watches.
         let mark = try mesh.auditMark()
         try await Task.sleep(for: .seconds(3))
-        let atRest = try mesh.audit().dropFirst(mark).filter { $0.userAgent.hasPrefix("syncagent") && $0.verb != "watch" }
+        let atRest = try mesh.audit().dropFirst(mark).filter {
+            $0.userAgent.hasPrefix("syncagent") && $0.verb != "watch"
+        }
         #expect(atRest.isEmpty, "\(atRest.map { "\($0.region) \($0.verb) \($0.uri)" })")
 
         let patch = try await mesh.cluster.request(

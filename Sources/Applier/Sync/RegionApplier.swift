@@ -67,8 +67,13 @@ public struct RegionApplier: Sendable {
     /// ``Preflight`` (taken before the first write anywhere), its dry runs decide each apply: an unchanged object is
     /// not sent, an accepted one is applied without a second dry run, one marked for recreation is deleted and
     /// created again.
+    ///
+    /// `waitOnlyForChanged` leaves objects this sync found unchanged out of the waits: right only when the region
+    /// was left at a revision that passed its gates (those objects were ready then, and nothing of them changed).
+    /// A region whose last revision was never judged waits for everything.
     public func execute(
-        _ plan: RegionPlan, revision: String, readinessTimeout: Duration, preflight: Preflight? = nil
+        _ plan: RegionPlan, revision: String, readinessTimeout: Duration, preflight: Preflight? = nil,
+        waitOnlyForChanged: Bool = false
     ) async -> ApplyReport {
         var logger = logger
         logger[metadataKey: "region"] = "\(plan.region)"
@@ -124,13 +129,19 @@ public struct RegionApplier: Sendable {
         // Applies of one kind in one wave have no order among them: each such run is sent concurrently (the client
         // bounds how many are on the wire) when its first step comes, and reported step by step in plan order.
         var sent: [Int: Result<ApplyAction, ApplierError>] = [:]
+        // Where the last run looked at ends: each run is gathered once (linear in the plan's length).
+        var runEnd = 0
         for (index, step) in plan.steps.enumerated() {
             if Task.isCancelled {
                 return fail(index, "cancelled", nil, "the sync was stopped before this step", cause: .cancelled)
             }
-            if case .apply = step, sent[index] == nil {
+            if case .apply(let resource, _) = step, sent[index] == nil, !unchanged.contains(resource.key),
+                index >= runEnd
+            {
                 // Members already sent (this step can be an unchanged one in the middle of a run) are never sent again.
-                let run = Self.applyRun(plan.steps, from: index).filter { member in
+                let members = Self.applyRun(plan.steps, from: index)
+                runEnd = (members.last ?? index) + 1
+                let run = members.filter { member in
                     guard case .apply(let resource, _) = plan.steps[member] else { return false }
                     return !unchanged.contains(resource.key) && sent[member] == nil
                 }
@@ -164,10 +175,12 @@ public struct RegionApplier: Sendable {
                     return fail(index, "apply", resource.ref, "\(error)", cause: SyncFailure.Cause(error))
                 }
             case .wait(var wait):
-                // Only what this sync changed is waited for: an object left unchanged is as ready as it was.
-                let unchangedHere = Set(report.changes.filter { $0.action == .unchanged }.map(\.ref.key))
-                wait.objects.removeAll { unchangedHere.contains($0.key) }
-                if wait.objects.isEmpty { continue }
+                if waitOnlyForChanged {
+                    // An object left unchanged in a region left good is as ready as it was when it passed.
+                    let unchangedHere = Set(report.changes.filter { $0.action == .unchanged }.map(\.ref.key))
+                    wait.objects.removeAll { unchangedHere.contains($0.key) }
+                    if wait.objects.isEmpty { continue }
+                }
                 if let (ref, message, cause) = await self.wait(for: wait, timeout: readinessTimeout, logger: logger) {
                     return fail(index, "wait", ref, message, cause: cause)
                 }

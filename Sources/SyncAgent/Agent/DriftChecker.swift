@@ -46,7 +46,11 @@ struct DriftChecker: Service {
         let changed = Mutex<Set<ObjectKey>>([])
         let (bell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
-        func take() -> Set<ObjectKey> { changed.withLock { changed in defer { changed = [] }; return changed } }
+        func take() -> Set<ObjectKey> {
+            changed.withLock { changed in
+                defer { changed = [] }; return changed
+            }
+        }
     }
 
     /// One region, for the life of the agent.
