@@ -35,6 +35,13 @@ struct KubeSimCommand: AsyncParsableCommand {
     @Option(help: "Seconds from a CRD's creation to its Established condition (its kind is served from then on).")
     var crdEstablishSeconds: Double = 0.2
 
+    @Option(
+        help: """
+            Seconds between the BOOKMARK events a watch that allows them (allowWatchBookmarks=true) receives, as \
+            kube-apiserver sends one about every minute.
+            """)
+    var watchBookmarkSeconds: Double = 60
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -48,6 +55,7 @@ struct KubeSimCommand: AsyncParsableCommand {
         }
         if rolloutSeconds < 0 { throw ValidationError("--rollout-seconds must not be negative") }
         if crdEstablishSeconds < 0 { throw ValidationError("--crd-establish-seconds must not be negative") }
+        if watchBookmarkSeconds <= 0 { throw ValidationError("--watch-bookmark-seconds must be above 0") }
     }
 
     func run() async throws {
@@ -61,7 +69,7 @@ struct KubeSimCommand: AsyncParsableCommand {
         let simulator = try Simulator(
             specs: specs, dataDirectory: data, kubeconfigPath: kubeconfig, rolloutSeconds: rolloutSeconds,
             auditLogPath: auditLog, controllers: !noControllers, crdEstablishSeconds: crdEstablishSeconds,
-            logger: Logger(label: "kubesim"))
+            watchBookmarkSeconds: watchBookmarkSeconds, logger: Logger(label: "kubesim"))
         try await simulator.run()
     }
 }
@@ -76,7 +84,9 @@ struct RegionSpec: Sendable {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("bad region \(text)") }
         let ports = parts[1].split(separator: ":").map { Int($0) }
-        guard let first = ports.first, let api = first, ports.count <= 2 else { throw ValidationError("bad region \(text)") }
+        guard let first = ports.first, let api = first, ports.count <= 2 else {
+            throw ValidationError("bad region \(text)")
+        }
         name = parts[0]
         apiPort = api
         if ports.count == 2 {
@@ -85,4 +95,3 @@ struct RegionSpec: Sendable {
         }
     }
 }
-

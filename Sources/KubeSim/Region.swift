@@ -23,7 +23,8 @@ final class Region: Sendable {
 
     init(
         name: String, index: Int, apiPort: Int, metricsPort: Int?, token: String, viewerToken: String = "",
-        dataDirectory: String?, audit: AuditLog? = nil, crdEstablishSeconds: Double = 0.2, logger: Logger
+        dataDirectory: String?, audit: AuditLog? = nil, crdEstablishSeconds: Double = 0.2,
+        watchBookmarkSeconds: Double = 60, logger: Logger
     ) throws {
         self.viewerToken = viewerToken
         self.audit = audit
@@ -45,6 +46,7 @@ final class Region: Sendable {
         if let journal { try journal.compact(store.allEntries) }
         var state = RegionState(store: store, regionIndex: index)
         state.crdEstablishSeconds = crdEstablishSeconds
+        state.watchBookmarkSeconds = watchBookmarkSeconds
         state.rebuildIndexes()
         state.bootstrap()
         self.state = Mutex(state)
@@ -104,13 +106,17 @@ final class Faults: Sendable {
         guard s.errorRate > 0, Double.random(in: 0..<1) < s.errorRate else { return nil }
         switch s.errorCode {
         case 429:
-            var error = APIError(code: 429, reason: "TooManyRequests", message: "Too many requests, please try again later.")
+            var error = APIError(
+                code: 429, reason: "TooManyRequests", message: "Too many requests, please try again later.")
             error.retryAfter = 1
             return error
         case 503:
-            return APIError(code: 503, reason: "ServiceUnavailable", message: "the server is currently unable to handle the request")
+            return APIError(
+                code: 503, reason: "ServiceUnavailable", message: "the server is currently unable to handle the request"
+            )
         default:
-            return APIError(code: 500, reason: "InternalError", message: "Internal error occurred: injected fault (kubesim)")
+            return APIError(
+                code: 500, reason: "InternalError", message: "Internal error occurred: injected fault (kubesim)")
         }
     }
 }

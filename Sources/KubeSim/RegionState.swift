@@ -14,6 +14,8 @@ struct RegionState: Sendable {
     var generationCounter: UInt64 = 0
     /// Seconds between a CRD's creation and its `Established` condition (and its kind being served).
     var crdEstablishSeconds: Double = 0.2
+    /// Seconds between the bookmarks of a watch that allows them (`--watch-bookmark-seconds`).
+    var watchBookmarkSeconds: Double = 60
     /// CRDs waiting to be established, by name → when (seconds since the epoch).
     var pendingCRDs: [String: Double] = [:]
     /// Deleted CRDs whose custom resources are still to be cleaned up, by name.

@@ -21,7 +21,8 @@ final class Simulator: Sendable {
 
     init(
         specs: [RegionSpec], dataDirectory: String?, kubeconfigPath: String?, rolloutSeconds: Double,
-        auditLogPath: String? = nil, controllers: Bool = true, crdEstablishSeconds: Double = 0.2, logger: Logger
+        auditLogPath: String? = nil, controllers: Bool = true, crdEstablishSeconds: Double = 0.2,
+        watchBookmarkSeconds: Double = 60, logger: Logger
     ) throws {
         let audit = try auditLogPath.map { try AuditLog(path: $0) }
         let base = dataDirectory ?? NSTemporaryDirectory() + "kubesim-\(getpid())"
@@ -39,7 +40,8 @@ final class Simulator: Sendable {
                 try Region(
                     name: spec.name, index: index, apiPort: spec.apiPort, metricsPort: spec.metricsPort, token: token,
                     viewerToken: viewerToken, dataDirectory: dataDirectory == nil ? nil : folder, audit: audit,
-                    crdEstablishSeconds: crdEstablishSeconds, logger: regionLogger))
+                    crdEstablishSeconds: crdEstablishSeconds, watchBookmarkSeconds: watchBookmarkSeconds,
+                    logger: regionLogger))
         }
         self.regions = regions
         self.kubeconfigPath = kubeconfigPath

@@ -11,6 +11,8 @@ struct WatchEvent: Sendable {
         case added = "ADDED"
         case modified = "MODIFIED"
         case deleted = "DELETED"
+        /// Not a change: the watch's periodic bookmark (only the resourceVersion counts).
+        case bookmark = "BOOKMARK"
     }
 
     /// Whether the object was added, modified or deleted.
@@ -38,6 +40,8 @@ final class WatchHub: Sendable {
     }
 
     private struct State {
+        /// The newest resourceVersion published (or restored).
+        var latest: UInt64 = 0
         var subscribers: [UUID: Subscriber] = [:]
         var history: [WatchEvent] = []
         /// Every change newer than this resourceVersion is still in `history`.
@@ -51,6 +55,7 @@ final class WatchHub: Sendable {
     /// Records `event` and hands it to every watch of its resource.
     func publish(_ event: WatchEvent) {
         state.withLock { state in
+            state.latest = max(state.latest, event.object.resourceVersion)
             state.history.append(event)
             if state.history.count > 2 * WatchHub.historyLimit {
                 let dropped = state.history.count - WatchHub.historyLimit
@@ -65,8 +70,14 @@ final class WatchHub: Sendable {
 
     /// Forgets the changes up to `resourceVersion` (those before a restart): a watch from there must list again.
     func expire(through resourceVersion: UInt64) {
-        state.withLock { $0.replayableAfter = max($0.replayableAfter, resourceVersion) }
+        state.withLock {
+            $0.replayableAfter = max($0.replayableAfter, resourceVersion)
+            $0.latest = max($0.latest, resourceVersion)
+        }
     }
+
+    /// The newest resourceVersion the hub has seen: what a bookmark sends.
+    var latest: UInt64 { state.withLock { $0.latest } }
 
     /// Subscribes to the changes of `key`, first replaying the kept events newer than `resourceVersion` (nil: none).
     /// Finishing the returned continuation ends the stream (and the subscription). Nil when the changes after
@@ -115,6 +126,9 @@ struct WatchStream: Sendable {
     let timeout: Duration
     /// The request, when it asks for Tables (`kubectl get -w`): each event's object is then a one-row Table.
     var tableRequest: APIRequest? = nil
+    /// With `allowWatchBookmarks=true`: how often a BOOKMARK with the newest resourceVersion is sent, and where
+    /// that version comes from.
+    var bookmarks: (every: Duration, hub: WatchHub)? = nil
 
     /// Whether an object belongs to this watch.
     func matches(_ namespace: String, _ value: Value) -> Bool {
@@ -163,12 +177,31 @@ struct WatchStream: Sendable {
             try? await Task.sleep(for: timeout)
             continuation.finish()
         }
+        let bookmarker = bookmarks.map { bookmarks in
+            Task {
+                while (try? await Task.sleep(for: bookmarks.every)) != nil {
+                    continuation.yield(
+                        WatchEvent(
+                            kind: .bookmark, key: type.storageKey, namespace: "",
+                            object: StoredObject(value: .null, resourceVersion: bookmarks.hub.latest)))
+                }
+            }
+        }
         defer {
             timer.cancel()
+            bookmarker?.cancel()
             continuation.finish()
         }
         for line in initial { try await writer.write(ByteBuffer(bytes: line)) }
         for await event in events {
+            if event.kind == .bookmark {
+                let bookmark: Value = [
+                    "kind": .string(type.kind), "apiVersion": .string(type.apiVersion),
+                    "metadata": ["resourceVersion": .string(String(event.object.resourceVersion))],
+                ]
+                try await writer.write(ByteBuffer(bytes: WatchStream.line("BOOKMARK", bookmark.jsonBytes)))
+                continue
+            }
             guard let (kind, object) = visible(event) else { continue }
             let rendered = render(RegionState.render(object, as: type))
             try await writer.write(ByteBuffer(bytes: WatchStream.line(kind.rawValue, rendered)))
@@ -211,6 +244,9 @@ extension RegionState {
             type: type, namespace: namespace, labels: labels, fields: fields, initial: [], events: events,
             continuation: continuation, timeout: timeout)
         if request.accept.contains("as=Table") { stream.tableRequest = request }
+        if query["allowWatchBookmarks"] == "true" {
+            stream.bookmarks = (.milliseconds(Int64(watchBookmarkSeconds * 1000)), store.watchHub)
+        }
         var initial: [[UInt8]] = []
         if from == nil || sendInitialEvents {
             for object in store.list(type.storageKey, namespace: namespace) {

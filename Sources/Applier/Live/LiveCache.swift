@@ -46,6 +46,8 @@ public final class LiveCache: Sendable {
         public var expired = 0
         /// Object events applied (added, modified, deleted).
         public var events = 0
+        /// Bookmarks received (a newer resourceVersion to resume from, without a change).
+        public var bookmarks = 0
         /// Failed lists or watches.
         public var failures = 0
     }
@@ -316,7 +318,10 @@ public final class LiveCache: Sendable {
     private func apply(_ event: WatchEvent, to gvk: GroupVersionKind) {
         let version = event.resourceVersion
         guard event.kind != .bookmark else {
-            if !version.isEmpty { state.withLock { $0.kinds[gvk]?.resourceVersion = version } }
+            state.withLock { state in
+                state.statistics.bookmarks += 1
+                if !version.isEmpty { state.kinds[gvk]?.resourceVersion = version }
+            }
             return
         }
         guard let resource = try? Resource(body: event.object) else { return }
