@@ -442,12 +442,7 @@ public struct Rollout: Sendable {
     public func preflight(_ session: RegionSession, plan: RegionPlan, inventory: Inventory?) async throws
         -> Preflight
     {
-        // An object the Differ finds in sync client-side (every field it sets holds its value, none it owned is
-        // dropped) needs no dry run.
-        let options = DiffOptions(mode: .serverSide)
-        return try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt) {
-            desired, live in Differ.isInSyncWithoutDryRun(desired: desired, live: live.body, options: options)
-        }
+        try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt)
     }
 
     /// `lines` without repeats, first occurrences in order (two regions often report the same problem).
@@ -560,9 +555,15 @@ public struct RegionSession: Sendable {
         let connection = try connections?.connection(region)
         client = try connection?.client ?? RegionClient(region, logger: logger).client
         // The status record is the claim: the pass that wrote it last holds the region (RecordFence).
+        // An object the Differ finds in sync client-side (every field it sets holds its value, none it owned is
+        // dropped) needs no dry run.
+        let options = DiffOptions(mode: .serverSide)
         applier = RegionApplier(
             client: client, logger: logger, pollInterval: pollInterval,
-            records: RecordFence(claim: RegionStatus.configMapRef), live: connection?.live)
+            records: RecordFence(claim: RegionStatus.configMapRef), live: connection?.live,
+            settled: { desired, live in
+                Differ.isInSyncWithoutDryRun(desired: desired, live: live.body, options: options)
+            })
     }
 }
 

@@ -241,4 +241,37 @@ struct AgentTests {
             try agent.request("GET", "/metrics").body.contains(#"syncagent_drifted_resources{region="us-chicago-1"} 0"#)
         }
     }
+
+    @Test func aCommitChangingOneObjectCostsOneDryRunAndOnePatchInEachRegionAndNoList() async throws {
+        let mesh = try await SyncMesh(extra: "agent: {driftInterval: 1h, cache: CACHE}\n", pollInterval: "1s")
+        try mesh.work.write(
+            "syncagent.yaml",
+            try String(contentsOfFile: mesh.configPath, encoding: .utf8).replacingOccurrences(
+                of: "CACHE", with: mesh.cachePath))
+        let agent = try Agent(mesh)
+        try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
+        let mark = try mesh.auditMark()
+        let head = try mesh.commit("reviews-v3: a new pod annotation", file: "base/10-bookinfo.yaml") {
+            try SyncMesh.editReviewsV3($0, annotations: "        syncagent.test/apply-once: \"yes\"\n")
+        }
+        // Watched on the agent's own /metrics: `syncagent status` would send requests of its own.
+        try await waitUntil(timeout: 300, "both regions synced at \(head); log:\n\(agent.process.log())") {
+            let metrics = try agent.request("GET", "/metrics").body
+            return SyncMesh.regionNames.allSatisfy {
+                metrics.contains("syncagent_region_revision_info{region=\"\($0)\",revision=\"\(head)\"} 1")
+            }
+        }
+        let sent = try mesh.audit().dropFirst(mark).filter { $0.userAgent.hasPrefix("syncagent") && $0.verb != "watch" }
+        // The live state came from the watch cache: nothing was listed.
+        #expect(sent.filter { $0.verb == "list" }.isEmpty, "\(sent.map { "\($0.region) \($0.verb) \($0.uri)" })")
+        for region in SyncMesh.regionNames {
+            let here = sent.filter { $0.region == region }
+            // The one changed object: one dry run (the preflight's, which decides) and one PATCH; every other object
+            // was settled client-side, without a request.
+            let dryRuns = here.filter { $0.uri.contains("dryRun=All") }
+            #expect(dryRuns.map(\.name) == ["reviews-v3"], "\(region): \(dryRuns.map(\.uri))")
+            let stored = here.filter { $0.isStoredWrite && $0.namespace != "syncagent-system" }
+            #expect(stored.map(\.name) == ["reviews-v3"], "\(region): \(stored.map(\.uri))")
+        }
+    }
 }

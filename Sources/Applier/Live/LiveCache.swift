@@ -74,6 +74,8 @@ public final class LiveCache: Sendable {
         var statistics = Statistics()
         /// Moves on every change of any object; readers that wait compare it.
         var generation: UInt64 = 0
+        /// Moves on every ``nudge()``: kinds waiting to try again try now.
+        var nudges: UInt64 = 0
         var stopped = false
     }
 
@@ -272,8 +274,23 @@ public final class LiveCache: Sendable {
         setWatching(gvk, false)
     }
 
+    /// Waits `duration`, or less when ``nudge()`` is called meanwhile.
     private func pause(_ duration: Duration) async throws(ApplierError) {
-        do { try await Task.sleep(for: duration) } catch { throw .cancelled(url: client.context.server) }
+        let nudged = state.withLock { $0.nudges }
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline && state.withLock({ $0.nudges }) == nudged {
+            do {
+                try await Task.sleep(for: min(.milliseconds(50), deadline - ContinuousClock.now))
+            } catch {
+                throw .cancelled(url: client.context.server)
+            }
+        }
+    }
+
+    /// Kinds waiting to try again (not served yet, a failure) try at once: the applier calls it when new
+    /// CustomResourceDefinitions are established.
+    public func nudge() {
+        state.withLock { $0.nudges += 1 }
     }
 
     private func count(_ change: (inout Statistics) -> Void) {

@@ -23,6 +23,7 @@ extension RegionApplier {
             let response = try await client.apply(resource, options: ApplyOptions(force: true))
             return response.created ? .created : .configured
         }
+        if let settled, settled(resource, live) { return .unchanged }
         if try await dryRunMatches(resource, live: live) { return .unchanged }
         let response = try await client.apply(resource, options: ApplyOptions(force: true))
         return response.created ? .created : .configured

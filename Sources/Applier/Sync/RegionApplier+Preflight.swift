@@ -76,8 +76,9 @@ extension RegionApplier {
     /// (the apply would neither set nor remove anything) is `unchanged` without a dry run.
     public func preflight(
         _ plan: RegionPlan, inventory: Inventory?, adoptAll: Bool,
-        settled: (@Sendable (_ desired: Resource, _ live: Resource) -> Bool)? = nil
+        settled: SettledCheck? = nil
     ) async throws(ApplierError) -> Preflight {
+        let settled = settled ?? self.settled
         var result = Preflight()
         let applied = plan.applied
         // Kinds defined by the plan's CRDs, with their served versions.

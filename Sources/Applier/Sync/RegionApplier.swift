@@ -20,6 +20,9 @@ import SyncCore
 /// - After every step succeeded the inventory ConfigMap is written (namespace `syncagent-system` created if
 ///   missing) with the revision, the time and the applied objects.
 ///
+/// A client-side check that applying `desired` over `live` would change nothing (``RegionApplier/settled``).
+public typealias SettledCheck = @Sendable (_ desired: Resource, _ live: Resource) -> Bool
+
 /// One applier per region; its steps run one after another, except that applies of one kind in one wave (which
 /// have no order among them) are sent together.
 public struct RegionApplier: Sendable {
@@ -38,6 +41,9 @@ public struct RegionApplier: Sendable {
     /// The cluster's live-state cache (the agent's, kept by watches), read instead of the cluster wherever it is
     /// current; nil reads the cluster.
     public var live: LiveCache?
+    /// Settles an object client-side: true when applying `desired` over `live` would change nothing (every field
+    /// it sets holds its value, none it owned is dropped), so no dry run is needed. nil dry-runs every object.
+    public var settled: SettledCheck?
 
     /// One step starting or finished, for ``observer``.
     public struct StepEvent: Sendable {
@@ -53,8 +59,9 @@ public struct RegionApplier: Sendable {
     /// An applier for the cluster `client` talks to; logs with `logger`.
     public init(
         client: KubeClient, logger: Logger, pollInterval: Duration = .milliseconds(200),
-        records: RecordFence = RecordFence(), live: LiveCache? = nil
+        records: RecordFence = RecordFence(), live: LiveCache? = nil, settled: SettledCheck? = nil
     ) {
+        self.settled = settled
         self.client = client
         self.records = records
         self.logger = logger
@@ -184,6 +191,8 @@ public struct RegionApplier: Sendable {
                 if let (ref, message, cause) = await self.wait(for: wait, timeout: readinessTimeout, logger: logger) {
                     return fail(index, "wait", ref, message, cause: cause)
                 }
+                // New kinds are served now: the cache lists them at once rather than at its next try.
+                if wait.condition == .established { live?.nudge() }
             case .prune(let ref, _):
                 do {
                     let change = try await prune(ref, inventory: current)
