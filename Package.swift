@@ -34,6 +34,8 @@ let package = Package(
             name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // glibc's malloc_trim (the agent returns freed pages after a pass).
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
         // Shared value types: Value, ObjectRef, Resource, Revision.
         .target(
@@ -78,7 +80,7 @@ let package = Package(
             name: "SyncAgent",
             dependencies: [
                 "SyncCore", "KubeYAML", "GitSource", "Differ", "Applier", "RolloutEngine", "ProcessThreads",
-                "AgentWebhook",
+                "AgentWebhook", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -104,6 +104,7 @@ struct DriftChecker: Service {
                 if (drift.needsFull || drift.cacheRelisted) && drift.retryAt.map({ clock.now >= $0 }) ?? true {
                     trigger = "full"
                     await drift.checkAll(sources: repository)
+                    HeapTrim.now()
                 } else if !changed.isEmpty || interval {
                     trigger = changed.isEmpty ? "interval" : "watch"
                     await drift.check(changed.union(interval ? drift.drifted : []), sources: repository)

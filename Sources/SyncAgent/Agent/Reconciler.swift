@@ -196,5 +196,6 @@ struct Reconciler: Service {
             memory.retry = true
         }
         await state.passEnded(report)
+        HeapTrim.now()
     }
 }
