@@ -13,7 +13,7 @@ Then, once per N on the last run's regions, the agent (`syncagent run` from a ba
   drift        time from a hand edit (kubectl patch, its own field manager) to syncagent_drifted_resources > before
 Writes the table (median, min-max, ratios, targets, slopes) to --out and a log-log plot to --plot.
 """
-import argparse, datetime, math, os, platform, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile
+import argparse, datetime, json, math, os, platform, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile
 import time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -398,25 +398,46 @@ class Bench:
 
     def settle(self, regions, log, timeout=600):
         """Waits (untimed) until kubesim has finished the rollouts kubectl started, so that their status writes do
-        not compete with the next step."""
-        for region in REGIONS:
-            run(regions.kubectl(region, "wait", "--for=condition=Available", "deployment", "--all", "-A",
-                                f"--timeout={timeout}s"), log, timeout=timeout + 60)
+        not compete with the next step. One list per region and second (`kubectl wait --all` watches the
+        Deployments one by one and takes minutes at N = 5,000)."""
+        def settled():
+            for region in REGIONS:
+                listing = subprocess.run(regions.kubectl(region, "get", "deployments", "-A", "-o", "json"),
+                                         capture_output=True, text=True, timeout=120)
+                if listing.returncode != 0:
+                    return False
+                for item in json.loads(listing.stdout)["items"]:
+                    status, wanted = item.get("status", {}), item["spec"].get("replicas", 1)
+                    if status.get("availableReplicas", 0) != wanted or status.get("updatedReplicas", 0) != wanted:
+                        return False
+            return True
+        wait_until(f"kubectl's rollouts to finish (log: {log})", settled, timeout, 1.0)
 
     def diff(self, n, r, ours, config, desired, log):
         """After a settled sync and no change: syncagent over both regions; kubectl over one, then both."""
         def kubectl_diff(region):
-            # The same question syncagent asks: a forced server-side dry run as its field manager.
-            return run(ours.kubectl(region, "diff", "--server-side", "--force-conflicts", "--field-manager",
-                                    "syncagent", "-R", "-f", desired), log, ok=(0, 1))
+            # The same question syncagent asks: a forced server-side dry run as its field manager. Capped at
+            # --kubectl-diff-cap seconds (at N = 5,000 it runs for many minutes); a capped run counts as infinite.
+            try:
+                return run(ours.kubectl(region, "diff", "--server-side", "--force-conflicts", "--field-manager",
+                                        "syncagent", "-R", "-f", desired), log, ok=(0, 1),
+                           timeout=self.args.kubectl_diff_cap)
+            except Failure as failure:
+                if "took more than" not in str(failure):
+                    raise
+                self.notes[("diff capped", n)] = True
+                return math.inf
         for tool in self.tools_in_order(r, ["syncagent", "kubectl"]):
             if tool == "syncagent":
                 seconds = run([f"{self.h.bin}/syncagent", "diff", "--config", config, "--dir", desired], log,
                               ok=(0, 1))
                 self.add("diff", "syncagent", n, seconds)
             else:
-                self.add("diff", "kubectl (1 region)", n, kubectl_diff(REGIONS[0]))
-                self.add("diff", "kubectl (2 regions)", n, sum(kubectl_diff(region) for region in REGIONS))
+                one = kubectl_diff(REGIONS[0])
+                self.add("diff", "kubectl (1 region)", n, one)
+                # When one region hit the cap, both regions would too: counted as infinite, not run.
+                both = one + kubectl_diff(REGIONS[1]) if math.isfinite(one) else math.inf
+                self.add("diff", "kubectl (2 regions)", n, both)
 
     def agent(self, n, regions, state, desired, base):
         """`syncagent run` from a bare repository holding `desired` (already synced by `sync --dir`)."""
@@ -574,14 +595,15 @@ def target(measure, reference, n, ours, theirs):
     return None
 
 
-def spread(values, unit):
+def spread(values, unit, cap=DRIFT_TIMEOUT, why="(no watch)"):
+    """median (min–max); a value past its cap (infinite) shows as "> cap"."""
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
-        return f"> {DRIFT_TIMEOUT:.0f} s (no watch)" if unit == "s" else "—"
-    median = statistics.median(values) if len(finite) == len(values) else math.inf
+        return f"> {cap:.0f} s {why}"
+    median = statistics.median(values)
     fmt = (lambda v: f"{v:.1f}") if unit == "MiB" else (lambda v: f"{v:.3f}" if v < 1 else f"{v:.2f}")
     if not math.isfinite(median):
-        return f"> {DRIFT_TIMEOUT:.0f} s"
+        return f"> {cap:.0f} s ({len(values) - len(finite)} of {len(values)} runs capped)"
     if len(values) == 1:
         return fmt(median)
     return f"{fmt(median)} ({fmt(min(values))}–{fmt(max(values))})"
@@ -620,11 +642,20 @@ def report(bench, args, sizes, runs_of, started, host):
             medians[(measure, ours_tool, n)] = ours_median
             if theirs:
                 medians[(measure, reference, n)] = theirs_median
-            ratio = (f"{theirs_median / ours_median:.1f}×" if theirs and ours_median > 0 and math.isfinite(ours_median)
-                     else "—")
+            ratio = "—"
+            if theirs and ours_median > 0 and math.isfinite(ours_median):
+                value = theirs_median / ours_median
+                ratio = f"{value:.2f}×" if value < 1 else f"{value:.1f}×"
             goal = target(measure, reference, n, ours_median, theirs_median)
+            if theirs and not math.isfinite(theirs_median) and math.isfinite(ours_median) and ours_median > 0:
+                cap = args.kubectl_diff_cap * (2 if "2 regions" in reference else 1)
+                ratio = f"> {cap / ours_median:.0f}×"
+                goal = target(measure, reference, n, ours_median, cap)
+                theirs_text = spread(theirs, unit, cap, "(capped, not finished)")
+            else:
+                theirs_text = spread(theirs, unit) if theirs else "—"
             lines.append(f"| {measure} | {n:,} | {spread(ours, unit)} | {reference or '—'} | "
-                         f"{spread(theirs, unit) if theirs else '—'} | {ratio} | {goal[0] if goal else '—'} | "
+                         f"{theirs_text} | {ratio} | {goal[0] if goal else '—'} | "
                          f"{('**met**' if goal[1] else '**missed**') if goal else '—'} |")
     table = "\n".join(lines)
     slopes = ["| curve | slope 100 → 1,000 | slope 1,000 → 5,000 |", "|---|---:|---:|"]
@@ -637,6 +668,9 @@ def report(bench, args, sizes, runs_of, started, host):
     first_pass = ", ".join(f"N={n:,}: {bench.notes[('agent first pass', n)]:.1f} s" for n in sizes
                            if ('agent first pass', n) in bench.notes)
     cycles_text = "; ".join(f"N={n:,}: {bench.notes[('cycles', n)]}" for n in sizes if ("cycles", n) in bench.notes)
+    merged = getattr(bench, "merged", None)
+    merged_text = (f"; N = {', '.join(f'{n:,}' for n in merged[1])} measured by an earlier invocation with the same "
+                   f"binaries (`{os.path.basename(merged[0])}`), merged with --with-raw" if merged else "")
     runs_text = ", ".join(f"N={n:,}: {runs_of[n]}" for n in sizes)
     elapsed = time.time() - started
     text = f"""# syncagent benchmark (issue 14): `make bench`
@@ -645,7 +679,7 @@ def report(bench, args, sizes, runs_of, started, host):
 - **Date:** {datetime.datetime.fromtimestamp(started, datetime.timezone.utc):%Y-%m-%d %H:%M UTC}; the run took {elapsed / 60:.0f} min
 - **Machine:** {host['cpus']} CPUs ({host['model']}), {host['memory']} memory, Linux {host['kernel']}; load average at the end {host['load']}
 - **kubectl:** {host['kubectl']}
-- **Sizes and runs:** {runs_text} (median of the runs, min–max in brackets); release binaries from `{args.bin}`
+- **Sizes and runs:** {runs_text} (median of the runs, min–max in brackets); release binaries from `{args.bin}`{merged_text}
 - **Timing is noisy:** the machine's 2 cores are shared with another engineer's Swift builds, which ran during this
   measurement; ratios from the same run (the two tools alternate which goes first) are more telling than absolutes.
 
@@ -677,6 +711,8 @@ The desired state is N objects per region across 10 namespaces (30 % ConfigMaps,
 - **diff:** after the settled sync, nothing changed: `syncagent diff --dir D` over both regions, against
   `kubectl diff --server-side --force-conflicts --field-manager syncagent -R -f D` of one region, and of both one
   after the other.
+  Each kubectl diff is capped at {args.kubectl_diff_cap:.0f} s: a capped run is shown as "> cap" (for both
+  regions: not run, "> 2 × cap"), its ratio as a lower bound, and is left out of the plot and slopes.
 - **change:** the pod-template annotation of 20 Deployments changes; the same two commands on the settled state
   (syncagent again waits for the 20 rollouts, kubectl does not; kubectl applies the whole folder, CRDs included).
 - **RSS at rest / CPU per cycle:** `syncagent run` from a bare Git repository (file://) holding the same objects
@@ -715,7 +751,8 @@ def plot(medians, sizes, path, label):
     figure, axes = plt.subplots(1, 3, figsize=(14, 4.5))
     for axis, (measure, tools) in zip(axes, panels):
         for tool in tools:
-            points = [(n, medians[(measure, tool, n)]) for n in sizes if (measure, tool, n) in medians]
+            points = [(n, medians[(measure, tool, n)]) for n in sizes
+                      if (measure, tool, n) in medians and math.isfinite(medians[(measure, tool, n)])]
             if points:
                 axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=tool)
         axis.set_xscale("log")
@@ -733,6 +770,31 @@ def plot(medians, sizes, path, label):
     print(f"bench: wrote {path}")
 
 
+def save_raw(bench, runs_of, args, path):
+    """Every value measured, so that a later invocation can merge it (--with-raw)."""
+    data = {"label": args.label, "bin": args.bin, "runs": {str(n): r for n, r in runs_of.items()},
+            "results": [[m, t, n, [v if math.isfinite(v) else None for v in values]]
+                        for (m, t, n), values in bench.results.items()],
+            "notes": [[key, n, value] for (key, n), value in bench.notes.items()]}
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    open(path, "w").write(json.dumps(data, indent=1) + "\n")
+
+
+def merge_raw(bench, runs_of, path):
+    """Adds the sizes of an earlier --raw file that this invocation did not measure; returns all sizes."""
+    data = json.load(open(path))
+    earlier = {int(n): r for n, r in data["runs"].items() if int(n) not in runs_of}
+    for measure, tool, n, values in data["results"]:
+        if n in earlier:
+            bench.results[(measure, tool, n)] = [math.inf if v is None else v for v in values]
+    for key, n, value in data["notes"]:
+        if n in earlier:
+            bench.notes[(key, n)] = value
+    runs_of.update(earlier)
+    bench.merged = (path, sorted(earlier))
+    return sorted(runs_of)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", help="folder of the release binaries (default: swift build -c release --show-bin-path)")
@@ -742,7 +804,12 @@ def main():
     parser.add_argument("--out", default="Benchmarks/RESULTS.md")
     parser.add_argument("--plot", default="Benchmarks/results.png")
     parser.add_argument("--label", default="", help="printed in the file, e.g. the git revision")
+    parser.add_argument("--kubectl-diff-cap", type=float, default=300,
+                        help="seconds one kubectl diff may run before it is stopped and reported as more (default 300)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, kubesim data)")
+    parser.add_argument("--raw", help="also write every measured value as JSON (default: --out with .json)")
+    parser.add_argument("--with-raw", help="a --raw file of an earlier invocation whose sizes (those not in --sizes) "
+                        "join the table, e.g. to measure the largest N again with fewer runs")
     args = parser.parse_args()
     if not args.bin:
         args.bin = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
@@ -766,6 +833,10 @@ def main():
         bench = Bench(harness, args)
         for n in sizes:
             bench.measure(n, runs_of[n])
+        raw = args.raw or os.path.splitext(args.out)[0] + ".json"
+        save_raw(bench, runs_of, args, raw)
+        if args.with_raw:
+            sizes = merge_raw(bench, runs_of, args.with_raw)
         report(bench, args, sizes, runs_of, started, machine())
     except Failure as failure:
         print(f"bench: {failure}", file=sys.stderr)
