@@ -8,7 +8,7 @@ export PATH := $(PATH):/usr/sbin:/sbin
 BUILD_LOG := .build/build.log
 RELEASE_LOG := .build/release.log
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps build release test demo bench bench-all clean
 
 all: build
 
@@ -36,7 +36,13 @@ demo: deps
 	$(SWIFT) build --product kubesim
 	@scripts/demo.sh
 
+# Issue 14's benchmark: syncagent against kubectl at N = 100, 1,000, 5,000 per region (release builds), written to
+# Benchmarks/RESULTS.md and Benchmarks/results.png. BENCH_ARGS passes options, e.g. BENCH_ARGS="--sizes 100 --runs 1".
 bench:
+	@scripts/bench.sh $(BENCH_ARGS)
+
+# The older, narrower benchmarks: every scripts/bench-*.sh in turn.
+bench-all:
 	@EXTRA_PACKAGES="wrk gcc" scripts/install-deps.sh
 	@for b in scripts/bench-*.sh; do echo "== $$b"; $$b; done
 
