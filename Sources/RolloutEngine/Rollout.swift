@@ -111,30 +111,23 @@ public struct Rollout: Sendable {
         let revisionProblems = problems.count
         var sessions: [String: RegionSession] = [:]
         var preflights: [String: Preflight] = [:]
-        for region in selected {
-            var regionLogger = logger
-            regionLogger[metadataKey: "region"] = "\(region.name)"
-            guard
-                let session = try? RegionSession(
-                    region: region, logger: regionLogger, pollInterval: pollInterval, connections: connections)
-            else { continue }
-            // The agent's cache keeps every kind of the revision; its first pass waits for them to be listed.
-            await connections?.prepare(
-                region, kinds: Set((desired[region.name] ?? []).map(\.ref.gvk)), timeout: .seconds(30))
-            sessions[region.name] = session
-            // A region that cannot be read now is checked when the rollout reaches it (step 3). (Not `try?`: it
-            // would fold "no inventory yet" into "cannot be read".)
-            let inventory: Inventory?
-            do { inventory = try await session.applier.readInventory() } catch { continue }
-            let resources = desired[region.name] ?? []
-            if let refusal = massDeletion(region: region.name, desired: resources, inventory) {
-                problems.append(refusal)
+        // The regions are only read here: they are checked concurrently, and their problems reported in order.
+        let checks = await withTaskGroup(of: (Int, RegionCheck).self) { group in
+            for (index, region) in selected.enumerated() {
+                let resources = desired[region.name] ?? []
+                let plan = plans[region.name]
+                group.addTask {
+                    (index, await check(region, resources: resources, plan: plan))
+                }
             }
-            let checked: Preflight
-            guard let plan = plans[region.name] else { continue }
-            do { checked = try await preflight(session, plan: plan, inventory: inventory) } catch { continue }
-            preflights[region.name] = checked
-            problems += checked.refusals.map { "region \(region.name): \($0)" }
+            var checks: [(Int, RegionCheck)] = []
+            for await check in group { checks.append(check) }
+            return checks.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        for (region, check) in zip(selected, checks) {
+            if let session = check.session { sessions[region.name] = session }
+            if let preflight = check.preflight { preflights[region.name] = preflight }
+            problems += check.problems
         }
         if !problems.isEmpty {
             report.invalid = Self.distinct(problems)
@@ -205,6 +198,40 @@ public struct Rollout: Sendable {
             }
         }
         return report
+    }
+
+    /// What step 2 learnt of one region: its session, its preflight, and its problems; nil parts when the region
+    /// could not be reached or read (it is checked again when the rollout reaches it).
+    private struct RegionCheck: Sendable {
+        var session: RegionSession?
+        var preflight: Preflight?
+        var problems: [String] = []
+    }
+
+    /// Step 2 for one region: what the revision would delete there, and whether its cluster would take it.
+    private func check(_ region: RegionTarget, resources: [Resource], plan: RegionPlan?) async -> RegionCheck {
+        var result = RegionCheck()
+        var regionLogger = logger
+        regionLogger[metadataKey: "region"] = "\(region.name)"
+        guard
+            let session = try? RegionSession(
+                region: region, logger: regionLogger, pollInterval: pollInterval, connections: connections)
+        else { return result }
+        // The agent's cache keeps every kind of the revision; its first pass waits for them to be listed.
+        await connections?.prepare(region, kinds: Set(resources.map(\.ref.gvk)), timeout: .seconds(30))
+        result.session = session
+        // A region that cannot be read now is checked when the rollout reaches it (step 3). (Not `try?`: it would
+        // fold "no inventory yet" into "cannot be read".)
+        let inventory: Inventory?
+        do { inventory = try await session.applier.readInventory() } catch { return result }
+        if let refusal = massDeletion(region: region.name, desired: resources, inventory) {
+            result.problems.append(refusal)
+        }
+        guard let plan else { return result }
+        guard let checked = try? await preflight(session, plan: plan, inventory: inventory) else { return result }
+        result.preflight = checked
+        result.problems += checked.refusals.map { "region \(region.name): \($0)" }
+        return result
     }
 
     /// Applies, waits and gates one region; records its status.

@@ -63,6 +63,8 @@ public final class LiveCache: Sendable {
         var synced = false
         /// A watch is open (or about to be re-opened after a normal end).
         var watching = false
+        /// The last list or watch failed (the kind is not served, RBAC forbids it, the cluster is down).
+        var failing = false
         var resourceVersion = ""
         var task: Task<Void, Never>?
     }
@@ -133,14 +135,18 @@ public final class LiveCache: Sendable {
         }
     }
 
-    /// Waits until every kind of `kinds` is current (tracking those that are not), or `timeout` passes; whether
-    /// they are.
+    /// Waits until every kind of `kinds` is current (tracking those that are not), or `timeout` passes, or a kind
+    /// that is not current failed to list or watch (no use waiting: readers fall back to the cluster); whether
+    /// they are all current.
     public func waitUntilCurrent(_ kinds: Set<GroupVersionKind>, timeout: Duration) async -> Bool {
         track(kinds)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while !isCurrent(kinds) {
-            guard clock.now < deadline else { return false }
+            let failing = state.withLock { state in
+                kinds.contains { state.kinds[$0].map { !($0.synced && $0.watching) && $0.failing } ?? false }
+            }
+            guard clock.now < deadline, !failing else { return false }
             do { try await Task.sleep(for: .milliseconds(10)) } catch { return false }
         }
         return true
@@ -237,6 +243,7 @@ public final class LiveCache: Sendable {
                 count { $0.watches += 1 }
                 setWatching(gvk, true)
                 let started = clock.now
+                state.withLock { $0.kinds[gvk]?.failing = false }
                 try await client.watch(
                     gvk, resourceVersion: version,
                     timeoutSeconds: Int.random(in: options.watchTimeoutSeconds)
@@ -265,7 +272,10 @@ public final class LiveCache: Sendable {
             } catch {
                 setWatching(gvk, false)
                 if Task.isCancelled { return }
-                count { $0.failures += 1 }
+                state.withLock { state in
+                    state.statistics.failures += 1
+                    state.kinds[gvk]?.failing = true
+                }
                 logger.debug("cannot list or watch; trying again", metadata: ["error": "\(error)"])
                 do { try await pause(backoff) } catch { return }
                 backoff = min(backoff * 2, options.maxBackoff)

@@ -129,11 +129,11 @@ extension RegionApplier {
         }
         let verdicts = await withTaskGroup(of: (Resource, DryRunVerdict).self) { group in
             for resource in checked {
-                if !webhooks, let settled, let current = live[resource.key], settled(resource, current) {
-                    result.unchanged.insert(resource.key)
-                    continue
-                }
                 group.addTask {
+                    // Settled client-side first (in the child task: the checks of many objects use every core).
+                    if !webhooks, let settled, let current = live[resource.key], settled(resource, current) {
+                        return (resource, .unchanged)
+                    }
                     let verdict: DryRunVerdict
                     do throws(ApplierError) {
                         // The same dry run `apply` would send (``dryRunMatches(_:live:)``); a create for a new one.
