@@ -22,6 +22,10 @@ struct Controllers: Sendable {
         var observed: Int64 = 0
         /// Whether the rolled-out template's pods never become ready.
         var broken: Bool = false
+        /// The object's resourceVersion when its status was found final (the rollout finished or timed out, and
+        /// the status says so): nothing changes with time from there, so the object is not looked at again until
+        /// it is written.
+        var settled: UInt64? = nil
     }
 
     func run() async {
@@ -92,8 +96,18 @@ struct Controllers: Sendable {
                     rollouts[id] = rollout
                 }
                 guard let rollout else { continue }
+                if rollout.settled == object.resourceVersion { continue }
                 let status = self.status(kind: kind, value, rollout: rollout, paused: paused, now: now)
-                guard status != value["status"] else { continue }
+                guard status != value["status"] else {
+                    let deadline =
+                        Double(value[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600) * rolloutSeconds
+                        / 300
+                    let elapsed = now - rollout.started
+                    if elapsed >= (rollout.broken ? max(deadline, rolloutSeconds) : rolloutSeconds) {
+                        rollouts[id]?.settled = object.resourceVersion
+                    }
+                    continue
+                }
                 var updated = value
                 updated["status"] = status
                 ManagedFields.recordUpdate(
