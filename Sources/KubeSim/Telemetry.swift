@@ -10,7 +10,9 @@ final class Telemetry: Sendable {
     /// Requests per second each service receives.
     static let requestsPerSecond = 10.0
     /// Istio's default duration buckets (milliseconds).
-    static let buckets: [Double] = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000]
+    static let buckets: [Double] = [
+        0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+    ]
 
     /// One series' identity: the labels that vary.
     struct SeriesKey: Sendable, Hashable, Comparable {
@@ -23,7 +25,9 @@ final class Telemetry: Sendable {
         var reporter: String
 
         static func < (a: SeriesKey, b: SeriesKey) -> Bool {
-            (a.namespace, a.service, a.workload, a.reporter, a.code) < (b.namespace, b.service, b.workload, b.reporter, b.code)
+            (a.namespace, a.service, a.workload, a.reporter, a.code) < (
+                b.namespace, b.service, b.workload, b.reporter, b.code
+            )
         }
     }
 
@@ -47,11 +51,21 @@ final class Telemetry: Sendable {
     }
 
     private let series = Mutex<[SeriesKey: Series]>([:])
+    /// The last routes and the store's resourceVersion they were computed at.
+    private let routesCache = Mutex<(version: UInt64, backends: [Backend])?>(nil)
 
     /// Adds `seconds` worth of traffic.
     func advance(region: Region, seconds: Double) {
         guard seconds > 0 else { return }
-        let backends = region.withState { Telemetry.routes($0) }
+        // The routes follow from the stored objects alone: computed again only after a write.
+        let backends = region.withState { state in
+            routesCache.withLock { cache -> [Backend] in
+                if let cache, cache.version == state.store.resourceVersion { return cache.backends }
+                let backends = Telemetry.routes(state)
+                cache = (state.store.resourceVersion, backends)
+                return backends
+            }
+        }
         series.withLock { series in
             for backend in backends where backend.share > 0 {
                 let requests = Telemetry.requestsPerSecond * seconds * backend.share
@@ -78,7 +92,13 @@ final class Telemetry: Sendable {
 
     /// The traffic split of every Service with workloads behind it.
     static func routes(_ state: RegionState) -> [Backend] {
-        let deployments = state.store.list("apps/deployments", namespace: nil).map(\.value)
+        // Deployments by namespace, with their pod labels read once (each Service looks only at its namespace).
+        var deployments: [String: [(value: Value, labels: [String: String])]] = [:]
+        for object in state.store.list("apps/deployments", namespace: nil) {
+            let ns = object.value[path: ["metadata", "namespace"]]?.stringValue ?? ""
+            let labels = object.value[path: ["spec", "template", "metadata", "labels"]]?.stringMap ?? [:]
+            deployments[ns, default: []].append((object.value, labels))
+        }
         var virtualServices: [String: Value] = [:]
         for vs in state.store.list("networking.istio.io/virtualservices", namespace: nil).map(\.value) {
             let ns = vs[path: ["metadata", "namespace"]]?.stringValue ?? ""
@@ -102,14 +122,13 @@ final class Telemetry: Sendable {
             let name = service[path: ["metadata", "name"]]?.stringValue ?? ""
             let selector = service[path: ["spec", "selector"]]?.stringMap ?? [:]
             guard !selector.isEmpty else { continue }
-            let behind = deployments.filter { d in
-                d[path: ["metadata", "namespace"]]?.stringValue == ns
-                    && selector.allSatisfy { (d[path: ["spec", "template", "metadata", "labels"]]?.stringMap ?? [:])[$0.key] == $0.value }
-            }
+            let behind = (deployments[ns] ?? []).filter { d in selector.allSatisfy { d.labels[$0.key] == $0.value } }
             guard !behind.isEmpty else { continue }
             // Weighted subsets from the first HTTP route of the VirtualService, else an even split.
             var targets: [(labels: [String: String], weight: Double)] = []
-            if let vs = virtualServices["\(ns)/\(name)"], let route = vs[path: ["spec", "http"]]?.arrayValue?.first?["route"]?.arrayValue {
+            if let vs = virtualServices["\(ns)/\(name)"],
+                let route = vs[path: ["spec", "http"]]?.arrayValue?.first?["route"]?.arrayValue
+            {
                 for destination in route {
                     let subset = destination[path: ["destination", "subset"]]?.stringValue
                     let labels = subset.flatMap { subsets["\(ns)/\(name)"]?[$0] } ?? [:]
@@ -122,12 +141,8 @@ final class Telemetry: Sendable {
             let total = targets.reduce(0) { $0 + $1.weight }
             guard total > 0 else { continue }
             for target in targets {
-                let chosen = behind.filter { d in
-                    let labels = d[path: ["spec", "template", "metadata", "labels"]]?.stringMap ?? [:]
-                    return target.labels.allSatisfy { labels[$0.key] == $0.value }
-                }
-                for d in chosen {
-                    let labels = d[path: ["spec", "template", "metadata", "labels"]]?.stringMap ?? [:]
+                let chosen = behind.filter { d in target.labels.allSatisfy { d.labels[$0.key] == $0.value } }
+                for (d, labels) in chosen {
                     let annotations = d[path: ["spec", "template", "metadata", "annotations"]]?.stringMap ?? [:]
                     backends.append(
                         Backend(
@@ -154,27 +169,33 @@ final class Telemetry: Sendable {
         let keys = snapshot.keys.sorted()
         func labels(_ key: SeriesKey) -> String {
             let pairs: [(String, String)] = [
-                ("reporter", key.reporter), ("source_workload", "productpage-v1"), ("source_workload_namespace", key.namespace),
+                ("reporter", key.reporter), ("source_workload", "productpage-v1"),
+                ("source_workload_namespace", key.namespace),
                 ("source_app", "productpage"), ("source_cluster", region), ("destination_workload", key.workload),
                 ("destination_workload_namespace", key.namespace), ("destination_app", key.app),
-                ("destination_version", key.version), ("destination_service", "\(key.service).\(key.namespace).svc.cluster.local"),
+                ("destination_version", key.version),
+                ("destination_service", "\(key.service).\(key.namespace).svc.cluster.local"),
                 ("destination_service_name", key.service), ("destination_service_namespace", key.namespace),
                 ("destination_cluster", region), ("request_protocol", "http"), ("response_code", String(key.code)),
-                ("response_flags", key.code == 503 ? "UH" : "-"), ("connection_security_policy", key.reporter == "destination" ? "mutual_tls" : "unknown"),
+                ("response_flags", key.code == 503 ? "UH" : "-"),
+                ("connection_security_policy", key.reporter == "destination" ? "mutual_tls" : "unknown"),
             ]
             return pairs.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",")
         }
         func number(_ d: Double) -> String { String(Int64(d.rounded(.down))) }
         for key in keys { out += "istio_requests_total{\(labels(key))} \(number(snapshot[key]?.count ?? 0))\n" }
-        out += "# HELP istio_request_duration_milliseconds Request duration.\n# TYPE istio_request_duration_milliseconds histogram\n"
+        out +=
+            "# HELP istio_request_duration_milliseconds Request duration.\n# TYPE istio_request_duration_milliseconds histogram\n"
         for key in keys {
             guard let entry = snapshot[key] else { continue }
             let base = labels(key)
             for (index, bound) in Telemetry.buckets.enumerated() {
-                out += "istio_request_duration_milliseconds_bucket{\(base),le=\"\(Value.goFloatString(bound))\"} \(number(entry.bucketCounts[index]))\n"
+                out +=
+                    "istio_request_duration_milliseconds_bucket{\(base),le=\"\(Value.goFloatString(bound))\"} \(number(entry.bucketCounts[index]))\n"
             }
             out += "istio_request_duration_milliseconds_bucket{\(base),le=\"+Inf\"} \(number(entry.count))\n"
-            out += "istio_request_duration_milliseconds_sum{\(base)} \(Value.goFloatString((entry.sum * 1000).rounded() / 1000))\n"
+            out +=
+                "istio_request_duration_milliseconds_sum{\(base)} \(Value.goFloatString((entry.sum * 1000).rounded() / 1000))\n"
             out += "istio_request_duration_milliseconds_count{\(base)} \(number(entry.count))\n"
         }
         return out
