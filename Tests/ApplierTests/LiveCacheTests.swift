@@ -64,12 +64,8 @@ import Testing
         let sim = try await KubeSim(regions: ["us-sanjose-1"])
         let client = try sim.client()
         _ = try await client.apply(try configMap("before"))
-        let kind = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
-        let cache = LiveCache(
-            client: try sim.client(retry: RetryPolicy(maxAttempts: 1)),
-            options: .init(maxBackoff: .milliseconds(200)), logger: Logger(label: "test"))
+        let cache = try await Self.currentCache(sim)
         defer { cache.stop() }
-        #expect(await cache.waitUntilCurrent([kind], timeout: .seconds(60)))
         // 4,100 writes of another kind move the server's history past the cache's version (kubesim keeps the
         // last 2,000 to 4,000 events); when the watch is broken (a restart), the watch from that version gets 410
         // Expired and the cache lists again, finding what changed meanwhile.
@@ -91,12 +87,8 @@ import Testing
         let sim = try await KubeSim(regions: ["us-sanjose-1"], extraArguments: ["--watch-bookmark-seconds", "0.2"])
         let client = try sim.client()
         _ = try await client.apply(try configMap("before"))
-        let kind = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
-        let cache = LiveCache(
-            client: try sim.client(retry: RetryPolicy(maxAttempts: 1)),
-            options: .init(maxBackoff: .milliseconds(200)), logger: Logger(label: "test"))
+        let cache = try await Self.currentCache(sim)
         defer { cache.stop() }
-        #expect(await cache.waitUntilCurrent([kind], timeout: .seconds(60)))
         try await Self.writeSecrets(client, count: 4_100)
         let after = cache.statistics.bookmarks
         try await eventually("a bookmark after the writes") { cache.statistics.bookmarks > after + 1 }
@@ -107,6 +99,19 @@ import Testing
         }
         #expect(cache.statistics.expired == 0)
         #expect(cache.statistics.lists == 1)
+    }
+
+    /// A cache of ConfigMaps in `sim`'s region, current, on a client that does not retry (the cache does).
+    static func currentCache(_ sim: KubeSim) async throws -> LiveCache {
+        let cache = LiveCache(
+            client: try sim.client(retry: RetryPolicy(maxAttempts: 1)),
+            options: .init(maxBackoff: .milliseconds(200)), logger: Logger(label: "test"))
+        let kind = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
+        guard await cache.waitUntilCurrent([kind], timeout: .seconds(60)) else {
+            cache.stop()
+            throw TestSupportError("the cache never listed ConfigMaps")
+        }
+        return cache
     }
 
     /// `count` server-side applies of 50 Secrets in `default`, eight at a time.

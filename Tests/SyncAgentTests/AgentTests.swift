@@ -50,6 +50,16 @@ struct AgentTests {
     }
 
     /// Waits until every region's status says `synced` at `revision`.
+    /// The example mesh with `agent: {<agentSettings>, cache: ...}` and a 1 s poll.
+    static func mesh(agentSettings: String, extra: String = "") async throws -> SyncMesh {
+        let mesh = try await SyncMesh(extra: extra + "agent: {\(agentSettings), cache: CACHE}\n", pollInterval: "1s")
+        try mesh.work.write(
+            "syncagent.yaml",
+            try String(contentsOfFile: mesh.configPath, encoding: .utf8).replacingOccurrences(
+                of: "CACHE", with: mesh.cachePath))
+        return mesh
+    }
+
     static func waitForSynced(_ mesh: SyncMesh, _ revision: String, agent: Agent, timeout: Double = 300) async throws {
         try await waitUntil(timeout: timeout, "both regions synced at \(revision); agent log:\n\(agent.process.log())")
         {
@@ -179,12 +189,7 @@ struct AgentTests {
     }
 
     @Test func driftIsReportedAndSelfHealRepairsIt() async throws {
-        let mesh = try await SyncMesh(
-            extra: "sync: {selfHeal: true}\nagent: {driftInterval: 1s, cache: CACHE}\n", pollInterval: "1s")
-        try mesh.work.write(
-            "syncagent.yaml",
-            try String(contentsOfFile: mesh.configPath, encoding: .utf8).replacingOccurrences(
-                of: "CACHE", with: mesh.cachePath))
+        let mesh = try await Self.mesh(agentSettings: "driftInterval: 1s", extra: "sync: {selfHeal: true}\n")
         let agent = try Agent(mesh)
         try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
         let patch = try await mesh.cluster.request(
@@ -202,11 +207,7 @@ struct AgentTests {
 
     @Test func aHandEditIsReportedAsTheWatchDeliversItAndRestCostsNoRequest() async throws {
         // A drift interval of an hour: whatever reports the edit is the watch, not the interval.
-        let mesh = try await SyncMesh(extra: "agent: {driftInterval: 1h, cache: CACHE}\n", pollInterval: "1s")
-        try mesh.work.write(
-            "syncagent.yaml",
-            try String(contentsOfFile: mesh.configPath, encoding: .utf8).replacingOccurrences(
-                of: "CACHE", with: mesh.cachePath))
+        let mesh = try await Self.mesh(agentSettings: "driftInterval: 1h")
         let agent = try Agent(mesh)
         try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
         try await waitUntil(timeout: 120, "the first drift check to find nothing; log:\n\(agent.process.log())") {
@@ -243,11 +244,7 @@ struct AgentTests {
     }
 
     @Test func aCommitChangingOneObjectCostsOneDryRunAndOnePatchInEachRegionAndNoList() async throws {
-        let mesh = try await SyncMesh(extra: "agent: {driftInterval: 1h, cache: CACHE}\n", pollInterval: "1s")
-        try mesh.work.write(
-            "syncagent.yaml",
-            try String(contentsOfFile: mesh.configPath, encoding: .utf8).replacingOccurrences(
-                of: "CACHE", with: mesh.cachePath))
+        let mesh = try await Self.mesh(agentSettings: "driftInterval: 1h")
         let agent = try Agent(mesh)
         try await Self.waitForSynced(mesh, mesh.initial, agent: agent)
         let mark = try mesh.auditMark()

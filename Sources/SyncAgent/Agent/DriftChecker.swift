@@ -151,7 +151,10 @@ struct RegionDrift {
     /// The inventory compared against, and the revision's objects for the region.
     private var inventory: Inventory?
     private var revision = ""
-    private var desired: [Resource] = []
+    /// The revision's objects for the region, each as its JSON (a parsed tree takes several times the memory; a
+    /// watch event needs only the objects it names).
+    private var desired: [ObjectKey: [UInt8]] = [:]
+    private var desiredKinds: Set<GroupVersionKind> = []
     private var watched: Set<ObjectKey> = []
     /// Drifted objects by key, with what was reported of each.
     private(set) var found: [ObjectKey: ResourceDiff] = [:]
@@ -184,7 +187,7 @@ struct RegionDrift {
         do {
             guard try await load(repository) else { return }
             let diff = try await client.diff(
-                desired: desired, options: options, inventory: inventory, cache: live)
+                desired: resources(nil), options: options, inventory: inventory, cache: live)
             found = [:]
             for resource in diff.resources where resource.drift.isDrift { found[resource.ref.key] = resource }
             compared = true
@@ -205,7 +208,7 @@ struct RegionDrift {
         guard !relevant.isEmpty else { return }
         do {
             let diff = try await client.diff(
-                desired: desired, options: options, inventory: inventory, cache: live, only: relevant)
+                desired: resources(relevant), options: options, inventory: inventory, cache: live, only: relevant)
             for key in relevant { found[key] = nil }
             for resource in diff.resources where resource.drift.isDrift { found[resource.ref.key] = resource }
         } catch {
@@ -232,18 +235,30 @@ struct RegionDrift {
         }
         if inventory.revision != revision {
             let snapshot = try await repository.loader(inventory.revision)
-            desired = try snapshot.render(region: region.name)
+            let rendered = try snapshot.render(region: region.name)
+            desired = Dictionary(rendered.map { ($0.key, $0.body.jsonBytes) }, uniquingKeysWith: { first, _ in first })
+            desiredKinds = Set(rendered.map(\.ref.gvk))
             revision = inventory.revision
         }
         self.inventory = inventory
-        watched = Set(desired.map(\.key)).union(inventory.objects.map(\.key))
+        watched = Set(desired.keys).union(inventory.objects.map(\.key))
         // The cache keeps every kind the revision and the inventory name; the first check waits for them.
-        let kinds = Set(desired.map(\.ref.gvk)).union(inventory.objects.map(\.gvk))
+        let kinds = desiredKinds.union(inventory.objects.map(\.gvk))
         live.track(kinds)
         if let unserved = try? await client.client.unservedKinds(kinds) {
             _ = await live.waitUntilCurrent(kinds.subtracting(unserved), timeout: .seconds(30))
         }
         return true
+    }
+
+    /// The revision's objects among `keys` (all when nil), parsed again.
+    private func resources(_ keys: Set<ObjectKey>?) -> [Resource] {
+        let selected: [(key: ObjectKey, value: [UInt8])] =
+            keys.map { keys in keys.compactMap { key in desired[key].map { (key, $0) } } }
+            ?? desired.map { ($0.key, $0.value) }
+        return selected.sorted { $0.key < $1.key }.compactMap { _, bytes in
+            (try? Value(json: bytes)).flatMap { try? Resource(body: $0) }
+        }
     }
 
     private mutating func failed(_ error: any Error) {
