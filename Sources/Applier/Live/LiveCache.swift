@@ -258,6 +258,8 @@ public final class LiveCache: Sendable {
                 if expired.withLock({ $0 }) {
                     logger.debug("watch expired (410): listing again")
                     count { $0.expired += 1 }
+                    // Events were missed: readers read the cluster until the list lands.
+                    setWatching(gvk, false)
                     mustList = true
                 } else if clock.now - listedAt > options.resync {
                     mustList = true
