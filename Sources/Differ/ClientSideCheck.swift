@@ -25,22 +25,39 @@ public func diffWithoutDryRun(desired: Resource, live: Value, options: DiffOptio
 {
     // Webhook mutations asked to be shown (`ignoreMutationWebhook` off) are only visible in a dry-run.
     guard options.ignoreMutationWebhook, Bookkeeping.lastAppliedConfiguration(of: live) == nil else { return nil }
-    let attribution = Attribution(live: live, fieldManager: options.fieldManager)
-    let applied = attribution.appliedFields
-    guard !applied.isEmpty else { return nil }
-    let schema = BuiltinSchemas.schema(for: desired.body)
-    let stripped = Bookkeeping.strip(desired.body)
-    var manifestFields = FieldSets.of(stripped, schema: schema, hasStatusSubresource: true)
-    if SecretMasking.applies(to: desired.key) {
-        // stringData.K is owned as written; data.K is what the manifest sets once the server converts it.
-        var converted = stripped
-        Defaulting.secret(&converted)
-        manifestFields.formUnion(FieldSets.of(converted, schema: schema, hasStatusSubresource: true))
-    }
-    guard applied.subtracting(manifestFields).isEmpty else { return nil }
+    guard appliesNothingNew(desired: desired, live: live, fieldManager: options.fieldManager) else { return nil }
     var clientSide = options
     clientSide.mode = .clientSide
     clientSide.ignore = []  // a change an ignore rule would hide still goes to the server: the cautious side
     let result = diff(desired: desired, live: live, predicted: nil, options: clientSide, ownership: ownership)
     return result.changes.isEmpty ? result : nil
+}
+
+/// Whether `fieldManager` has applied this object before (an Apply entry with fields) and every field it owns by
+/// those entries is one the manifest still sets: the apply would then remove nothing.
+func appliesNothingNew(desired: Resource, live: Value, fieldManager: String) -> Bool {
+    let schema = BuiltinSchemas.schema(for: desired.body)
+    let stripped = Bookkeeping.strip(desired.body)
+    if SecretMasking.applies(to: desired.key) {
+        // stringData.K is owned as written; data.K is what the manifest sets once the server converts it: the
+        // union of two sets, which the walk below does not take.
+        let applied = Attribution(live: live, fieldManager: fieldManager).appliedFields
+        guard !applied.isEmpty else { return false }
+        var converted = stripped
+        Defaulting.secret(&converted)
+        var manifestFields = FieldSets.of(stripped, schema: schema, hasStatusSubresource: true)
+        manifestFields.formUnion(FieldSets.of(converted, schema: schema, hasStatusSubresource: true))
+        return applied.subtracting(manifestFields).isEmpty
+    }
+    // The raw entries, walked beside the manifest: no field set is built on either side.
+    let applied = (live[path: ["metadata", "managedFields"]]?.arrayValue ?? []).compactMap { entry -> Value? in
+        guard entry["manager"]?.stringValue == fieldManager, entry["operation"]?.stringValue == "Apply" else {
+            return nil
+        }
+        return entry["fieldsV1"] ?? .emptyObject
+    }
+    guard applied.contains(where: { FieldSets.hasPaths(fieldsV1: $0) }) else { return false }
+    return applied.allSatisfy {
+        FieldSets.covers(fieldsV1: $0, of: stripped, schema: schema, hasStatusSubresource: true)
+    }
 }

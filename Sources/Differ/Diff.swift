@@ -23,8 +23,21 @@ public func diff(
             ref: desired.ref, drift: .missingLive, changes: [], mode: options.mode, live: nil, target: mask(target))
     }
     let schema = BuiltinSchemas.schema(for: desired.body)
-    let attribution = Attribution(live: live, fieldManager: options.fieldManager)
+    let fieldManager = options.fieldManager
     let liveSide = Bookkeeping.strip(KnownTypes.normalize(live, key: key, desired: desired.body, options: options))
+    // Who owns what, read from the raw entries as the walk asks (``FieldMembership``); the parsed entries
+    // (``Attribution``) only when a change needs its writer named or the last-applied annotation is in play.
+    let entries = live[path: ["metadata", "managedFields"]]?.arrayValue ?? []
+    func fields(_ selects: (_ manager: String, _ operation: String) -> Bool) -> [Value] {
+        entries.compactMap { entry in
+            guard let manager = entry["manager"]?.stringValue, let operation = entry["operation"]?.stringValue,
+                selects(manager, operation)
+            else { return nil }
+            return entry["fieldsV1"] ?? .emptyObject
+        }
+    }
+    let applied = FieldMembership(fieldsV1: fields { $0 == fieldManager && $1 == "Apply" })
+    let othersOwn = FieldMembership(fieldsV1: fields { manager, _ in manager != fieldManager })
 
     var comparison: FieldComparison
     let mode: DiffOptions.Mode
@@ -35,34 +48,41 @@ public func diff(
             predicted = MutationWebhook.revert(
                 predicted: predicted, live: live, fieldManager: options.fieldManager, schema: schema)
         }
-        desiredSide = Bookkeeping.strip(KnownTypes.normalize(predicted, key: key, desired: desired.body, options: options))
-        comparison = FieldComparison(
-            subset: false, previous: attribution.appliedFields, others: attribution.othersFields)
+        desiredSide = Bookkeeping.strip(
+            KnownTypes.normalize(predicted, key: key, desired: desired.body, options: options))
+        comparison = FieldComparison(subset: false, previous: applied, others: othersOwn)
     } else {
         mode = .clientSide
         var written = Bookkeeping.strip(desired.body)
         if masking { Defaulting.secret(&written) }  // stringData is written as data
-        var previous = attribution.appliedFields
-        var others = attribution.othersFields
+        var previous = applied
+        var others = othersOwn
         if let lastApplied = Bookkeeping.lastAppliedConfiguration(of: live) {
+            let attribution = Attribution(live: live, fieldManager: options.fieldManager)
+            var previousSet = attribution.appliedFields
+            var othersSet = attribution.othersFields
             let applied = FieldSets.of(Bookkeeping.strip(lastApplied), schema: schema, hasStatusSubresource: true)
-            previous.formUnion(applied)
+            previousSet.formUnion(applied)
             // kubectl's client-side apply is the writer the annotation speaks for, not "another manager".
             for entry in attribution.entries where entry.manager == "kubectl-client-side-apply" {
-                others.subtract(entry.fields.intersection(applied))
+                othersSet.subtract(entry.fields.intersection(applied))
             }
+            previous = FieldMembership(set: previousSet)
+            others = FieldMembership(set: othersSet)
         }
         let defaulted = ClientDefaults.apply(written, key: key)
-        desiredSide = Bookkeeping.strip(KnownTypes.normalize(defaulted, key: key, desired: desired.body, options: options))
+        desiredSide = Bookkeeping.strip(
+            KnownTypes.normalize(defaulted, key: key, desired: desired.body, options: options))
         comparison = FieldComparison(subset: true, written: written, schema: schema, previous: previous, others: others)
     }
     comparison.compare(desiredSide, liveSide, schema: schema, path: [])
+    let attribution = comparison.changes.isEmpty ? nil : Attribution(live: live, fieldManager: options.fieldManager)
 
     let rules = options.ignore.filter { $0.selects(key) }
     var changes: [FieldChange] = []
     var target = liveSide
     for var change in comparison.changes {
-        let owner = attribution.owner(of: change.path)
+        let owner = attribution?.owner(of: change.path)
         if rules.contains(where: { $0.ignores(change.path, manager: owner?.manager) }) { continue }
         change.manager = owner?.manager
         change.time = owner.flatMap { $0.time.isEmpty ? nil : $0.time }

@@ -17,22 +17,22 @@ struct FieldComparison {
     var subset: Bool
     var written: Value = .null
     var writtenSchema: Schema = .anything
-    var setByDesired: FieldSet = FieldSet()
-    var previous: FieldSet = FieldSet()
-    var others: FieldSet = FieldSet()
+    var previous: FieldMembership = FieldMembership()
+    var others: FieldMembership = FieldMembership()
     private(set) var changes: [FieldChange] = []
-    private var desiredPrefixes: Set<FieldPath> = []
+    /// What the manifest sets, and every prefix of it: built when a difference first needs them (an object in sync
+    /// never does, and building them was most of the cost of comparing one).
+    private var desiredSets: (set: FieldSet, prefixes: Set<FieldPath>)?
 
-    init(subset: Bool, written: Value = .null, schema: Schema = .anything, previous: FieldSet, others: FieldSet) {
+    init(
+        subset: Bool, written: Value = .null, schema: Schema = .anything, previous: FieldMembership,
+        others: FieldMembership
+    ) {
         self.subset = subset
         self.written = FieldComparison.withoutEmpties(written)
         self.writtenSchema = schema
-        self.setByDesired = FieldSets.of(self.written, schema: schema, hasStatusSubresource: true)
         self.previous = previous
         self.others = others
-        if subset {
-            desiredPrefixes = Set(setByDesired.paths.flatMap { path in (0...path.count).map { Array(path.prefix($0)) } })
-        }
     }
 
     mutating func compare(_ desired: Value?, _ live: Value?, schema: Schema, path: FieldPath) {
@@ -86,7 +86,9 @@ struct FieldComparison {
     private mutating func keyed(_ desired: [Value], _ live: [Value], schema: Schema, path: FieldPath) {
         let element = schema.element ?? .anything
         var liveByKey: [FieldPathElement: Value] = [:]
-        for (index, item) in live.enumerated() { liveByKey[FieldSets.element(for: item, in: schema, index: index)] = item }
+        for (index, item) in live.enumerated() {
+            liveByKey[FieldSets.element(for: item, in: schema, index: index)] = item
+        }
         var seen: Set<FieldPathElement> = []
         for (index, item) in desired.enumerated() {
             let name = FieldSets.element(for: item, in: schema, index: index)
@@ -146,7 +148,12 @@ struct FieldComparison {
 
     /// Whether the manifest sets this field, something under it, or the atomic node (a field, not a list item)
     /// holding it.
-    private func isSetByDesired(_ path: FieldPath) -> Bool {
+    private mutating func isSetByDesired(_ path: FieldPath) -> Bool {
+        if desiredSets == nil {
+            let set = FieldSets.of(written, schema: writtenSchema, hasStatusSubresource: true)
+            desiredSets = (set, Set(set.paths.flatMap { path in (0...path.count).map { Array(path.prefix($0)) } }))
+        }
+        guard let (setByDesired, desiredPrefixes) = desiredSets else { return false }
         if desiredPrefixes.contains(path) { return true }
         if FieldSets.lookup(written, path, schema: writtenSchema).map({ !FieldComparison.isEmpty($0) }) == true {
             return true  // fields the schema does not know are not in the field set, but are written

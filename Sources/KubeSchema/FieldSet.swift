@@ -222,3 +222,137 @@ public enum FieldSets {
         }
     }
 }
+
+extension FieldSets {
+    /// Whether every path of the fieldsV1 trie `fieldsV1` is in ``of(_:schema:hasStatusSubresource:)`` of `value`:
+    /// the same answer as `FieldSet(fieldsV1:).subtracting(of(value, ...)).isEmpty`, found by walking the trie and
+    /// the value side by side, without building either set (the client-side settle check asks it of every object).
+    /// Where the answer would take more than one walk (a keyed list with two items of one key), it answers false:
+    /// the caller's cautious side.
+    public static func covers(fieldsV1: Value, of value: Value, schema: Schema, hasStatusSubresource: Bool) -> Bool {
+        guard let members = fieldsV1.objectValue else { return true }
+        for (key, child) in members where key != "." {
+            guard let element = FieldPathElement(fieldsV1Key: key) else { continue }
+            var ignored = false
+            if case .field(let top) = element {
+                ignored = top == "apiVersion" || top == "kind" || (top == "status" && hasStatusSubresource)
+            }
+            let (childValue, childSchema, member) = step(value, schema, element)
+            let metadata = element == .field("metadata")
+            if !walk(child, childValue, childSchema, member: member, ignored: ignored, underMetadata: metadata) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Whether the fieldsV1 trie names at least one path.
+    public static func hasPaths(fieldsV1: Value) -> Bool {
+        guard let members = fieldsV1.objectValue else { return false }
+        return members.contains { key, child in
+            key != "." && FieldPathElement(fieldsV1Key: key) != nil && child.objectValue != nil
+        }
+    }
+
+    private static let ignoredMetadata: Set<String> = [
+        "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
+        "deletionTimestamp", "deletionGracePeriodSeconds",
+    ]
+
+    /// One node of ``covers(fieldsV1:of:schema:hasStatusSubresource:)``: `value` and `schema` are the manifest's
+    /// node at this path (nil: the manifest's set has nothing here or below), `member` whether the path itself is in
+    /// the manifest's set, `ignored` whether the path is one ``isIgnored(_:hasStatusSubresource:)`` drops.
+    private static func walk(
+        _ node: Value, _ value: Value?, _ schema: Schema?, member: Bool, ignored: Bool, underMetadata: Bool
+    ) -> Bool {
+        guard let members = node.objectValue else { return true }
+        if members.isEmpty || members["."] != nil {
+            guard member, !ignored else { return false }
+        }
+        for (key, child) in members where key != "." {
+            guard let element = FieldPathElement(fieldsV1Key: key) else { continue }
+            var childIgnored = ignored
+            if underMetadata, case .field(let name) = element, ignoredMetadata.contains(name) { childIgnored = true }
+            let (childValue, childSchema, childMember) =
+                value.flatMap { value in schema.map { step(value, $0, element) } } ?? (nil, nil, false)
+            if !walk(child, childValue, childSchema, member: childMember, ignored: childIgnored, underMetadata: false) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The manifest's node one `element` below `value` (nil when ``collect`` does not go there), its schema, and
+    /// whether ``collect`` puts that path itself in the set.
+    private static func step(_ value: Value, _ schema: Schema, _ element: FieldPathElement) -> (Value?, Schema?, Bool) {
+        if schema.atomic { return (nil, nil, false) }
+        switch (schema.shape, value, element) {
+        case (.object, .object(let members), .field(let key)), (.deduced, .object(let members), .field(let key)):
+            guard let child = members[key], let childSchema = schema.child(key) else { return (nil, nil, false) }
+            var member = insertsItself(child, childSchema)
+            if !member, child.isNull || child.objectValue?.isEmpty == true || !schema.declares(key) {
+                member = true
+                if case .object(let fields, _) = schema.shape, fields.isEmpty, schema.preserveUnknown,
+                    child.objectValue?.isEmpty == false
+                {
+                    member = false  // loosely modelled struct: members are fields, not map entries
+                }
+            }
+            return (child, childSchema, member)
+        case (.list(let itemSchema, let type), .array(let items), _) where type != .atomic:
+            var found: Value?
+            for (index, item) in items.enumerated() where self.element(for: item, in: schema, index: index) == element {
+                guard found == nil else { return (nil, nil, false) }  // two items of one key: cautious
+                found = item
+            }
+            guard let found else { return (nil, nil, false) }
+            return (found, itemSchema, true)
+        default:
+            return (nil, nil, false)
+        }
+    }
+
+    /// Whether ``collect`` inserts a node's own path when it visits it (a leaf, an atomic node or an atomic list).
+    private static func insertsItself(_ value: Value, _ schema: Schema) -> Bool {
+        if schema.atomic { return true }
+        switch (schema.shape, value) {
+        case (.object, .object), (.deduced, .object): return false
+        case (.list(_, let type), .array): return type == .atomic
+        default: return true
+        }
+    }
+}
+
+/// Membership of field paths in a union of fieldsV1 tries (managedFields entries as the server wrote them) and a
+/// field set: answers ``contains(_:)`` by walking the tries along the path, so that an object compared without a
+/// difference never builds the entries' sets.
+public struct FieldMembership: Sendable {
+    private var tries: [Value]
+    private var set: FieldSet
+
+    /// The paths of these fieldsV1 tries and of `set`.
+    public init(fieldsV1 tries: [Value] = [], set: FieldSet = FieldSet()) {
+        self.tries = tries
+        self.set = set
+    }
+
+    /// Whether `path` itself is in one of the tries or the set (as `FieldSet(fieldsV1:)` would read them).
+    public func contains(_ path: FieldPath) -> Bool {
+        if set.contains(path) { return true }
+        guard !path.isEmpty else { return false }
+        return tries.contains { FieldMembership.trie($0, contains: path[...]) }
+    }
+
+    private static func trie(_ node: Value, contains path: ArraySlice<FieldPathElement>) -> Bool {
+        guard let members = node.objectValue else { return false }
+        guard let element = path.first else { return members.isEmpty || members["."] != nil }
+        let rest = path.dropFirst()
+        if let child = members[element.fieldsV1Key] { return trie(child, contains: rest) }
+        if case .field = element { return false }
+        // A key or value the server spelled otherwise (member order, number form): compared as parsed elements.
+        for (key, child) in members where key.hasPrefix("k:") || key.hasPrefix("v:") {
+            if FieldPathElement(fieldsV1Key: key) == element, trie(child, contains: rest) { return true }
+        }
+        return false
+    }
+}
