@@ -76,6 +76,11 @@ struct SyncCommand: AsyncParsableCommand {
         let printer: (@Sendable (String) -> Void)? = text ? printLine : nil
         var rollout = Rollout(config: agent.rollout, logger: logger, progress: printer)
         rollout.allowMassPrune = allowMassPrune
+        // One client and a watch-fed cache per region, as the agent has: one list per kind instead of one per kind
+        // and namespace, and readiness seen as the watch delivers it instead of by polling each object.
+        let connections = RegionConnections(logger: logger)
+        rollout.connections = connections
+        defer { connections.stop() }
         if text { Swift.print("syncing \(snapshot.revision.shortSHA) \"\(snapshot.revision.summary)\"") }
         // SIGTERM or SIGINT (a cancelled CI job, Ctrl-C) stops the pass at its next step: the region records
         // `abandoned` and the command exits 3, instead of dying with the record saying `applying` or `gating`.
