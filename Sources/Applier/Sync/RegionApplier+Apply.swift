@@ -1,3 +1,4 @@
+import Synchronization
 import SyncCore
 
 extension RegionApplier {
@@ -14,18 +15,20 @@ extension RegionApplier {
     /// before the sync; fields Git does not set stay theirs.
     func apply(_ resource: Resource) async throws(ApplierError) -> ApplyAction {
         let current: Resource?
-        if let cached = live?.objects([resource.ref]) {
+        if let cached = live?.objects([resource.ref]), !cached.values.contains(where: written.isOlderThanWritten) {
             current = cached[resource.key]
         } else {
             current = try await client.getIfPresent(resource.ref)
         }
         guard let live = current else {
             let response = try await client.apply(resource, options: ApplyOptions(force: true))
+            written.record(response.resource)
             return response.created ? .created : .configured
         }
         if let settled, settled(resource, live) { return .unchanged }
         if try await dryRunMatches(resource, live: live) { return .unchanged }
         let response = try await client.apply(resource, options: ApplyOptions(force: true))
+        written.record(response.resource)
         return response.created ? .created : .configured
     }
 
@@ -36,6 +39,7 @@ extension RegionApplier {
         if preflight.recreate[resource.key] != nil { return try await recreate(resource) }
         guard preflight.accepted.contains(resource.key) else { return try await apply(resource) }
         let response = try await client.apply(resource, options: ApplyOptions(force: true))
+        written.record(response.resource)
         return response.created ? .created : .configured
     }
 
@@ -52,7 +56,7 @@ extension RegionApplier {
             }
             do { try await Task.sleep(for: pollInterval) } catch { throw .cancelled(url: client.context.server) }
         }
-        _ = try await client.apply(resource, options: ApplyOptions(force: true))
+        written.record(try await client.apply(resource, options: ApplyOptions(force: true)).resource)
         return .recreated
     }
 
@@ -97,5 +101,23 @@ extension RegionApplier {
             body["metadata"] = metadata
         }
         return body
+    }
+}
+
+/// The generation of each object as the server answered this applier's writes (``RegionApplier/written``).
+final class WrittenGenerations: Sendable {
+    private let generations = Mutex<[ObjectKey: Int64]>([:])
+
+    /// Notes `object`'s generation, as a write's answer gives it.
+    func record(_ object: Resource) {
+        guard let generation = object.body[path: ["metadata", "generation"]]?.intValue else { return }
+        generations.withLock { $0[object.key] = max($0[object.key] ?? generation, generation) }
+    }
+
+    /// Whether `object` is older than the last write of it (its generation is below the one that write got).
+    func isOlderThanWritten(_ object: Resource) -> Bool {
+        guard let wrote = generations.withLock({ $0[object.key] }) else { return false }
+        guard let generation = object.body[path: ["metadata", "generation"]]?.intValue else { return false }
+        return generation < wrote
     }
 }

@@ -9,7 +9,11 @@ extension RegionApplier {
     /// ``listThreshold`` of them, a get for each of the others, all concurrently (the client bounds how many are
     /// on the wire). An object that does not exist, or whose kind the cluster does not serve yet, is absent.
     func readLive(_ refs: [ObjectRef]) async throws(ApplierError) -> [ObjectKey: Resource] {
-        if let live, let cached = live.objects(refs) { return cached }
+        // Not from the cache while it holds an object older than this applier's write of it (its event is on the
+        // way): a rollback must not take the revision it undoes for the one it restores.
+        if let live, let cached = live.objects(refs), !cached.values.contains(where: written.isOlderThanWritten) {
+            return cached
+        }
         let wanted = Set(refs.map(\.key))
         let groups = Dictionary(grouping: refs) { LiveGroup(gvk: $0.gvk, namespace: $0.namespace) }
         do {

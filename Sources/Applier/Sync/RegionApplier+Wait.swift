@@ -21,8 +21,9 @@ extension RegionApplier {
                 lastError = nil
                 var still: [ObjectRef] = []
                 for ref in pending {
-                    // An object not there yet (just created, a list that lags) is read again next round.
-                    guard let object = live[ref.key] else {
+                    // An object not there yet (just created, a list that lags), or older than this applier's write
+                    // of it (a cache the write's event has not reached), is read again next round.
+                    guard let object = live[ref.key], !written.isOlderThanWritten(object) else {
                         still.append(ref)
                         continue
                     }

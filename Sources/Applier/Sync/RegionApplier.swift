@@ -44,6 +44,10 @@ public struct RegionApplier: Sendable {
     /// Settles an object client-side: true when applying `desired` over `live` would change nothing (every field
     /// it sets holds its value, none it owned is dropped), so no dry run is needed. nil dry-runs every object.
     public var settled: SettledCheck?
+    /// The generation each object had in the answer to this applier's last write of it: a wait does not judge an
+    /// object by an older copy (a cache that has not yet seen the write still holds the last revision's object,
+    /// ready as it was).
+    let written = WrittenGenerations()
 
     /// One step starting or finished, for ``observer``.
     public struct StepEvent: Sendable {
