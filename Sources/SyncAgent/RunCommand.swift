@@ -37,6 +37,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        HeapTrim.keepLargeBlocksApart()
         var agent = try AgentConfig.load(file: config)
         guard let repo = agent.repo else { throw ValidationError("\(config): run needs a repo") }
         if let listen { agent.listen(listen) }
@@ -69,7 +70,8 @@ struct RunCommand: AsyncParsableCommand {
             config: agent, repository: repository, rollout: rollout, wakeup: wakeup, state: state, metrics: metrics,
             notifier: notifier, logger: logger)
         let drift = DriftChecker(
-            config: agent, repository: repository, connections: connections, wakeup: wakeup, state: state, metrics: metrics, notifier: notifier,
+            config: agent, repository: repository, connections: connections, wakeup: wakeup, state: state,
+            metrics: metrics, notifier: notifier,
             logger: logger)
         guard let (host, port) = AgentConfig.hostAndPort(agent.agent.listen) else {
             throw ValidationError("agent.listen must be HOST:PORT")

@@ -463,4 +463,26 @@ struct RegionStatusTests {
         #expect(read.warnings.count == 2)
         #expect(read.rollbackTarget(excluding: "x") == nil)
     }
+
+    /// The drift checker keeps an object common to the regions once, keeps a region's own version apart, and
+    /// forgets what no region's revision holds any more.
+    @Test func theRegionsShareTheRevisionsObjectsAndForgetOldOnes() {
+        let store = SharedObjects()
+        let key = ObjectKey(group: "", kind: "ConfigMap", namespace: "team-00", name: "a")
+        let other = ObjectKey(group: "", kind: "ConfigMap", namespace: "team-00", name: "b")
+        var sanJose: [ObjectKey: SharedObjects.Bytes]? = [key: store.share(key, Array(#"{"a":1}"#.utf8))]
+        var chicago: [ObjectKey: SharedObjects.Bytes]? = [key: store.share(key, Array(#"{"a":1}"#.utf8))]
+        #expect(sanJose?[key] === chicago?[key])  // one copy for both regions
+        // A region's own version is its own; the common one is still shared with whoever holds it.
+        chicago = [key: store.share(key, Array(#"{"a":2}"#.utf8)), other: store.share(other, Array("{}".utf8))]
+        #expect(chicago?[key] !== sanJose?[key] && chicago?[key]?.bytes == Array(#"{"a":2}"#.utf8))
+        #expect(sanJose?[key]?.bytes == Array(#"{"a":1}"#.utf8))
+        store.prune()
+        #expect(store.count == 2)  // both held by Chicago
+        chicago = nil
+        store.prune()
+        #expect(store.count == 0)
+        #expect(sanJose?[key]?.bytes == Array(#"{"a":1}"#.utf8))  // a region's own copy outlives the store's
+        sanJose = nil
+    }
 }

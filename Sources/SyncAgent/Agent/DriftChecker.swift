@@ -29,6 +29,8 @@ struct DriftChecker: Service {
 
     /// How long changes are gathered after the first one before they are compared (a burst is compared once).
     static let settle = Duration.milliseconds(50)
+    /// The revision's objects, shared by the regions.
+    private let shared = SharedObjects()
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -81,7 +83,7 @@ struct DriftChecker: Service {
             }
             var drift = RegionDrift(
                 region: region, client: RegionClient(region, client: connection.client), live: connection.live,
-                options: options, retryDelay: config.agent.driftInterval, logger: logger)
+                options: options, retryDelay: config.agent.driftInterval, shared: shared, logger: logger)
             let clock = ContinuousClock()
             var nextInterval = clock.now + config.agent.driftInterval
             var lastHeal: ContinuousClock.Instant?
@@ -153,7 +155,8 @@ struct RegionDrift {
     private var revision = ""
     /// The revision's objects for the region, each as its JSON (a parsed tree takes several times the memory; a
     /// watch event needs only the objects it names).
-    private var desired: [ObjectKey: [UInt8]] = [:]
+    private var desired: [ObjectKey: SharedObjects.Bytes] = [:]
+    private let shared: SharedObjects
     private var desiredKinds: Set<GroupVersionKind> = []
     private var watched: Set<ObjectKey> = []
     /// Drifted objects by key, with what was reported of each.
@@ -165,8 +168,9 @@ struct RegionDrift {
 
     init(
         region: RegionTarget, client: RegionClient, live: LiveCache, options: DiffOptions, retryDelay: Duration,
-        logger: Logger
+        shared: SharedObjects = SharedObjects(), logger: Logger
     ) {
+        self.shared = shared
         self.retryDelay = retryDelay
         self.region = region
         self.client = client
@@ -236,7 +240,10 @@ struct RegionDrift {
         if inventory.revision != revision {
             let snapshot = try await repository.loader(inventory.revision)
             let rendered = try snapshot.render(region: region.name)
-            desired = Dictionary(rendered.map { ($0.key, $0.body.jsonBytes) }, uniquingKeysWith: { first, _ in first })
+            desired = Dictionary(
+                rendered.map { ($0.key, shared.share($0.key, $0.body.jsonBytes)) },
+                uniquingKeysWith: { first, _ in first })
+            shared.prune()
             desiredKinds = Set(rendered.map(\.ref.gvk))
             revision = inventory.revision
         }
@@ -254,8 +261,8 @@ struct RegionDrift {
     /// The revision's objects among `keys` (all when nil), parsed again.
     private func resources(_ keys: Set<ObjectKey>?) -> [Resource] {
         let selected: [(key: ObjectKey, value: [UInt8])] =
-            keys.map { keys in keys.compactMap { key in desired[key].map { (key, $0) } } }
-            ?? desired.map { ($0.key, $0.value) }
+            keys.map { keys in keys.compactMap { key in desired[key].map { (key, $0.bytes) } } }
+            ?? desired.map { ($0.key, $0.value.bytes) }
         return selected.sorted { $0.key < $1.key }.compactMap { _, bytes in
             (try? Value(json: bytes)).flatMap { try? Resource(body: $0) }
         }
@@ -288,4 +295,39 @@ struct RegionDrift {
         reported = seen
         return found.count
     }
+}
+
+/// The revision's objects as JSON, shared by the regions' drift states: an object that renders to the same bytes in
+/// several regions (most do: the common layer) is kept once. An entry no region holds any more is dropped at the
+/// next ``prune()``.
+final class SharedObjects: Sendable {
+    /// One object's JSON.
+    final class Bytes: Sendable {
+        let bytes: [UInt8]
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+    }
+
+    private let entries = Mutex<[ObjectKey: Bytes]>([:])
+
+    /// The kept copy of `bytes` for `key` when one is kept, else `bytes`, kept from now on.
+    func share(_ key: ObjectKey, _ bytes: [UInt8]) -> Bytes {
+        entries.withLock { entries in
+            if let kept = entries[key], kept.bytes == bytes { return kept }
+            let fresh = Bytes(bytes)
+            entries[key] = fresh
+            return fresh
+        }
+    }
+
+    /// Drops the entries only this store still holds (no region's revision has them any more).
+    func prune() {
+        entries.withLock { entries in
+            for key in Array(entries.keys) where isKnownUniquelyReferenced(&entries[key]!) {
+                entries[key] = nil
+            }
+        }
+    }
+
+    /// How many objects are kept (for tests).
+    var count: Int { entries.withLock { $0.count } }
 }
