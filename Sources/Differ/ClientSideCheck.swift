@@ -50,12 +50,7 @@ func appliesNothingNew(desired: Resource, live: Value, fieldManager: String) -> 
         return applied.subtracting(manifestFields).isEmpty
     }
     // The raw entries, walked beside the manifest: no field set is built on either side.
-    let applied = (live[path: ["metadata", "managedFields"]]?.arrayValue ?? []).compactMap { entry -> Value? in
-        guard entry["manager"]?.stringValue == fieldManager, entry["operation"]?.stringValue == "Apply" else {
-            return nil
-        }
-        return entry["fieldsV1"] ?? .emptyObject
-    }
+    let applied = ManagedFieldsEntry.fieldsV1(of: live) { $0 == fieldManager && $1 == "Apply" }
     guard applied.contains(where: { FieldSets.hasPaths(fieldsV1: $0) }) else { return false }
     return applied.allSatisfy {
         FieldSets.covers(fieldsV1: $0, of: stripped, schema: schema, hasStatusSubresource: true)

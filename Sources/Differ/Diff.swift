@@ -27,17 +27,10 @@ public func diff(
     let liveSide = Bookkeeping.strip(KnownTypes.normalize(live, key: key, desired: desired.body, options: options))
     // Who owns what, read from the raw entries as the walk asks (``FieldMembership``); the parsed entries
     // (``Attribution``) only when a change needs its writer named or the last-applied annotation is in play.
-    let entries = live[path: ["metadata", "managedFields"]]?.arrayValue ?? []
-    func fields(_ selects: (_ manager: String, _ operation: String) -> Bool) -> [Value] {
-        entries.compactMap { entry in
-            guard let manager = entry["manager"]?.stringValue, let operation = entry["operation"]?.stringValue,
-                selects(manager, operation)
-            else { return nil }
-            return entry["fieldsV1"] ?? .emptyObject
-        }
-    }
-    let applied = FieldMembership(fieldsV1: fields { $0 == fieldManager && $1 == "Apply" })
-    let othersOwn = FieldMembership(fieldsV1: fields { manager, _ in manager != fieldManager })
+    let applied = FieldMembership(
+        fieldsV1: ManagedFieldsEntry.fieldsV1(of: live) { $0 == fieldManager && $1 == "Apply" })
+    let othersOwn = FieldMembership(
+        fieldsV1: ManagedFieldsEntry.fieldsV1(of: live) { manager, _ in manager != fieldManager })
 
     var comparison: FieldComparison
     let mode: DiffOptions.Mode

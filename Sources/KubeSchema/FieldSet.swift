@@ -94,13 +94,16 @@ public enum FieldSets {
         if top == "apiVersion" || top == "kind" { return true }
         if top == "status" && hasStatusSubresource { return true }
         if top == "metadata", path.count >= 2, case .field(let name) = path[1] {
-            return [
-                "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-                "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
-            ].contains(name)
+            return ignoredMetadata.contains(name)
         }
         return false
     }
+
+    /// The `metadata` members no manager owns (server-written identity and bookkeeping).
+    static let ignoredMetadata: Set<String> = [
+        "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
+        "deletionTimestamp", "deletionGracePeriodSeconds",
+    ]
 
     /// The set of every field `value` sets (the applied configuration's set for server-side apply).
     public static func of(_ value: Value, schema: Schema, hasStatusSubresource: Bool) -> FieldSet {
@@ -253,11 +256,6 @@ extension FieldSets {
             key != "." && FieldPathElement(fieldsV1Key: key) != nil && child.objectValue != nil
         }
     }
-
-    private static let ignoredMetadata: Set<String> = [
-        "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
-        "deletionTimestamp", "deletionGracePeriodSeconds",
-    ]
 
     /// One node of ``covers(fieldsV1:of:schema:hasStatusSubresource:)``: `value` and `schema` are the manifest's
     /// node at this path (nil: the manifest's set has nothing here or below), `member` whether the path itself is in

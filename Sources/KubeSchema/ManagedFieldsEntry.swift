@@ -27,7 +27,9 @@ public struct ManagedFieldsEntry: Sendable, Hashable {
     }
 
     /// An entry from its parts.
-    public init(manager: String, operation: String, apiVersion: String, time: String, fields: FieldSet, subresource: String = "") {
+    public init(
+        manager: String, operation: String, apiVersion: String, time: String, fields: FieldSet, subresource: String = ""
+    ) {
         self.manager = manager
         self.operation = operation
         self.apiVersion = apiVersion
@@ -47,6 +49,20 @@ public struct ManagedFieldsEntry: Sendable, Hashable {
         self.time = value["time"]?.stringValue ?? ""
         self.fields = FieldSet(fieldsV1: value["fieldsV1"] ?? .emptyObject)
         self.subresource = value["subresource"]?.stringValue ?? ""
+    }
+
+    /// The raw fieldsV1 tries of the entries of `object`'s `metadata.managedFields` that `selects` (by manager and
+    /// operation; entries without them are skipped, as ``entries(of:)`` skips them), unparsed: for walks that look
+    /// at a few paths (``FieldMembership``, ``FieldSets/covers(fieldsV1:of:schema:hasStatusSubresource:)``).
+    public static func fieldsV1(
+        of object: Value, where selects: (_ manager: String, _ operation: String) -> Bool
+    ) -> [Value] {
+        (object[path: ["metadata", "managedFields"]]?.arrayValue ?? []).compactMap { entry in
+            guard let manager = entry["manager"]?.stringValue, let operation = entry["operation"]?.stringValue,
+                selects(manager, operation)
+            else { return nil }
+            return entry["fieldsV1"] ?? .emptyObject
+        }
     }
 
     /// The entries of an object's `metadata.managedFields`, in order.

@@ -15,7 +15,7 @@ extension RegionApplier {
     /// before the sync; fields Git does not set stay theirs.
     func apply(_ resource: Resource) async throws(ApplierError) -> ApplyAction {
         let current: Resource?
-        if let cached = live?.objects([resource.ref]), !cached.values.contains(where: written.isOlderThanWritten) {
+        if let cached = live?.objects([resource.ref]), !written.holdsOlder(cached.values) {
             current = cached[resource.key]
         } else {
             current = try await client.getIfPresent(resource.ref)
@@ -116,8 +116,20 @@ final class WrittenGenerations: Sendable {
 
     /// Whether `object` is older than the last write of it (its generation is below the one that write got).
     func isOlderThanWritten(_ object: Resource) -> Bool {
-        guard let wrote = generations.withLock({ $0[object.key] }) else { return false }
-        guard let generation = object.body[path: ["metadata", "generation"]]?.intValue else { return false }
-        return generation < wrote
+        holdsOlder(CollectionOfOne(object))
+    }
+
+    /// Whether any of `objects` is older than the last write of it; one look under the lock for all of them (a
+    /// preflight reads thousands), none when nothing was written.
+    func holdsOlder(_ objects: some Collection<Resource>) -> Bool {
+        generations.withLock { generations in
+            guard !generations.isEmpty else { return false }
+            return objects.contains { object in
+                guard let wrote = generations[object.key],
+                    let generation = object.body[path: ["metadata", "generation"]]?.intValue
+                else { return false }
+                return generation < wrote
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ extension RegionApplier {
     func readLive(_ refs: [ObjectRef]) async throws(ApplierError) -> [ObjectKey: Resource] {
         // Not from the cache while it holds an object older than this applier's write of it (its event is on the
         // way): a rollback must not take the revision it undoes for the one it restores.
-        if let live, let cached = live.objects(refs), !cached.values.contains(where: written.isOlderThanWritten) {
+        if let live, let cached = live.objects(refs), !written.holdsOlder(cached.values) {
             return cached
         }
         let wanted = Set(refs.map(\.key))
