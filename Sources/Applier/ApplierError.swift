@@ -31,6 +31,9 @@ public enum ApplierError: Error, CustomStringConvertible, Sendable, Equatable {
     indirect case retriesExhausted(attempts: Int, last: ApplierError)
     /// The calling task was cancelled, or the client was shut down, before the response came.
     case cancelled(url: String)
+    /// Not sent: this process does not hold the region's Lease (``WriteFence``), so another replica may be
+    /// writing there. Nothing says the revision is bad; the holder carries on.
+    case notHolder(operation: String, message: String)
 
     /// The API server's Status when this is (or, after retries, ends in) an API failure.
     public var status: KubeStatus? {
@@ -45,7 +48,7 @@ public enum ApplierError: Error, CustomStringConvertible, Sendable, Equatable {
     /// retry) rather than a verdict on the request: a rollout retries such a region later instead of rolling back.
     public var pointsAtCluster: Bool {
         switch self {
-        case .transport, .tls, .curl, .credentials, .credentialPlugin, .kubeconfig, .cancelled: return true
+        case .transport, .tls, .curl, .credentials, .credentialPlugin, .kubeconfig, .cancelled, .notHolder: return true
         case .api(_, let status): return status.code >= 500 || status.code == 429 || status.code == 401
         case .retriesExhausted(_, let last): return last.pointsAtCluster
         case .unknownKind, .invalidResponse: return false
@@ -82,6 +85,8 @@ public enum ApplierError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(last) (gave up after \(attempts) attempts)"
         case .cancelled(let url):
             return "request to \(url) was cancelled"
+        case .notHolder(let operation, let message):
+            return "\(operation): not sent: \(message)"
         }
     }
 }

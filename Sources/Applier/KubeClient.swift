@@ -52,6 +52,9 @@ public final class KubeClient: Sendable {
     let credentials: CredentialProvider
     let discovery = DiscoveryCache()
     let logger: Logger
+    /// The Lease fence: armed by an agent that runs with leader election, so that no write leaves this client
+    /// while the process does not hold the region's Lease.
+    public let fence = WriteFence()
 
     /// A client for a resolved context. Logs with `logger` (metadata `kube.context`), warning once when the
     /// context skips TLS verification.
@@ -108,8 +111,13 @@ public final class KubeClient: Sendable {
     {
         var attempt = 0
         var refreshedCredentials = false
+        let fenced = WriteFence.changesCluster(method: request.method, path: request.path)
         while true {
             attempt += 1
+            // Asked again before each try: a retry after the Lease was lost must not go out either.
+            if fenced, let refusal = fence.refusal() {
+                throw .notHolder(operation: request.operation, message: refusal)
+            }
             let used = try await credentials.current()
             let failure: ApplierError
             var retryAfter: Double? = nil

@@ -41,7 +41,9 @@ struct APIResponder: HTTPResponder {
         let authenticated = try await authenticate(request, context)
         let impersonated = request.headers[Self.impersonateUser].flatMap { $0.isEmpty ? nil : $0 }
         let user = authenticated.map { impersonated ?? $0 }
-        if user == nil {
+        if let cut = region.faults.partitionError(userAgent: request.headers[.userAgent] ?? "") {
+            response = APIResponse(error: cut)
+        } else if user == nil {
             response = APIResponse(error: .unauthorized())
         } else if let denied = authorize(
             authenticated: authenticated ?? "", user: user ?? "", method: request.method.rawValue, path: path,
@@ -59,7 +61,8 @@ struct APIResponder: HTTPResponder {
             response = handler.handle(apiRequest)
         }
         region.logger.debug(
-            "request", metadata: ["method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(response.status)"])
+            "request",
+            metadata: ["method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(response.status)"])
         region.audit?.record(
             region: region.name, method: request.method.rawValue, path: path, query: request.uri.query ?? "",
             userAgent: request.headers[.userAgent] ?? "", user: user ?? "system:anonymous",
@@ -159,7 +162,8 @@ struct RegionAPIServer: Sendable {
                 announced = true
                 let app = Application(
                     responder: APIResponder(region: region), server: try .tls(.http1(), tlsConfiguration: tls),
-                    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: region.apiPort), serverName: nil),
+                    configuration: ApplicationConfiguration(
+                        address: .hostname("127.0.0.1", port: region.apiPort), serverName: nil),
                     onServerRunning: { _ in if announce { await onFirstListen() } },
                     logger: quietLogger(region.logger))
                 running = Task { try await app.runService(gracefulShutdownSignals: []) }

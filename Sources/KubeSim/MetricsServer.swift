@@ -10,6 +10,9 @@ import SyncCore
 /// - `POST /faults/latency?ms=N` — add N ms to every API request (0 clears).
 /// - `POST /faults/errors?rate=R&code=C` — fail a fraction R (0..1) of API requests with C (500, 429 or 503).
 /// - `POST /faults/down` / `POST /faults/up` — close the region's API port (connections refused) / reopen it.
+/// - `POST /faults/partition?userAgent=S` / `POST /faults/heal?userAgent=S` — cut off (and restore) the clients
+///   whose User-Agent contains S: their requests are answered 503 before anything is served, as a network
+///   partition between one replica and the region looks to it (its calls fail; other clients go on).
 /// - `POST /faults/reset` — all of the above off.
 struct MetricsServer: Sendable {
     let region: Region
@@ -36,7 +39,8 @@ struct MetricsServer: Sendable {
             let rate = request.uri.queryParameters.get("rate", as: Double.self) ?? -1
             let code = request.uri.queryParameters.get("code", as: Int.self) ?? 500
             guard rate >= 0, rate <= 1, [500, 429, 503].contains(code) else {
-                return MetricsServer.json(["error": "rate must be in 0..1 and code one of 500, 429, 503"], status: .badRequest)
+                return MetricsServer.json(
+                    ["error": "rate must be in 0..1 and code one of 500, 429, 503"], status: .badRequest)
             }
             region.faults.update {
                 $0.errorRate = rate
@@ -52,6 +56,20 @@ struct MetricsServer: Sendable {
             region.faults.update { $0.down = false }
             return MetricsServer.json(MetricsServer.describe(region.faults.current))
         }
+        router.post("faults/partition") { request, _ in
+            guard let agent = request.uri.queryParameters.get("userAgent"), !agent.isEmpty else {
+                return MetricsServer.json(["error": "userAgent is required"], status: .badRequest)
+            }
+            region.faults.update { $0.partitioned.insert(String(agent)) }
+            return MetricsServer.json(MetricsServer.describe(region.faults.current))
+        }
+        router.post("faults/heal") { request, _ in
+            let agent = request.uri.queryParameters.get("userAgent").map { String($0) }
+            region.faults.update { settings in
+                if let agent { settings.partitioned.remove(agent) } else { settings.partitioned = [] }
+            }
+            return MetricsServer.json(MetricsServer.describe(region.faults.current))
+        }
         router.post("faults/reset") { _, _ in
             region.faults.update { $0 = Faults.Settings() }
             return MetricsServer.json(MetricsServer.describe(region.faults.current))
@@ -64,10 +82,16 @@ struct MetricsServer: Sendable {
     }
 
     static func describe(_ s: Faults.Settings) -> Value {
-        ["latencyMs": .int(Int64(s.latencyMilliseconds)), "errorRate": .double(s.errorRate), "errorCode": .int(Int64(s.errorCode)), "down": .bool(s.down)]
+        [
+            "latencyMs": .int(Int64(s.latencyMilliseconds)), "errorRate": .double(s.errorRate),
+            "errorCode": .int(Int64(s.errorCode)), "down": .bool(s.down),
+            "partitioned": .array(s.partitioned.sorted().map { Value.string($0) }),
+        ]
     }
 
     static func json(_ value: Value, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonString)))
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonString)))
     }
 }

@@ -71,6 +71,8 @@ final class Faults: Sendable {
         var errorRate: Double = 0
         var errorCode: Int = 500
         var down: Bool = false
+        /// User-Agent substrings whose clients are cut off (answered 503).
+        var partitioned: Set<String> = []
     }
 
     private let settings = Mutex(Settings())
@@ -98,6 +100,15 @@ final class Faults: Sendable {
         continuation.yield(current.down)
         continuation.onTermination = { [weak self] _ in self?.changes.withLock { _ = $0.removeValue(forKey: id) } }
         return stream
+    }
+
+    /// The error for a client cut off by a partition (its User-Agent contains a partitioned substring); nil
+    /// when it is not.
+    func partitionError(userAgent: String) -> APIError? {
+        let cut = current.partitioned
+        guard !cut.isEmpty, cut.contains(where: { userAgent.contains($0) }) else { return nil }
+        return APIError(
+            code: 503, reason: "ServiceUnavailable", message: "the server is currently unable to handle the request")
     }
 
     /// The error to answer instead of serving, drawn at the configured rate; nil to serve normally.

@@ -16,14 +16,15 @@ public struct RegionClient: Sendable {
         self.client = client
     }
 
-    public init(_ region: RegionTarget, logger: Logger) throws {
+    public init(
+        _ region: RegionTarget, logger: Logger,
+        options: KubeClientOptions = KubeClientOptions(maxConcurrentRequests: 32)
+    ) throws {
         self.region = region
         let kubeconfig = try Kubeconfig.loadDefault(explicitFile: region.kubeconfig)
         var logger = logger
         logger[metadataKey: "region"] = "\(region.name)"
-        client = try KubeClient(
-            kubeconfig: kubeconfig, context: region.context, options: KubeClientOptions(maxConcurrentRequests: 32),
-            logger: logger)
+        client = try KubeClient(kubeconfig: kubeconfig, context: region.context, options: options, logger: logger)
     }
 
     /// The region's inventory ConfigMap, or nil when none is recorded.

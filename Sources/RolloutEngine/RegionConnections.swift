@@ -16,11 +16,20 @@ public final class RegionConnections: Sendable {
 
     private let logger: Logger
     private let options: LiveCache.Options
+    private let userAgent: String
+    private let fence: (@Sendable (String) -> String?)?
     private let made = Mutex<[String: Connection]>([:])
 
-    public init(logger: Logger, options: LiveCache.Options = LiveCache.Options()) {
+    /// With `fence` (leader election), every write of a region's client first asks it whether this process may
+    /// write to the region (``WriteFence``); `userAgent` names the process to the API servers.
+    public init(
+        logger: Logger, options: LiveCache.Options = LiveCache.Options(), userAgent: String = "syncagent",
+        fence: (@Sendable (_ region: String) -> String?)? = nil
+    ) {
         self.logger = logger
         self.options = options
+        self.userAgent = userAgent
+        self.fence = fence
     }
 
     deinit {
@@ -33,7 +42,13 @@ public final class RegionConnections: Sendable {
         if let existing = made.withLock({ $0[region.name] }) { return existing }
         var logger = logger
         logger[metadataKey: "region"] = "\(region.name)"
-        let client = try RegionClient(region, logger: logger).client
+        let client = try RegionClient(
+            region, logger: logger, options: KubeClientOptions(maxConcurrentRequests: 32, userAgent: userAgent)
+        ).client
+        if let fence {
+            let name = region.name
+            client.fence.arm { fence(name) }
+        }
         let fresh = Connection(client: client, live: LiveCache(client: client, options: options, logger: logger))
         let connection = made.withLock { made -> Connection in
             if let existing = made[region.name] { return existing }

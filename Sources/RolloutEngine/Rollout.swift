@@ -58,6 +58,9 @@ public struct Rollout: Sendable {
     public var allowMassPrune = false
     /// The agent's long-lived clients and live-state caches; nil makes a client per pass and reads the clusters.
     public var connections: RegionConnections?
+    /// Leader election: a region whose Lease this process does not hold is not written to (the pass stops there,
+    /// as at an unreachable region); nil writes without Leases.
+    public var leases: LeaseCoordinator?
 
     /// A rollout of `config`'s regions; `progress` receives a line per step (nil prints nothing).
     public init(config: RolloutConfig, logger: Logger, progress: (@Sendable (String) -> Void)? = nil) {
@@ -146,6 +149,14 @@ public struct Rollout: Sendable {
         for (position, region) in selected.enumerated() {
             var regionLogger = logger
             regionLogger[metadataKey: "region"] = "\(region.name)"
+            if !dryRun, let refusal = leases?.refusal(for: region.name) {
+                // Another replica writes here: nothing is judged, nothing rolled back; the pass is tried again.
+                report.regions.append(
+                    RegionOutcome(region: region.name, result: .unavailable, message: "not written: \(refusal)"))
+                say("\(region.name): not written: \(refusal)")
+                await notReached(selected.dropFirst(position + 1), &report)
+                return report
+            }
             let session: RegionSession
             let before: RegionStatus?
             do {

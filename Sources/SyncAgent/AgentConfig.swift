@@ -75,6 +75,8 @@ struct AgentConfig: Sendable {
         var requestTimeout: Duration = .seconds(10)
         /// The most HTTP connections open at once; a connection beyond is closed as soon as it is accepted.
         var maxConnections = 64
+        /// Several replicas, one writer per region (`agent.leaderElection`); nil: this agent writes without Leases.
+        var leaderElection: LeaseTiming?
     }
 
     var repo: Repo?
@@ -235,7 +237,7 @@ struct AgentConfig: Sendable {
                 path,
                 allowed: [
                     "listen", "webhookSecretFile", "driftInterval", "cache", "webhookBodyLimit", "idleTimeout",
-                    "requestTimeout", "maxConnections",
+                    "requestTimeout", "maxConnections", "leaderElection",
                 ])
             agent.listen = try reader.string(path + ["listen"], in: members) ?? agent.listen
             guard Self.hostAndPort(agent.listen) != nil else {
@@ -254,6 +256,22 @@ struct AgentConfig: Sendable {
             agent.idleTimeout = try reader.positiveDuration(path + ["idleTimeout"], in: members) ?? agent.idleTimeout
             agent.requestTimeout =
                 try reader.positiveDuration(path + ["requestTimeout"], in: members) ?? agent.requestTimeout
+            if members["leaderElection"] != nil {
+                let path = path + ["leaderElection"]
+                let members = try reader.object(
+                    path, allowed: ["enabled", "leaseDuration", "renewDeadline", "retryPeriod"])
+                var timing = LeaseTiming()
+                timing.leaseDuration =
+                    try reader.positiveDuration(path + ["leaseDuration"], in: members) ?? timing.leaseDuration
+                timing.renewDeadline =
+                    try reader.positiveDuration(path + ["renewDeadline"], in: members) ?? timing.renewDeadline
+                timing.retryPeriod =
+                    try reader.positiveDuration(path + ["retryPeriod"], in: members) ?? timing.retryPeriod
+                if let problem = timing.problem {
+                    throw ConfigError(message: "\(document.location(at: path)): \(problem)")
+                }
+                if try reader.bool(path + ["enabled"], in: members) ?? true { agent.leaderElection = timing }
+            }
         }
         var rules: [IgnoreRule] = []
         for index in (root["ignore"]?.arrayValue ?? []).indices {

@@ -29,11 +29,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Listen here instead of agent.listen (HOST:PORT).")
     var listen: String?
 
+    @Option(
+        help: """
+            This replica's name in the regions' Leases (holderIdentity) and in its User-Agent (agent.leaderElection);             default <hostname>-<pid>. Unique per replica: in Kubernetes, the pod's name.
+            """)
+    var identity: String?
+
     enum LogFormat: String, ExpressibleByArgument, Sendable { case text, json }
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let listen, AgentConfig.hostAndPort(listen) == nil { throw ValidationError("--listen takes HOST:PORT") }
+        if let identity, identity.isEmpty || identity.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            throw ValidationError("--identity must be a name without spaces")
+        }
     }
 
     func run() async throws {
@@ -61,18 +70,29 @@ struct RunCommand: AsyncParsableCommand {
         let state = AgentState()
         let metrics = AgentMetrics()
         let wakeup = Wakeup()
+        // Leader election: a Lease per region, and every region's client fenced by it.
+        var leases: LeaseCoordinator?
+        if let timing = agent.agent.leaderElection {
+            leases = try LeaseCoordinator(
+                regions: agent.regions, identity: identity ?? LeaseCoordinator.defaultIdentity, timing: timing,
+                logger: logger)
+        }
+        var fence: (@Sendable (String) -> String?)?
+        if let leases { fence = { region in leases.refusal(for: region) } }
         // One client and one watch-fed cache per region for the life of the process.
-        let connections = RegionConnections(logger: logger)
+        let connections = RegionConnections(
+            logger: logger, userAgent: leases.map { LeaseCoordinator.userAgent($0.identity) } ?? "syncagent",
+            fence: fence)
         var rollout = Rollout(config: agent.rollout, logger: logger)
         rollout.connections = connections
+        rollout.leases = leases
         let notifier = try Notifier(config: agent.notifications, logger: logger)
         let reconciler = Reconciler(
             config: agent, repository: repository, rollout: rollout, wakeup: wakeup, state: state, metrics: metrics,
-            notifier: notifier, logger: logger)
+            notifier: notifier, leases: leases, logger: logger)
         let drift = DriftChecker(
             config: agent, repository: repository, connections: connections, wakeup: wakeup, state: state,
-            metrics: metrics, notifier: notifier,
-            logger: logger)
+            metrics: metrics, notifier: notifier, leases: leases, logger: logger)
         guard let (host, port) = AgentConfig.hostAndPort(agent.agent.listen) else {
             throw ValidationError("agent.listen must be HOST:PORT")
         }
@@ -85,9 +105,16 @@ struct RunCommand: AsyncParsableCommand {
             metadata: [
                 "repo": "\(repository.cache.remote.redactedURL)", "branch": "\(repo.branch)",
                 "regions": "\(agent.regions.map(\.name).joined(separator: ","))",
+                "lease.identity": "\(leases?.identity ?? "-")",
             ])
+        // Shut down in reverse order: the Leases are released after the reconciler stopped writing.
+        var election: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let leases {
+            election.append(
+                .init(service: LeaseService(coordinator: leases, metrics: metrics, wakeup: wakeup, logger: logger)))
+        }
         var configuration = ServiceGroupConfiguration(
-            services: [
+            services: election + [
                 .init(service: app),
                 .init(service: reconciler, successTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: drift),

@@ -51,6 +51,15 @@ struct RegionState: Sendable {
     var diff: RegionDiff?
     /// Why the region could not be read or compared.
     var error: String?
+    /// The region's Lease (`agent.leaderElection`): who holds it, when it was last renewed, how often it changed
+    /// hands.
+    var lease: LeaseRecord?
+
+    struct LeaseRecord: Sendable {
+        var holder: String
+        var renewTime: String
+        var transitions: Int
+    }
 
     /// Synced, no drift, readable.
     var healthy: Bool {
@@ -70,6 +79,13 @@ struct RegionState: Sendable {
                     do {
                         let client = try RegionClient(region, logger: logger)
                         state.status = try await RegionStatus.read(client.client)
+                        if let lease = try await client.client.getIfPresent(Self.leaseRef) {
+                            let spec = lease.body["spec"]
+                            state.lease = LeaseRecord(
+                                holder: spec?["holderIdentity"]?.stringValue ?? "",
+                                renewTime: spec?["renewTime"]?.stringValue ?? "",
+                                transitions: spec?["leaseTransitions"]?.intValue.map(Int.init) ?? 0)
+                        }
                         state.inventory = try await client.inventory()
                         // A sync from a local folder (`sync --dir`) records no Git revision to compare with.
                         if let inventory = state.inventory, !inventory.revision.isEmpty,
@@ -93,8 +109,18 @@ struct RegionState: Sendable {
         }
     }
 
+    /// The Lease of leader election (`syncagent-system/syncagent`).
+    static let leaseRef = ObjectRef(
+        apiVersion: "coordination.k8s.io/v1", kind: "Lease", namespace: Inventory.namespace, name: "syncagent")
+
     var json: Value {
         var object: Value = ["region": .string(region)]
+        if let lease {
+            object["lease"] = [
+                "holder": lease.holder.isEmpty ? .null : .string(lease.holder), "renewTime": .string(lease.renewTime),
+                "transitions": .int(Int64(lease.transitions)),
+            ]
+        }
         if let inventory {
             object["syncedRevision"] = inventory.revision.isEmpty ? .null : .string(inventory.revision)
             object["objects"] = .int(Int64(inventory.objects.count))
@@ -129,6 +155,12 @@ struct RegionState: Sendable {
         }
         for row in rows {
             if let error = row.error { lines.append("\(row.region): cannot read it: \(error)") }
+            if let lease = row.lease {
+                lines.append(
+                    lease.holder.isEmpty
+                        ? "\(row.region): Lease free (released at \(lease.renewTime))"
+                        : "\(row.region): Lease held by \(lease.holder) (renewed \(lease.renewTime))")
+            }
             if let status = row.status, !status.message.isEmpty { lines.append("\(row.region): \(status.message)") }
             if let failed = row.status?.failedRevision {
                 lines.append(

@@ -25,7 +25,11 @@ enum AgentHTTP {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
-            if await state.ready { return text(.ok, "ready\n") }
+            if await state.ready {
+                // A standby replica is ready (it takes over when the leader goes); it says so.
+                if let standby = await state.standby { return text(.ok, "ready (\(standby))\n") }
+                return text(.ok, "ready\n")
+            }
             let reason = await state.lastPollError.map {
                 "not ready: cannot read the config repository: \(Redaction.scrubCredentials($0))\n"
             }

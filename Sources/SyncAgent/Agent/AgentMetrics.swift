@@ -23,6 +23,7 @@ import Synchronization
 /// | `syncagent_drift_checks_total` | region, trigger | drift checks: `full` (a new revision, a re-list), `watch` (a change), `interval` |
 /// | `syncagent_live_cache_requests` | region, type | requests the live-state cache made so far: `list`, `watch` |
 /// | `syncagent_live_cache_events` | region | object changes the region's watches delivered so far |
+/// | `syncagent_lease_held` | region | 1 while this replica holds the region's Lease (`agent.leaderElection`) |
 final class AgentMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     /// Info gauges whose label changes (the revision): the current one, to unregister when it moves.
@@ -31,17 +32,26 @@ final class AgentMetrics: Sendable {
 
     func recordOutcome(_ outcome: RegionOutcome, revision: String) {
         registry.makeCounter(
-            descriptor: Self.descriptor("sync", "total", "Region passes by result."), labels: [("region", outcome.region), ("result", outcome.result.rawValue)]
+            descriptor: Self.descriptor("sync", "total", "Region passes by result."),
+            labels: [("region", outcome.region), ("result", outcome.result.rawValue)]
         ).increment()
         registry.makeDurationHistogram(
-            descriptor: Self.descriptor("sync_duration", "seconds", "A region's apply, readiness and gate time."), labels: [("region", outcome.region)],
+            descriptor: Self.descriptor("sync_duration", "seconds", "A region's apply, readiness and gate time."),
+            labels: [("region", outcome.region)],
             buckets: [.seconds(1), .seconds(5), .seconds(15), .seconds(30), .seconds(60), .seconds(300), .seconds(900)]
         ).record(outcome.duration)
-        registry.makeGauge(descriptor: Self.descriptor("last_sync_timestamp", "seconds", "When the region's last pass ended."), labels: [("region", outcome.region)])
-            .set(Date().timeIntervalSince1970)
+        registry.makeGauge(
+            descriptor: Self.descriptor("last_sync_timestamp", "seconds", "When the region's last pass ended."),
+            labels: [("region", outcome.region)]
+        )
+        .set(Date().timeIntervalSince1970)
         if let gate = outcome.gate {
-            registry.makeGauge(descriptor: Self.descriptor("gate", "passed", "1 when the region's last metric gate passed, 0 when it failed."), labels: [("region", outcome.region)])
-                .set(gate.passed ? 1.0 : 0.0)
+            registry.makeGauge(
+                descriptor: Self.descriptor(
+                    "gate", "passed", "1 when the region's last metric gate passed, 0 when it failed."),
+                labels: [("region", outcome.region)]
+            )
+            .set(gate.passed ? 1.0 : 0.0)
             var last: [String: Double] = [:]
             var thresholds: [String: Double] = [:]
             for observation in gate.observations {
@@ -50,7 +60,8 @@ final class AgentMetrics: Sendable {
             }
             for (check, value) in last {
                 registry.makeGauge(
-                    descriptor: Self.descriptor("gate_check", "value", "The last value each gate check saw."), labels: [("region", outcome.region), ("check", check)]
+                    descriptor: Self.descriptor("gate_check", "value", "The last value each gate check saw."),
+                    labels: [("region", outcome.region), ("check", check)]
                 ).set(value)
             }
             for (check, threshold) in thresholds {
@@ -74,7 +85,8 @@ final class AgentMetrics: Sendable {
                 registry.unregisterGauge(gauge)
             }
             let gauge = registry.makeGauge(
-                descriptor: Self.descriptor("region_revision", "info", "1 for the revision synced to the region."), labels: [("region", region), ("revision", revision)])
+                descriptor: Self.descriptor("region_revision", "info", "1 for the revision synced to the region."),
+                labels: [("region", region), ("revision", revision)])
             gauge.set(1.0)
             gauges[region] = (revision, gauge)
         }
@@ -88,37 +100,70 @@ final class AgentMetrics: Sendable {
                 current = nil
             }
             guard let revision else { return }
-            let gauge = registry.makeGauge(descriptor: Self.descriptor("failed_revision", "info", "1 for a revision a gate rejected."), labels: [("revision", revision)])
+            let gauge = registry.makeGauge(
+                descriptor: Self.descriptor("failed_revision", "info", "1 for a revision a gate rejected."),
+                labels: [("revision", revision)])
             gauge.set(1.0)
             current = (revision, gauge)
         }
     }
 
     func setDrifted(region: String, count: Int) {
-        registry.makeGauge(descriptor: Self.descriptor("drifted", "resources", "Resources drifted from the synced revision at the last drift check."), labels: [("region", region)]).set(Double(count))
+        registry.makeGauge(
+            descriptor: Self.descriptor(
+                "drifted", "resources", "Resources drifted from the synced revision at the last drift check."),
+            labels: [("region", region)]
+        ).set(Double(count))
     }
 
     func countDriftCheck(region: String, trigger: String) {
-        registry.makeCounter(descriptor: Self.descriptor("drift_checks", "total", "Drift checks by region and what triggered them."), labels: [("region", region), ("trigger", trigger)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("drift_checks", "total", "Drift checks by region and what triggered them."),
+            labels: [("region", region), ("trigger", trigger)]
+        ).increment()
     }
 
     func setLiveCache(region: String, _ statistics: LiveCache.Statistics) {
         let requests = Self.descriptor("live_cache", "requests", "Requests the live-state cache made so far, by type.")
-        registry.makeGauge(descriptor: requests, labels: [("region", region), ("type", "list")]).set(Double(statistics.lists))
-        registry.makeGauge(descriptor: requests, labels: [("region", region), ("type", "watch")]).set(Double(statistics.watches))
-        registry.makeGauge(descriptor: Self.descriptor("live_cache", "events", "Object changes the region's watches delivered so far."), labels: [("region", region)]).set(Double(statistics.events))
+        registry.makeGauge(descriptor: requests, labels: [("region", region), ("type", "list")]).set(
+            Double(statistics.lists))
+        registry.makeGauge(descriptor: requests, labels: [("region", region), ("type", "watch")]).set(
+            Double(statistics.watches))
+        registry.makeGauge(
+            descriptor: Self.descriptor(
+                "live_cache", "events", "Object changes the region's watches delivered so far."),
+            labels: [("region", region)]
+        ).set(Double(statistics.events))
+    }
+
+    func setLeaseHeld(region: String, held: Bool) {
+        registry.makeGauge(
+            descriptor: Self.descriptor(
+                "lease", "held", "1 while this replica holds the region's Lease (agent.leaderElection), 0 otherwise."),
+            labels: [("region", region)]
+        ).set(held ? 1.0 : 0.0)
     }
 
     func countPoll(_ result: String) {
-        registry.makeCounter(descriptor: Self.descriptor("git_polls", "total", "Moved-checks of the config repository by result."), labels: [("result", result)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("git_polls", "total", "Moved-checks of the config repository by result."),
+            labels: [("result", result)]
+        ).increment()
     }
 
     func countWebhook(_ result: String) {
-        registry.makeCounter(descriptor: Self.descriptor("webhooks", "total", "Webhook deliveries by result."), labels: [("result", result)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("webhooks", "total", "Webhook deliveries by result."),
+            labels: [("result", result)]
+        ).increment()
     }
 
     func countRefusedConnection() {
-        registry.makeCounter(descriptor: Self.descriptor("http_connections_refused", "total", "Connections closed at once because agent.maxConnections were open.")).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor(
+                "http_connections_refused", "total",
+                "Connections closed at once because agent.maxConnections were open.")
+        ).increment()
     }
 
     private static func descriptor(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

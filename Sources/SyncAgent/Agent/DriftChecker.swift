@@ -25,6 +25,9 @@ struct DriftChecker: Service {
     let state: AgentState
     let metrics: AgentMetrics
     let notifier: Notifier
+    /// Leader election: a region is checked and reported by the replica that holds its Lease (the secondary's
+    /// holder keeps reporting it while the primary is down); nil checks every region.
+    let leases: LeaseCoordinator?
     let logger: Logger
 
     /// How long changes are gathered after the first one before they are compared (a burst is compared once).
@@ -89,6 +92,11 @@ struct DriftChecker: Service {
             var lastHeal: ContinuousClock.Instant?
             for await _ in inbox.bell {
                 if Task.isCancelled { break }
+                if let leases, !leases.holds(region.name) {
+                    drift.needsFull = true  // another replica reports this region; compare in full on taking over
+                    _ = inbox.take()
+                    continue
+                }
                 if await state.syncing {
                     drift.needsFull = true  // the pass's own writes: compare everything once it has ended
                     _ = inbox.take()

@@ -13,6 +13,10 @@ actor AgentState {
     private(set) var lastPollError: String?
     /// The last rollout, as JSON, for `/status`.
     private(set) var lastRollout: Value?
+    /// Why this replica does not run the rollout (leader election: another holds the Lease); nil when it does.
+    private(set) var standby: String?
+
+    func setStandby(_ reason: String?) { standby = reason }
 
     func pollFailed(_ error: String) {
         lastPollError = error
@@ -41,6 +45,8 @@ struct Reconciler: Service {
     let state: AgentState
     let metrics: AgentMetrics
     let notifier: Notifier
+    /// Leader election; nil when this agent runs alone.
+    let leases: LeaseCoordinator?
     let logger: Logger
 
     func run() async throws {
@@ -78,6 +84,9 @@ struct Reconciler: Service {
         var verified: String?
         /// The last head it refused (reported once, not verified again until the branch moves).
         var unverified: String?
+        /// The last pass found another replica leading: on taking over, the records are read again and the pass
+        /// runs even if the head is one this replica attempted before.
+        var standby = false
 
         /// Picks up what a previous agent recorded in the clusters: a revision rejected there is not retried.
         mutating func load(config: AgentConfig, logger: Logger) async {
@@ -116,6 +125,17 @@ struct Reconciler: Service {
         }
     }
 
+    /// `standby: the Lease of region X is held by Y`, or why no region is held.
+    static func standbyReason(_ leases: LeaseCoordinator) -> String {
+        guard let (region, view) = leases.views.first(where: { $0.view.reachable != false }) else {
+            return "standby: no region's Lease can be reached"
+        }
+        if let holder = view.holder, holder != leases.identity {
+            return "standby: the Lease of region \(region) is held by \(holder)"
+        }
+        return "standby: this replica does not hold the Lease of region \(region) yet"
+    }
+
     private func pass(_ memory: inout Memory, heal: Bool) async {
         let head: String
         do {
@@ -146,6 +166,24 @@ struct Reconciler: Service {
             }
         }
         memory.head = head
+        if let leases {
+            guard leases.isLeader else {
+                memory.standby = true
+                await state.setStandby(Self.standbyReason(leases))
+                await state.passEnded(nil)
+                return
+            }
+            await state.setStandby(nil)
+            if memory.standby {
+                // Taking over: what the last leader recorded (a rejected revision) counts, and its pass, cut short
+                // or not, is resumed from the regions' records.
+                memory.standby = false
+                memory.failed = nil
+                await memory.load(config: config, logger: logger)
+                metrics.setFailedRevision(memory.failed)
+                memory.retry = true
+            }
+        }
         if head == memory.failed {
             if memory.attempted != head {
                 logger.warning(
