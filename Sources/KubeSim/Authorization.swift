@@ -25,9 +25,25 @@ enum Authorization {
     /// The read-only user of the viewer token.
     static let viewer = "kubesim-viewer"
 
-    /// The groups an authenticated user belongs to.
+    /// The groups an authenticated user belongs to. A ServiceAccount's user (`system:serviceaccount:NS:NAME`,
+    /// impersonated without `Impersonate-Group`) is in `system:serviceaccounts` and `system:serviceaccounts:NS`, as
+    /// the real impersonation filter (and the ServiceAccount token authenticator) makes it.
     static func groups(of user: String) -> [String] {
-        user == admin ? ["system:masters", "system:authenticated"] : ["system:authenticated"]
+        if user == admin { return ["system:masters", "system:authenticated"] }
+        if let account = serviceAccount(user) {
+            return ["system:serviceaccounts", "system:serviceaccounts:\(account.namespace)", "system:authenticated"]
+        }
+        return ["system:authenticated"]
+    }
+
+    /// The namespace and name of a ServiceAccount's user name (`system:serviceaccount:NS:NAME`), or nil, as
+    /// `serviceaccount.SplitUsername` reads it: exactly two non-empty parts after the prefix.
+    static func serviceAccount(_ user: String) -> (namespace: String, name: String)? {
+        let prefix = "system:serviceaccount:"
+        guard user.hasPrefix(prefix) else { return nil }
+        let parts = user.dropFirst(prefix.count).split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
     }
 
     /// Whether the attributes are allowed, with the reason the real authorizers give.
@@ -46,7 +62,7 @@ enum Authorization {
             return (["get", "list", "watch"].contains(attributes.verb), "")
         }
         for binding in state.store.list("rbac.authorization.k8s.io/clusterrolebindings", namespace: nil) {
-            guard binds(binding.value, attributes) else { continue }
+            guard binds(binding.value, attributes, namespace: "") else { continue }
             let rules = rules(of: binding.value, namespace: "", in: state)
             if rules.contains(where: { matches($0, attributes) }) {
                 let name = binding.value[path: ["metadata", "name"]]?.stringValue ?? ""
@@ -55,7 +71,7 @@ enum Authorization {
         }
         if !attributes.namespace.isEmpty {
             for binding in state.store.list("rbac.authorization.k8s.io/rolebindings", namespace: attributes.namespace) {
-                guard binds(binding.value, attributes) else { continue }
+                guard binds(binding.value, attributes, namespace: attributes.namespace) else { continue }
                 let rules = rules(of: binding.value, namespace: attributes.namespace, in: state)
                 if rules.contains(where: { matches($0, attributes) }) {
                     let name = binding.value[path: ["metadata", "name"]]?.stringValue ?? ""
@@ -75,15 +91,19 @@ enum Authorization {
         return "\(kind) \"\(name)\" to User"
     }
 
-    private static func binds(_ binding: Value, _ attributes: AuthorizationAttributes) -> Bool {
+    /// Whether one of the binding's subjects is the user, as RBAC's `appliesToUser` decides: a ServiceAccount
+    /// subject without a namespace is in the binding's `namespace` (none for a ClusterRoleBinding: it matches
+    /// nobody).
+    private static func binds(_ binding: Value, _ attributes: AuthorizationAttributes, namespace: String) -> Bool {
         for subject in binding["subjects"]?.arrayValue ?? [] {
             let name = subject["name"]?.stringValue ?? ""
             switch subject["kind"]?.stringValue ?? "" {
             case "User" where name == attributes.user: return true
             case "Group" where attributes.groups.contains(name): return true
             case "ServiceAccount":
-                let namespace = subject["namespace"]?.stringValue ?? ""
-                if attributes.user == "system:serviceaccount:\(namespace):\(name)" { return true }
+                let own = subject["namespace"]?.stringValue ?? ""
+                let account = own.isEmpty ? namespace : own
+                if !account.isEmpty && attributes.user == "system:serviceaccount:\(account):\(name)" { return true }
             default: continue
             }
         }

@@ -14,7 +14,7 @@ struct SyncAgentCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             RenderCommand.self, DiffCommand.self, DriftCommand.self, SyncCommand.self, StatusCommand.self,
-            RollbackCommand.self, RunCommand.self,
+            RollbackCommand.self, RunCommand.self, RBACCommand.self,
         ]
     )
 

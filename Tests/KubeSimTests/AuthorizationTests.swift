@@ -30,6 +30,59 @@ import TestSupport
             "\(viewerAs.stderr)")
     }
 
+    @Test func serviceAccountsAreInTheirGroupsAndUnqualifiedSubjectsInTheBindingsNamespace() async throws {
+        let sim = try await KubeSimCluster(regions: ["us-sanjose-1"])
+        // One role, bound by the ServiceAccount groups and by a ServiceAccount subject without a namespace.
+        let rbac = """
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: read-configmaps}
+            rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: team-accounts, namespace: team}
+            subjects: [{kind: Group, name: "system:serviceaccounts:team", apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: read-configmaps}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: robot, namespace: shared}
+            subjects: [{kind: ServiceAccount, name: robot}]
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: read-configmaps}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata: {name: all-accounts-read-defaults}
+            subjects: [{kind: Group, name: "system:serviceaccounts", apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: read-configmaps}
+            """
+        try await blocking {
+            try sim.kubectlChecked(["create", "namespace", "team"])
+            try sim.kubectlChecked(["create", "namespace", "shared"])
+            try sim.kubectlChecked(["apply", "-f", "-"], input: rbac)
+        }
+        func canGet(_ namespace: String, as user: String) async throws -> String {
+            let output = try await blocking {
+                try sim.kubectl(["auth", "can-i", "get", "configmaps", "-n", namespace, "--as", user])
+            }
+            return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // system:serviceaccounts (the ClusterRoleBinding): every account, anywhere; never a user, nor a name that
+        // only looks like an account's.
+        #expect(try await canGet("default", as: "system:serviceaccount:elsewhere:builder") == "yes")
+        #expect(try await canGet("team", as: "robot") == "no")
+        #expect(try await canGet("default", as: "system:serviceaccount:team") == "no")
+        // Without it: system:serviceaccounts:team is every account of team, in team; the unqualified ServiceAccount
+        // subject of shared's binding is shared's robot.
+        try await blocking { try sim.kubectlChecked(["delete", "clusterrolebinding", "all-accounts-read-defaults"]) }
+        #expect(try await canGet("team", as: "system:serviceaccount:team:robot") == "yes")
+        #expect(try await canGet("team", as: "system:serviceaccount:other:robot") == "no")
+        #expect(try await canGet("shared", as: "system:serviceaccount:shared:robot") == "yes")
+        #expect(try await canGet("shared", as: "system:serviceaccount:team:robot") == "no")
+        #expect(try await canGet("default", as: "system:serviceaccount:elsewhere:builder") == "no")
+    }
+
     @Test func subjectAccessReviewsFollowRBACBindings() async throws {
         let sim = try await KubeSimCluster(regions: ["us-sanjose-1"])
         let review =

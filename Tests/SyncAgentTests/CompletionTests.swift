@@ -6,7 +6,7 @@ import Testing
 /// and its options, and that the shell accepts.
 @Suite
 struct CompletionTests {
-    static let commands = ["render", "diff", "drift", "sync", "status", "rollback", "run"]
+    static let commands = ["render", "diff", "drift", "sync", "status", "rollback", "run", "rbac"]
 
     @Test(arguments: ["bash", "zsh", "fish"])
     func theCompletionScriptNamesEveryCommand(shell: String) async throws {
