@@ -36,8 +36,8 @@ public final class RegionConnections: Sendable {
         stop()
     }
 
-    /// The region's connection, made on first use. The cache always keeps ConfigMaps (syncagent's own records
-    /// are ConfigMaps).
+    /// The region's connection, made on first use. The cache always keeps the ConfigMaps of `syncagent-system`
+    /// (syncagent's own records).
     public func connection(_ region: RegionTarget) throws -> Connection {
         if let existing = made.withLock({ $0[region.name] }) { return existing }
         var logger = logger
@@ -56,7 +56,9 @@ public final class RegionConnections: Sendable {
             return fresh
         }
         if connection.live === fresh.live {
-            fresh.live.track([GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")])
+            // In syncagent-system only (a revision with ConfigMaps widens it): its RBAC grants no more.
+            fresh.live.track(
+                [GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")], namespace: Inventory.namespace)
         } else {
             fresh.live.stop()
         }

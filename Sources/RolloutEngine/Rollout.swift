@@ -239,7 +239,17 @@ public struct Rollout: Sendable {
             result.problems.append(refusal)
         }
         guard let plan else { return result }
-        guard let checked = try? await preflight(session, plan: plan, inventory: inventory) else { return result }
+        let checked: Preflight
+        do {
+            checked = try await preflight(session, plan: plan, inventory: inventory)
+        } catch {
+            // RBAC refuses a read the revision needs: the cluster refuses the revision before any apply (tried
+            // again at the next poll: fixing the grant needs no commit). Anything else is checked again in step 3.
+            if let error = error as? ApplierError, error.status?.reason == .forbidden {
+                result.problems.append("region \(region.name): \(error)")
+            }
+            return result
+        }
         result.preflight = checked
         result.problems += checked.refusals.map { "region \(region.name): \($0)" }
         return result

@@ -60,6 +60,36 @@ import Testing
         #expect(statistics.events >= 3)
     }
 
+    /// syncagent's records are kept in syncagent-system only (its RBAC may grant no more); a reader asking for a
+    /// ConfigMap elsewhere widens the kind to every namespace, reading the cluster meanwhile.
+    @Test func aKindKeptInOneNamespaceIsWidenedWhenAskedForAnother() async throws {
+        let sim = try await KubeSim(regions: ["us-sanjose-1"])
+        let client = try sim.client()
+        _ = try await client.apply(try configMap("outside", data: ["n": "1"]))
+        let kind = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
+        let record = ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "kube-system", name: "record")
+        _ = try await client.apply(try configMap("record", namespace: "kube-system", data: ["n": "r"]))
+        let cache = LiveCache(client: client, logger: Logger(label: "test"))
+        defer { cache.stop() }
+        cache.track([kind], namespace: "kube-system")
+        #expect(await cache.waitUntilCurrent([kind], timeout: .seconds(60)))
+        #expect(cache.objects([record])?[record.key] != nil)
+        #expect(cache.statistics.lists == 1)
+        // Outside the namespace: not answered from the cache (it holds none of default's), widened instead.
+        #expect(cache.objects([ref("outside")]) == nil)
+        try await eventually("the widened kind to be listed and current") {
+            cache.statistics.lists == 2 && cache.isCurrent([kind])
+        }
+        let both = try #require(cache.objects([ref("outside"), record]))
+        #expect(both.count == 2)
+        // Kept everywhere now: a change in default arrives by the watch.
+        _ = try await client.apply(try configMap("outside", data: ["n": "2"]))
+        try await eventually("the edit in the widened cache") {
+            cache.objects([ref("outside")])?[ref("outside").key]?.body[path: ["data", "n"]] == "2"
+        }
+        #expect(cache.statistics.lists == 2)
+    }
+
     @Test func listsAgainWhenTheServerForgotItsVersion() async throws {
         let sim = try await KubeSim(regions: ["us-sanjose-1"])
         let client = try sim.client()

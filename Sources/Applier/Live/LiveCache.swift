@@ -67,6 +67,11 @@ public final class LiveCache: Sendable {
         var failing = false
         var resourceVersion = ""
         var task: Task<Void, Never>?
+        /// Kept in this namespace only (syncagent's records, before a revision asks for the kind everywhere: its
+        /// RBAC may allow no more); nil: every namespace.
+        var namespace: String?
+        /// Which ``keep(_:epoch:)`` task feeds the kind: one made for an earlier scope changes nothing.
+        var epoch: UInt64 = 0
     }
 
     private struct State: Sendable {
@@ -79,6 +84,7 @@ public final class LiveCache: Sendable {
         /// Moves on every ``nudge()``: kinds waiting to try again try now.
         var nudges: UInt64 = 0
         var stopped = false
+        var epochs: UInt64 = 0
     }
 
     public let client: KubeClient
@@ -97,21 +103,50 @@ public final class LiveCache: Sendable {
         stop()
     }
 
-    /// Starts keeping the kinds not kept yet (a list, then a watch, in the background).
-    public func track(_ kinds: some Sequence<GroupVersionKind>) {
-        let new = state.withLock { state -> [GroupVersionKind] in
-            guard !state.stopped else { return [] }
-            var new: [GroupVersionKind] = []
-            for gvk in kinds where state.kinds[gvk] == nil {
-                state.kinds[gvk] = Kind()
-                new.append(gvk)
+    /// Starts keeping the kinds not kept yet (a list, then a watch, in the background): in `namespace` only, or
+    /// everywhere when nil. A kind kept in one namespace and asked for everywhere (or in another) is kept
+    /// everywhere from then on: listed again, across namespaces.
+    public func track(_ kinds: some Sequence<GroupVersionKind>, namespace: String? = nil) {
+        let (new, stale) = state.withLock { state -> ([(GroupVersionKind, UInt64)], [Task<Void, Never>]) in
+            guard !state.stopped else { return ([], []) }
+            var new: [(GroupVersionKind, UInt64)] = []
+            var stale: [Task<Void, Never>] = []
+            for gvk in kinds {
+                if let kept = state.kinds[gvk] {
+                    guard let scope = kept.namespace, scope != namespace else { continue }
+                    if let task = kept.task { stale.append(task) }
+                }
+                state.epochs += 1
+                state.kinds[gvk] = Kind(namespace: state.kinds[gvk] == nil ? namespace : nil, epoch: state.epochs)
+                new.append((gvk, state.epochs))
             }
-            return new
+            return (new, stale)
         }
-        for gvk in new {
-            let task = Task.detached { [weak self] () -> Void in await self?.keep(gvk) }
-            state.withLock { $0.kinds[gvk]?.task = task }
+        for task in stale { task.cancel() }
+        for (gvk, epoch) in new {
+            let task = Task.detached { [weak self] () -> Void in await self?.keep(gvk, epoch: epoch) }
+            state.withLock { state in
+                if state.kinds[gvk]?.epoch == epoch { state.kinds[gvk]?.task = task }
+            }
         }
+    }
+
+    /// Tracks the kinds not tracked at all yet (everywhere); a kind kept in one namespace stays so.
+    private func trackUnknown(_ kinds: Set<GroupVersionKind>) {
+        let unknown = state.withLock { state in kinds.filter { state.kinds[$0] == nil } }
+        if !unknown.isEmpty { track(unknown) }
+    }
+
+    /// Whether a kind among `refs` is kept in one namespace and a ref lies outside it: then it is widened (kept
+    /// everywhere from now on) and the caller reads the cluster meanwhile.
+    private func outsideScope(_ refs: [ObjectRef]) -> Bool {
+        let scopes = state.withLock { state in state.kinds.compactMapValues(\.namespace) }
+        guard !scopes.isEmpty else { return false }
+        let outside = Set(
+            refs.filter { ref in scopes[ref.gvk].map { $0 != ref.namespace } ?? false }.map(\.gvk))
+        if outside.isEmpty { return false }
+        track(outside)
+        return true
     }
 
     /// Stops every watch; the cache keeps what it has but is no longer current.
@@ -139,7 +174,7 @@ public final class LiveCache: Sendable {
     /// that is not current failed to list or watch (no use waiting: readers fall back to the cluster); whether
     /// they are all current.
     public func waitUntilCurrent(_ kinds: Set<GroupVersionKind>, timeout: Duration) async -> Bool {
-        track(kinds)
+        trackUnknown(kinds)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while !isCurrent(kinds) {
@@ -156,8 +191,9 @@ public final class LiveCache: Sendable {
     /// current (the caller reads the cluster instead); kinds not tracked yet start being tracked.
     public func objects(_ refs: [ObjectRef]) -> [ObjectKey: Resource]? {
         let kinds = Set(refs.map(\.gvk))
+        if outsideScope(refs) { return nil }
         guard isCurrent(kinds) else {
-            track(kinds)
+            trackUnknown(kinds)
             return nil
         }
         let found = state.withLock { state -> [(ObjectKey, [UInt8])] in
@@ -175,6 +211,10 @@ public final class LiveCache: Sendable {
 
     /// Every object of a kind the cache holds (nil when the kind is not current).
     public func objects(of gvk: GroupVersionKind) -> [Resource]? {
+        if state.withLock({ $0.kinds[gvk]?.namespace != nil }) {
+            track([gvk])  // every object: kept everywhere from now on
+            return nil
+        }
         guard isCurrent([gvk]) else {
             track([gvk])
             return nil
@@ -221,9 +261,18 @@ public final class LiveCache: Sendable {
     // MARK: - Keeping one kind
 
     /// List, then watch from the list's version, again and again, until stopped.
-    private func keep(_ gvk: GroupVersionKind) async {
+    private func keep(_ gvk: GroupVersionKind, epoch: UInt64) async {
         var logger = logger
         logger[metadataKey: "kind"] = "\(gvk)"
+        let namespace = state.withLock { $0.kinds[gvk]?.epoch == epoch ? $0.kinds[gvk]?.namespace : nil }
+        /// Runs `change` on the kind while this task still feeds it.
+        func mine(_ change: (inout Kind) -> Void) {
+            state.withLock { state in
+                guard state.kinds[gvk]?.epoch == epoch, var kind = state.kinds[gvk] else { return }
+                change(&kind)
+                state.kinds[gvk] = kind
+            }
+        }
         let clock = ContinuousClock()
         var mustList = true
         var listedAt = clock.now
@@ -232,20 +281,21 @@ public final class LiveCache: Sendable {
             do throws(ApplierError) {
                 if mustList {
                     count { $0.lists += 1 }
-                    let list = try await client.list(gvk)
-                    replace(gvk, with: list)
+                    let list = try await client.list(gvk, namespace: namespace)
+                    replace(gvk, epoch: epoch, with: list)
                     mustList = false
                     listedAt = clock.now
                 }
-                let version = state.withLock { $0.kinds[gvk]?.resourceVersion ?? "" }
+                let version = state.withLock { $0.kinds[gvk]?.epoch == epoch ? $0.kinds[gvk]?.resourceVersion : nil }
+                guard let version else { return }  // another scope's task feeds the kind now
                 let expired = Mutex(false)
                 let events = Mutex(0)
                 count { $0.watches += 1 }
-                setWatching(gvk, true)
+                setWatching(gvk, epoch: epoch, true)
                 let started = clock.now
-                state.withLock { $0.kinds[gvk]?.failing = false }
+                mine { $0.failing = false }
                 try await client.watch(
-                    gvk, resourceVersion: version,
+                    gvk, namespace: namespace, resourceVersion: version,
                     timeoutSeconds: Int.random(in: options.watchTimeoutSeconds)
                 ) { [weak self] event in
                     events.withLock { $0 += 1 }
@@ -253,13 +303,13 @@ public final class LiveCache: Sendable {
                         if event.errorCode == 410 { expired.withLock { $0 = true } }
                         return
                     }
-                    self?.apply(event, to: gvk)
+                    self?.apply(event, to: gvk, epoch: epoch)
                 }
                 if expired.withLock({ $0 }) {
                     logger.debug("watch expired (410): listing again")
                     count { $0.expired += 1 }
                     // Events were missed: readers read the cluster until the list lands.
-                    setWatching(gvk, false)
+                    setWatching(gvk, epoch: epoch, false)
                     mustList = true
                 } else if clock.now - listedAt > options.resync {
                     mustList = true
@@ -272,18 +322,16 @@ public final class LiveCache: Sendable {
                     backoff = .milliseconds(250)
                 }
             } catch {
-                setWatching(gvk, false)
+                setWatching(gvk, epoch: epoch, false)
                 if Task.isCancelled { return }
-                state.withLock { state in
-                    state.statistics.failures += 1
-                    state.kinds[gvk]?.failing = true
-                }
+                count { $0.failures += 1 }
+                mine { $0.failing = true }
                 logger.debug("cannot list or watch; trying again", metadata: ["error": "\(error)"])
                 do { try await pause(backoff) } catch { return }
                 backoff = min(backoff * 2, options.maxBackoff)
             }
         }
-        setWatching(gvk, false)
+        setWatching(gvk, epoch: epoch, false)
     }
 
     /// Waits `duration`, or less when ``nudge()`` is called meanwhile.
@@ -309,15 +357,15 @@ public final class LiveCache: Sendable {
         state.withLock { change(&$0.statistics) }
     }
 
-    private func setWatching(_ gvk: GroupVersionKind, _ watching: Bool) {
+    private func setWatching(_ gvk: GroupVersionKind, epoch: UInt64, _ watching: Bool) {
         state.withLock { state in
-            guard !state.stopped || !watching else { return }
+            guard !state.stopped || !watching, state.kinds[gvk]?.epoch == epoch else { return }
             state.kinds[gvk]?.watching = watching
         }
     }
 
     /// A list's objects replace the kind's; what differs is announced.
-    private func replace(_ gvk: GroupVersionKind, with list: ResourceList) {
+    private func replace(_ gvk: GroupVersionKind, epoch: UInt64, with list: ResourceList) {
         var objects: [ObjectKey: Stored] = [:]
         objects.reserveCapacity(list.items.count)
         for item in list.items {
@@ -326,6 +374,7 @@ public final class LiveCache: Sendable {
                 resourceVersion: item.body[path: ["metadata", "resourceVersion"]]?.stringValue ?? "")
         }
         let (changed, subscribers) = state.withLock { state -> ([ObjectKey], [AsyncStream<ObjectKey>.Continuation]) in
+            guard state.kinds[gvk]?.epoch == epoch else { return ([], []) }
             let old = state.kinds[gvk]?.objects ?? [:]
             var changed: [ObjectKey] = []
             for (key, stored) in objects where old[key]?.resourceVersion != stored.resourceVersion {
@@ -344,10 +393,11 @@ public final class LiveCache: Sendable {
     }
 
     /// One watch event applied.
-    private func apply(_ event: WatchEvent, to gvk: GroupVersionKind) {
+    private func apply(_ event: WatchEvent, to gvk: GroupVersionKind, epoch: UInt64) {
         let version = event.resourceVersion
         guard event.kind != .bookmark else {
             state.withLock { state in
+                guard state.kinds[gvk]?.epoch == epoch else { return }
                 state.statistics.bookmarks += 1
                 if !version.isEmpty { state.kinds[gvk]?.resourceVersion = version }
             }
@@ -357,6 +407,7 @@ public final class LiveCache: Sendable {
         let key = resource.key
         let bytes = event.kind == .deleted ? nil : event.object.jsonBytes
         let subscribers = state.withLock { state -> [AsyncStream<ObjectKey>.Continuation] in
+            guard state.kinds[gvk]?.epoch == epoch else { return [] }
             if let bytes {
                 state.kinds[gvk]?.objects[key] = Stored(bytes: bytes, resourceVersion: version)
             } else {
