@@ -5,8 +5,8 @@ import Synchronization
 import SyncCore
 
 /// Leader election across regions: one Lease per region, in the region's own cluster (no single cluster holds the
-/// only lock). Every `retryPeriod` the Leases are tried in rollout order; a replica tries a region's Lease only when
-/// it holds, or cannot reach, every region before it, so that the replica holding the first reachable region comes
+/// only lock). Every `retryPeriod` the Leases are tried; a replica tries a region's Lease only when it holds, or
+/// cannot reach, every region before it in rollout order, so that the replica holding the first reachable region comes
 /// to hold the regions after it too. A replica that holds an earlier region asks the holder of a later one to hand
 /// it over (a holder cut off from the earlier regions by a partition would otherwise keep it); the holder does when
 /// it holds no region as early.
@@ -22,7 +22,7 @@ public final class LeaseCoordinator: Sendable {
     private let leading = Mutex(false)
 
     /// Leases for `regions` (in rollout order), each through a client of its own: a request deadline of one retry
-    /// period, no retries (the next round is the retry), and `identity` in its User-Agent.
+    /// period (at least 2 s), no retries (the next round is the retry), and `identity` in its User-Agent.
     public init(
         regions: [RegionTarget], identity: String, timing: LeaseTiming, name: String = "syncagent",
         logger: Logger
@@ -30,11 +30,12 @@ public final class LeaseCoordinator: Sendable {
         self.identity = identity
         self.timing = timing
         self.logger = logger
-        let seconds =
-            Double(timing.retryPeriod.components.seconds)
-            + Double(timing.retryPeriod.components.attoseconds) / 1e18
+        // One retry period, at least 2 s: a round (the regions side by side) ends in time for the next, and a
+        // renewal that timed out is tried again well within the renew deadline.
+        let seconds = max(
+            2, Double(timing.retryPeriod.components.seconds) + Double(timing.retryPeriod.components.attoseconds) / 1e18)
         let options = KubeClientOptions(
-            maxConcurrentRequests: 2, connectTimeout: max(1, seconds), requestTimeout: max(1, seconds),
+            maxConcurrentRequests: 2, connectTimeout: seconds, requestTimeout: seconds,
             retry: RetryPolicy(maxAttempts: 1), userAgent: Self.userAgent(identity))
         leases = try regions.map { region in
             RegionLease(
@@ -73,17 +74,40 @@ public final class LeaseCoordinator: Sendable {
     /// Every region's Lease as last seen, in rollout order.
     public var views: [(region: String, view: LeaseView)] { leases.map { ($0.region, $0.view) } }
 
-    /// One round over the regions, in rollout order.
+    /// One round: every region's Lease at once (a region that does not answer holds up no other's renewal),
+    /// each judged by what the round before found of the regions before it; then, in rollout order, the regions
+    /// whose turn came in this round (the one before was just taken) are tried again at once.
     public func round() async {
-        var earliestHeld: Int?
-        var before: [LeaseView] = []
-        for (index, lease) in leases.enumerated() {
-            let eligible = before.allSatisfy { $0.held || $0.reachable == false }
-            let view = await lease.step(
-                eligible: eligible, seniority: earliestHeld ?? index, claim: eligible ? earliestHeld : nil)
-            if view.held && earliestHeld == nil { earliestHeld = index }
-            before.append(view)
+        var views = leases.map(\.view)
+        let judged = Self.judge(views)
+        await withTaskGroup(of: (Int, LeaseView).self) { group in
+            for (index, lease) in leases.enumerated() {
+                let (eligible, seniority, claim) = judged[index]
+                group.addTask { (index, await lease.step(eligible: eligible, seniority: seniority, claim: claim)) }
+            }
+            for await (index, view) in group { views[index] = view }
         }
+        for index in leases.indices {
+            let now = Self.judge(views)[index]
+            let before = judged[index]
+            guard (now.eligible && !before.eligible) || (now.claim != nil && before.claim == nil) else { continue }
+            views[index] = await leases[index].step(eligible: now.eligible, seniority: now.seniority, claim: now.claim)
+        }
+    }
+
+    /// For each region, from what is known of the regions before it: whether this replica may take its Lease
+    /// (it holds, or cannot reach, every region before), its rank there (its earliest region held), and the rank
+    /// it claims the region with (when it holds an earlier region).
+    static func judge(_ views: [LeaseView]) -> [(eligible: Bool, seniority: Int, claim: Int?)] {
+        var earliestHeld: Int?
+        var eligible = true
+        var judged: [(eligible: Bool, seniority: Int, claim: Int?)] = []
+        for (index, view) in views.enumerated() {
+            judged.append((eligible, earliestHeld ?? index, eligible ? earliestHeld : nil))
+            if view.held && earliestHeld == nil { earliestHeld = index }
+            eligible = eligible && (view.held || view.reachable == false)
+        }
+        return judged
     }
 
     /// Rounds every `retryPeriod` until the task is cancelled; `afterRound` is called after each, and `changed`

@@ -124,9 +124,11 @@ import Testing
         let transport = try HTTPTransport()
         let connection = try options(pki)
         try await withThrowingTaskGroup(of: Void.self) { group in
+            // Each answer takes 8 s: even on a loaded machine (the full suite on 2 cores started them more than
+            // 1.5 s apart once), all sixteen are in flight before the first ends.
             for _ in 0..<24 {
                 group.addTask {
-                    _ = try await transport.send(HTTPRequest(url: server.url + "/slow/1500", connection: connection))
+                    _ = try await transport.send(HTTPRequest(url: server.url + "/slow/8000", connection: connection))
                 }
             }
             try await group.waitForAll()

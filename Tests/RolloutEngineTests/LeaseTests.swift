@@ -10,9 +10,9 @@ import Testing
 /// by round so that every step is seen.
 @Suite(.serialized)
 struct LeaseTests {
-    /// Short timing: a Lease lasts 2 s, a holder stops writing 1 s after its last renewal.
+    /// Short timing: a Lease lasts 4 s, a holder stops writing 3 s after its last renewal.
     static let timing = LeaseTiming(
-        leaseDuration: .seconds(2), renewDeadline: .seconds(1), retryPeriod: .milliseconds(250))
+        leaseDuration: .seconds(4), renewDeadline: .seconds(3), retryPeriod: .milliseconds(500))
 
     static func coordinator(_ identity: String, _ cluster: KubeSimCluster) throws -> LeaseCoordinator {
         try LeaseCoordinator(
@@ -47,21 +47,33 @@ struct LeaseTests {
         throw TestSupportError("rounds timed out")
     }
 
+    static let regions = ["us-sanjose-1", "us-chicago-1"]
+
+    /// Two regions and two replicas, alpha started first: it takes both Leases, in rollout order.
+    static func twoRegionsHeldByAlpha() async throws -> (KubeSimCluster, LeaseCoordinator, LeaseCoordinator) {
+        let cluster = try await KubeSimCluster(regions: regions)
+        let alpha = try coordinator("alpha", cluster)
+        let bravo = try coordinator("bravo", cluster)
+        try await rounds([alpha, bravo], regions: regions) {
+            alpha.holds("us-sanjose-1") && alpha.holds("us-chicago-1")
+        }
+        return (cluster, alpha, bravo)
+    }
+
     @Test func oneReplicaHoldsTheLeaseAndAnotherTakesItOnlyAfterTheHolderStoppedWriting() async throws {
         let cluster = try await KubeSimCluster(regions: ["us-sanjose-1"])
         let alpha = try Self.coordinator("alpha", cluster)
         let bravo = try Self.coordinator("bravo", cluster)
-        await alpha.round()
-        #expect(alpha.holds("us-sanjose-1"))
+        try await Self.rounds([alpha], regions: ["us-sanjose-1"]) { alpha.holds("us-sanjose-1") }
         #expect(alpha.isLeader)
         // The namespace did not exist: the Lease's first try created it.
         let created = try #require(try await Self.lease(cluster))
         #expect(created[path: ["spec", "holderIdentity"]]?.stringValue == "alpha")
-        #expect(created[path: ["spec", "leaseDurationSeconds"]]?.intValue == 2)
+        #expect(created[path: ["spec", "leaseDurationSeconds"]]?.intValue == 4)
 
-        // Both go on for 2 s (eight rounds): alpha renews, bravo never holds.
+        // Both go on for 5 s (ten rounds, more than a Lease duration): alpha renews, bravo never holds.
         let start = Date()
-        try await Self.rounds([alpha, bravo], regions: ["us-sanjose-1"]) { Date().timeIntervalSince(start) > 2 }
+        try await Self.rounds([alpha, bravo], regions: ["us-sanjose-1"]) { Date().timeIntervalSince(start) > 5 }
         #expect(alpha.holds("us-sanjose-1"))
         #expect(!bravo.holds("us-sanjose-1"))
         #expect(!bravo.isLeader)
@@ -81,38 +93,43 @@ struct LeaseTests {
         }
         let tookOver = Date().timeIntervalSince(stopped)
         let stoppedAfter = try #require(alphaStoppedWriting)
-        #expect(stoppedAfter <= 1.3, "alpha wrote \(stoppedAfter) s after its last renewal")
-        #expect(tookOver >= 1.7, "bravo took the Lease \(tookOver) s after alpha's last renewal")
+        // alpha stopped writing before bravo took the Lease, and bravo waited a Lease duration from the last
+        // renewal it saw (at most a round, 0.5 s, before alpha stopped).
+        #expect(stoppedAfter < tookOver, "alpha stopped \(stoppedAfter) s, bravo took over \(tookOver) s after")
+        #expect(tookOver >= 3.4, "bravo took the Lease \(tookOver) s after alpha's last renewal")
         let taken = try #require(try await Self.lease(cluster))
         #expect(taken[path: ["spec", "holderIdentity"]]?.stringValue == "bravo")
         #expect(taken[path: ["spec", "leaseTransitions"]]?.intValue == 1)
         // alpha, back, sees the new holder and does not take the Lease back.
-        await alpha.round()
-        #expect(!alpha.holds("us-sanjose-1"))
-        #expect(alpha.refusal(for: "us-sanjose-1")?.contains("held by bravo") == true)
+        try await Self.rounds([alpha, bravo], regions: ["us-sanjose-1"]) {
+            alpha.refusal(for: "us-sanjose-1")?.contains("held by bravo") == true
+        }
+        #expect(!alpha.holds("us-sanjose-1") && bravo.holds("us-sanjose-1"))
     }
 
     @Test func aReleasedLeaseIsTakenAtOnce() async throws {
         let cluster = try await KubeSimCluster(regions: ["us-sanjose-1"])
         let alpha = try Self.coordinator("alpha", cluster)
         let bravo = try Self.coordinator("bravo", cluster)
-        await alpha.round()
-        await bravo.round()
-        #expect(alpha.holds("us-sanjose-1") && !bravo.holds("us-sanjose-1"))
+        try await Self.rounds([alpha, bravo], regions: ["us-sanjose-1"]) { alpha.holds("us-sanjose-1") }
+        #expect(!bravo.holds("us-sanjose-1"))
         await alpha.releaseAll()
         #expect(!alpha.holds("us-sanjose-1"))
         let released = try #require(try await Self.lease(cluster))
         #expect(released[path: ["spec", "holderIdentity"]]?.stringValue == "")
-        await bravo.round()
-        #expect(bravo.holds("us-sanjose-1"))
+        // Taken at the next round, not after a Lease duration.
+        let releasedAt = Date()
+        try await Self.rounds([bravo], regions: ["us-sanjose-1"]) { bravo.holds("us-sanjose-1") }
+        #expect(Date().timeIntervalSince(releasedAt) < 3.4)
     }
 
     @Test func aFencedClientSendsNoWriteWithoutTheLease() async throws {
         let cluster = try await KubeSimCluster(regions: ["us-sanjose-1"])
         let alpha = try Self.coordinator("alpha", cluster)
         let bravo = try Self.coordinator("bravo", cluster)
-        await alpha.round()
-        await bravo.round()
+        try await Self.rounds([alpha, bravo], regions: ["us-sanjose-1"]) {
+            alpha.holds("us-sanjose-1") && bravo.refusal(for: "us-sanjose-1")?.contains("held by alpha") == true
+        }
         let logger = Logger(label: "lease-test")
         func client(_ replica: LeaseCoordinator) throws -> KubeClient {
             let client = try KubeClient(
@@ -145,19 +162,12 @@ struct LeaseTests {
     }
 
     @Test func aReplicaCutOffFromThePrimaryHandsTheSecondaryToTheReplicaThatHoldsThePrimary() async throws {
-        let cluster = try await KubeSimCluster()
-        let regions = ["us-sanjose-1", "us-chicago-1"]
-        let alpha = try Self.coordinator("alpha", cluster)
-        let bravo = try Self.coordinator("bravo", cluster)
-        // alpha comes first and takes both, in rollout order.
-        try await Self.rounds([alpha, bravo], regions: regions) {
-            alpha.holds("us-sanjose-1") && alpha.holds("us-chicago-1")
-        }
+        let (cluster, alpha, bravo) = try await Self.twoRegionsHeldByAlpha()
         #expect(alpha.isLeader && !bravo.isLeader)
         // alpha is cut off from the primary: it stops writing there, bravo takes the primary, then asks for the
         // secondary, which alpha (holding nothing earlier) hands over.
         _ = try await cluster.metricsRequest("POST", "/faults/partition?userAgent=syncagent/alpha")
-        try await Self.rounds([alpha, bravo], regions: regions) {
+        try await Self.rounds([alpha, bravo], regions: Self.regions) {
             bravo.holds("us-sanjose-1") && bravo.holds("us-chicago-1")
         }
         #expect(bravo.isLeader)
@@ -169,29 +179,23 @@ struct LeaseTests {
         // Healed, alpha stays a standby: the Leases stay where they are.
         _ = try await cluster.metricsRequest("POST", "/faults/heal")
         let healed = Date()
-        try await Self.rounds([alpha, bravo], regions: regions) { Date().timeIntervalSince(healed) > 3 }
+        try await Self.rounds([alpha, bravo], regions: Self.regions) { Date().timeIntervalSince(healed) > 5 }
         #expect(bravo.holds("us-sanjose-1") && bravo.holds("us-chicago-1"))
         #expect(!alpha.isLeader)
     }
 
     @Test func withThePrimaryDownTheSecondarysHolderKeepsItAndTheRolloutResumesWhenItIsBack() async throws {
-        let cluster = try await KubeSimCluster()
-        let regions = ["us-sanjose-1", "us-chicago-1"]
-        let alpha = try Self.coordinator("alpha", cluster)
-        let bravo = try Self.coordinator("bravo", cluster)
-        try await Self.rounds([alpha, bravo], regions: regions) {
-            alpha.holds("us-sanjose-1") && alpha.holds("us-chicago-1")
-        }
+        let (cluster, alpha, bravo) = try await Self.twoRegionsHeldByAlpha()
         _ = try await cluster.metricsRequest("POST", "/faults/down")
         let down = Date()
         // alpha keeps the secondary (and stays the leader: the first region it can reach is the secondary).
-        try await Self.rounds([alpha, bravo], regions: regions) { Date().timeIntervalSince(down) > 3 }
+        try await Self.rounds([alpha, bravo], regions: Self.regions) { Date().timeIntervalSince(down) > 5 }
         #expect(!alpha.holds("us-sanjose-1"))
         #expect(alpha.holds("us-chicago-1") && !bravo.holds("us-chicago-1"))
         #expect(alpha.isLeader && !bravo.isLeader)
         _ = try await cluster.metricsRequest("POST", "/faults/up")
         // Back up: alpha, the Lease's last holder, renews it at once.
-        try await Self.rounds([alpha, bravo], regions: regions) { alpha.holds("us-sanjose-1") }
+        try await Self.rounds([alpha, bravo], regions: Self.regions) { alpha.holds("us-sanjose-1") }
         #expect(alpha.isLeader && alpha.holds("us-chicago-1"))
     }
 }
