@@ -134,6 +134,26 @@ struct HighAvailabilityTests {
             }
             #expect(replica.held().isEmpty)
         }
+        // What the Leases cost at rest: over 20 s, each replica reads (standby) or renews (leader) each region's
+        // Lease once per retry period (2 s), nothing more.
+        let mark = try mesh.auditMark()
+        let window = Date()
+        try await waitUntil(timeout: 60, "a 20 s window") { Date().timeIntervalSince(window) >= 20 }
+        let elapsed = Date().timeIntervalSince(window)
+        let leaseRequests = try mesh.audit().dropFirst(mark).filter { $0.resource == "leases" }
+        var perReplica: [String: Int] = [:]
+        for event in leaseRequests {
+            perReplica[String(event.userAgent.dropFirst("syncagent/".count)), default: 0] += 1
+        }
+        print(
+            "Lease requests at rest: \(leaseRequests.count) in \(String(format: "%.1f", elapsed)) s = "
+                + "\(String(format: "%.0f", Double(leaseRequests.count) * 60 / elapsed)) a minute, by replica \(perReplica)"
+        )
+        for replica in replicas {
+            let count = perReplica[replica.identity] ?? 0
+            // One per region and retry period (20 s / 2 s × 2 regions = 20), give or take a round.
+            #expect(count >= 14 && count <= 26, "\(replica.identity) made \(count) Lease requests in 20 s")
+        }
         var handovers: [Double] = []
         var spawned = 3
         for kill in 1...10 {
