@@ -115,8 +115,10 @@ public final class KubeClient: Sendable {
         while true {
             attempt += 1
             // Asked again before each try: a retry after the Lease was lost must not go out either.
-            if fenced, let refusal = fence.refusal() {
-                throw .notHolder(operation: request.operation, message: refusal)
+            var deadline = timeout
+            if fenced {
+                if let refusal = fence.refusal() { throw .notHolder(operation: request.operation, message: refusal) }
+                if let remaining = fence.remaining() { deadline = min(deadline, remaining) }
             }
             let used = try await credentials.current()
             let failure: ApplierError
@@ -124,7 +126,7 @@ public final class KubeClient: Sendable {
             let outcome: Result<HTTPResponse, ApplierError>
             do {
                 var http = httpRequest(request, credentials: used)
-                http.timeout = timeout
+                http.timeout = deadline
                 http.onData = onData
                 outcome = .success(try await (onData == nil ? transport : streams).send(http))
             } catch {

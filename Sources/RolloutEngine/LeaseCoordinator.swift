@@ -65,6 +65,10 @@ public final class LeaseCoordinator: Sendable {
         return lease.refusal()
     }
 
+    /// Seconds a write to `region` starting now may take (until another replica could take its Lease); nil when
+    /// this process does not hold it.
+    public func remaining(for region: String) -> Double? { lease(of: region)?.remaining }
+
     /// Whether this replica runs the rollout: it holds the Lease of the first region it can reach.
     public var isLeader: Bool {
         guard let first = leases.first(where: { $0.view.reachable != false }) else { return false }

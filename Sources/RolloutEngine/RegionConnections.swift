@@ -17,19 +17,17 @@ public final class RegionConnections: Sendable {
     private let logger: Logger
     private let options: LiveCache.Options
     private let userAgent: String
-    private let fence: (@Sendable (String) -> String?)?
+    private let leases: LeaseCoordinator?
     private let made = Mutex<[String: Connection]>([:])
 
-    /// With `fence` (leader election), every write of a region's client first asks it whether this process may
-    /// write to the region (``WriteFence``); `userAgent` names the process to the API servers.
-    public init(
-        logger: Logger, options: LiveCache.Options = LiveCache.Options(), userAgent: String = "syncagent",
-        fence: (@Sendable (_ region: String) -> String?)? = nil
-    ) {
+    /// With `leases` (leader election), every write of a region's client first asks whether this process holds
+    /// the region's Lease, and must end before another replica could take it (``WriteFence``); the User-Agent
+    /// names the replica to the API servers.
+    public init(logger: Logger, options: LiveCache.Options = LiveCache.Options(), leases: LeaseCoordinator? = nil) {
         self.logger = logger
         self.options = options
-        self.userAgent = userAgent
-        self.fence = fence
+        self.userAgent = leases.map { LeaseCoordinator.userAgent($0.identity) } ?? "syncagent"
+        self.leases = leases
     }
 
     deinit {
@@ -45,9 +43,9 @@ public final class RegionConnections: Sendable {
         let client = try RegionClient(
             region, logger: logger, options: KubeClientOptions(maxConcurrentRequests: 32, userAgent: userAgent)
         ).client
-        if let fence {
+        if let leases {
             let name = region.name
-            client.fence.arm { fence(name) }
+            client.fence.arm({ leases.refusal(for: name) }, remaining: { leases.remaining(for: name) })
         }
         let fresh = Connection(client: client, live: LiveCache(client: client, options: options, logger: logger))
         let connection = made.withLock { made -> Connection in

@@ -77,12 +77,8 @@ struct RunCommand: AsyncParsableCommand {
                 regions: agent.regions, identity: identity ?? LeaseCoordinator.defaultIdentity, timing: timing,
                 logger: logger)
         }
-        var fence: (@Sendable (String) -> String?)?
-        if let leases { fence = { region in leases.refusal(for: region) } }
-        // One client and one watch-fed cache per region for the life of the process.
-        let connections = RegionConnections(
-            logger: logger, userAgent: leases.map { LeaseCoordinator.userAgent($0.identity) } ?? "syncagent",
-            fence: fence)
+        // One client and one watch-fed cache per region for the life of the process (fenced by the Leases).
+        let connections = RegionConnections(logger: logger, leases: leases)
         var rollout = Rollout(config: agent.rollout, logger: logger)
         rollout.connections = connections
         rollout.leases = leases

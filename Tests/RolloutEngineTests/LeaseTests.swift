@@ -130,12 +130,18 @@ struct LeaseTests {
         try await Self.rounds([alpha, bravo], regions: ["us-sanjose-1"]) {
             alpha.holds("us-sanjose-1") && bravo.refusal(for: "us-sanjose-1")?.contains("held by alpha") == true
         }
+        // A write may take only until another replica could take the Lease: at most a Lease duration from the
+        // holder's last renewal; the standby may not write at all.
+        let remaining = try #require(alpha.remaining(for: "us-sanjose-1"))
+        #expect(remaining > 0 && remaining <= 4, "\(remaining)")
+        #expect(bravo.remaining(for: "us-sanjose-1") == nil)
         let logger = Logger(label: "lease-test")
         func client(_ replica: LeaseCoordinator) throws -> KubeClient {
             let client = try KubeClient(
                 kubeconfig: try Kubeconfig.load(file: cluster.kubeconfigPath), context: "us-sanjose-1",
                 options: KubeClientOptions(userAgent: LeaseCoordinator.userAgent(replica.identity)), logger: logger)
-            client.fence.arm { replica.refusal(for: "us-sanjose-1") }
+            client.fence.arm(
+                { replica.refusal(for: "us-sanjose-1") }, remaining: { replica.remaining(for: "us-sanjose-1") })
             return client
         }
         let body: Value = [

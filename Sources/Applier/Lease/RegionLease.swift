@@ -124,6 +124,14 @@ public final class RegionLease: Sendable {
         return clock.now < renewedAt + timing.renewDeadline
     }
 
+    /// Seconds until another replica could take the Lease (a Lease duration after the start of this process's
+    /// last renewal: every other replica saw that renewal later, on its own clock); nil when not held.
+    public var remaining: Double? {
+        guard held, let renewedAt = state.withLock({ $0.renewedAt }) else { return nil }
+        let left = renewedAt + timing.leaseDuration - clock.now
+        return Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+    }
+
     /// What the last try found (``LeaseView/held`` as of now).
     public var view: LeaseView {
         var view = state.withLock { $0.view }

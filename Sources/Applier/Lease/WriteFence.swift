@@ -10,18 +10,27 @@ public final class WriteFence: Sendable {
     /// Answers nil when a write may go on, or why not ("the Lease of region X is held by Y").
     public typealias Check = @Sendable () -> String?
 
-    private let check = Mutex<Check?>(nil)
+    /// Seconds a write starting now may take: until another replica could hold the Lease. nil: no bound.
+    public typealias Remaining = @Sendable () -> Double?
+
+    private let check = Mutex<(check: Check, remaining: Remaining?)?>(nil)
 
     public init() {}
 
-    /// Makes every later write ask `check` first.
-    public func arm(_ check: @escaping Check) {
-        self.check.withLock { $0 = check }
+    /// Makes every later write ask `check` first, and end (its transfer cut) within `remaining`: a write cannot
+    /// land after the Lease could have passed to another replica.
+    public func arm(_ check: @escaping Check, remaining: Remaining? = nil) {
+        self.check.withLock { $0 = (check, remaining) }
     }
 
     /// Why a write may not go now; nil when it may (or when the fence is not armed).
     public func refusal() -> String? {
-        check.withLock { $0 }?()
+        check.withLock { $0 }?.check()
+    }
+
+    /// How long a write starting now may take; nil when unbounded.
+    public func remaining() -> Double? {
+        check.withLock { $0 }?.remaining?()
     }
 
     /// Whether a request changes the cluster: any method but `GET`, and not a dry run.
