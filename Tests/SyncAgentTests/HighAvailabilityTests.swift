@@ -238,6 +238,20 @@ struct HighAvailabilityTests {
         try await mesh.cluster.metricsRequest("POST", "/faults/up", region: "us-sanjose-1")
         try await Self.waitForSynced(mesh, change, replicas)
         _ = try Self.checkOneWriterPerRegion(mesh)
+
+        // SIGTERM: the holder releases its Leases on the way out (a graceful stop hands over at once, not after a
+        // Lease duration): once it has exited, no Lease names it.
+        let leader = try #require(Self.holderOfAll(replicas), "\(Self.logs(replicas))")
+        leader.process.signal(SIGTERM)
+        try await waitUntil(timeout: 60, "\(leader.identity) to exit on SIGTERM") { !leader.process.isRunning }
+        #expect(leader.process.stop() == 0, "\(Self.logs([leader]))")
+        for region in SyncMesh.regionNames {
+            let lease = try #require(
+                try await mesh.get(
+                    "/apis/coordination.k8s.io/v1/namespaces/syncagent-system/leases/syncagent", region: region))
+            let holder = lease[path: ["spec", "holderIdentity"]]?.stringValue ?? ""
+            #expect(holder != leader.identity, "\(region)'s Lease still names \(leader.identity) after its exit")
+        }
     }
 
     /// The leader cut off from the primary (its API calls there fail; other clients go on): it stops writing there
