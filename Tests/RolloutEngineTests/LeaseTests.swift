@@ -31,7 +31,7 @@ struct LeaseTests {
     /// Rounds of every replica, `period` apart, until `done` or `timeout`; after each round no region may be
     /// writable by two replicas.
     static func rounds(
-        _ replicas: [LeaseCoordinator], regions: [String], timeout: Double = 60, period: Duration = .milliseconds(250),
+        _ replicas: [LeaseCoordinator], regions: [String], timeout: Double = 300, period: Duration = .milliseconds(250),
         until done: () async throws -> Bool
     ) async throws {
         let deadline = Date().addingTimeInterval(timeout)
