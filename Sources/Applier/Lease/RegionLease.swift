@@ -192,10 +192,7 @@ public final class RegionLease: Sendable {
         let holder = spec?["holderIdentity"]?.stringValue ?? ""
         let seconds =
             spec?["leaseDurationSeconds"]?.intValue.map(Int.init) ?? Int(timing.leaseDuration.components.seconds)
-        let record = [
-            holder, "\(seconds)", spec?["renewTime"]?.stringValue ?? "",
-            spec?["leaseTransitions"].map { "\($0)" } ?? "",
-        ]
+        let record = Self.record(spec)
         let now = clock.now
         let observedAt = state.withLock { s -> ContinuousClock.Instant in
             if s.record != record || s.observedAt == nil {
@@ -337,10 +334,7 @@ public final class RegionLease: Sendable {
 
     private func took(_ stored: Resource, start: ContinuousClock.Instant, acquired: Bool) {
         let spec = stored.body["spec"]
-        let record = [
-            identity, "\(spec?["leaseDurationSeconds"]?.intValue ?? 0)", spec?["renewTime"]?.stringValue ?? "",
-            spec?["leaseTransitions"].map { "\($0)" } ?? "",
-        ]
+        let record = Self.record(spec)
         let wasHeld = state.withLock { s -> Bool in
             let was = s.renewedAt != nil
             s.renewedAt = start
@@ -391,6 +385,15 @@ public final class RegionLease: Sendable {
         } catch {
             logger.warning("could not release the Lease; it expires by itself", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// What identifies one renewal of the Lease (holder, duration, renew time, transitions): a new record
+    /// restarts the Lease duration as this replica counts it.
+    static func record(_ spec: Value?) -> [String] {
+        [
+            spec?["holderIdentity"]?.stringValue ?? "", spec?["leaseDurationSeconds"].map { "\($0)" } ?? "",
+            spec?["renewTime"]?.stringValue ?? "", spec?["leaseTransitions"].map { "\($0)" } ?? "",
+        ]
     }
 
     /// A `MicroTime`: RFC 3339 in UTC with microseconds.
