@@ -52,8 +52,27 @@ final class WatchHub: Sendable {
     static let historyLimit = 2000
     private let state = Mutex(State())
 
+    /// The storage keys of the workloads the controllers roll out.
+    static let workloadKeys: Set<String> = ["apps/deployments", "apps/statefulsets", "apps/daemonsets"]
+    /// Counts every change to a workload (the controllers look at workloads again only when it moved, or while a
+    /// rollout is under way).
+    let workloadChanges = Atomic<UInt64>(0)
+    /// Counts the workload changes a controller acts on at once, as an informer's event handler would: a workload
+    /// added or deleted, or its spec changed (a new `metadata.generation`); not the controllers' own status writes.
+    let workloadSpecChanges = Atomic<UInt64>(0)
+    /// Rung on each of those.
+    let workloadDoorbell = Doorbell()
+
     /// Records `event` and hands it to every watch of its resource.
     func publish(_ event: WatchEvent) {
+        if Self.workloadKeys.contains(event.key) {
+            workloadChanges.add(1, ordering: .releasing)
+            let generation = { (value: Value?) in value?[path: ["metadata", "generation"]]?.intValue }
+            if event.kind != .modified || generation(event.previous) != generation(event.object.value) {
+                workloadSpecChanges.add(1, ordering: .releasing)
+                workloadDoorbell.ring()
+            }
+        }
         state.withLock { state in
             state.latest = max(state.latest, event.object.resourceVersion)
             state.history.append(event)
@@ -270,5 +289,62 @@ extension RegionState {
         var response = APIResponse(status: 200, body: [])
         response.watch = stream
         return response
+    }
+}
+
+/// Wakes one waiting task: `ring()` ends the current (or the next) `wait(timeout:)` at once.
+final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var lastID: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    /// Wakes the waiter, or the next one to wait when none is waiting.
+    func ring() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.rung = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when rung (since the last wait returned) or after `timeout`, whichever comes first. One waiter at a
+    /// time.
+    func wait(timeout: Duration) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let id = state.withLock { state -> UInt64? in
+                if state.rung {
+                    state.rung = false
+                    return nil
+                }
+                state.lastID += 1
+                state.waiter = (state.lastID, continuation)
+                return state.lastID
+            }
+            guard let id else {
+                continuation.resume()
+                return
+            }
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.timeOut(id)
+            }
+        }
+    }
+
+    /// Ends wait `id` when it still waits.
+    private func timeOut(_ id: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter, waiter.id == id else { return nil }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume()
     }
 }

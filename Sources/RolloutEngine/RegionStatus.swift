@@ -155,13 +155,16 @@ public struct RegionStatus: Sendable, Hashable {
     }
 
     /// This record as written after `previous`: the good history carried over (never lost by one write), this
-    /// record's revision added to it when it is a newly good one, and `lastGoodRevision` never erased.
+    /// record's revision added to it when it is a newly good one, and `lastGoodRevision` never erased. Only commits
+    /// are rollback targets: a good local folder (`sync --dir`) leaves the history and `lastGoodRevision` as they
+    /// were (its `result: synced` still says the region passed its gates at `revision`).
     public func carrying(_ previous: RegionStatus?) -> RegionStatus {
         var next = self
         var history = previous?.goodRevisions ?? []
         if history.isEmpty, let known = previous?.lastGoodRevision {
             history = [GoodRevision(revision: known, time: previous?.time ?? "", gate: "")]
         }
+        let lastGoodRevision = lastGoodRevision.flatMap { Self.isCommitID($0) ? $0 : nil }
         if result == .synced, let good = lastGoodRevision, good == revision {
             history.removeAll { $0.revision == good }
             let verdict = gate.map { ($0["passed"]?.boolValue ?? false) ? "passed" : "failed" } ?? message

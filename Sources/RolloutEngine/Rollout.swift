@@ -298,7 +298,7 @@ public struct Rollout: Sendable {
             return outcome
         }
         outcome.plan = plan
-        let summary = plan.description.split(separator: "\n").first.map(String.init) ?? ""
+        let summary = plan.summary
         say("\(region.name): \(summary.replacingOccurrences(of: "region \(region.name): ", with: ""))")
         if dryRun {
             let preview = await session.applier.preview(plan, revision: revision.sha)
@@ -321,9 +321,10 @@ public struct Rollout: Sendable {
             }
         }
         // Left at a revision that passed its gates, the region's unchanged objects were ready then: only what this
-        // pass changes is waited for. Otherwise (a pass cut short, a failed revision) everything is.
+        // pass changes is waited for. Otherwise (a pass cut short, a failed revision) everything is. `synced` is
+        // written only after a revision passed its gates (a local folder's too, which records no rollback target).
         let leftGood =
-            previous?.lastGoodRevision != nil && (previous?.result == .synced || previous?.result == .rolledBack)
+            previous?.result == .synced || (previous?.result == .rolledBack && previous?.lastGoodRevision != nil)
         let applier = observed(session.applier, region: region.name)
         let applied = await applier.execute(
             plan, revision: revision.sha, readinessTimeout: region.gates.readinessTimeout, preflight: checked,
@@ -468,10 +469,7 @@ public struct Rollout: Sendable {
         var applier = applier
         applier.observer = { event in
             guard let outcome = event.outcome else { return }
-            let line = event.step.description.split(separator: "\n").first.map(String.init) ?? ""
-            var what = String(line.split(separator: "#").first ?? "").trimmingCharacters(in: .whitespaces)
-            if what.hasSuffix(":") { what.removeLast() }
-            progress("\(name): [\(event.index + 1)/\(event.count)] \(what) → \(outcome)")
+            progress("\(name): [\(event.index + 1)/\(event.count)] \(event.step.summary) → \(outcome)")
         }
         return applier
     }

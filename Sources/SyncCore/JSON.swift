@@ -28,96 +28,100 @@ extension Value {
     }
 
     /// Compact JSON, members in stored order. Floats print as Go's `encoding/json` prints them.
-    public var jsonString: String {
-        var out = ""
+    public var jsonString: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// Indented JSON (two spaces), for people to read.
+    public var prettyJSONString: String {
+        var out: [UInt8] = []
+        writeJSON(into: &out, indent: Array("  ".utf8), level: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Compact JSON as UTF-8 bytes.
+    public var jsonBytes: [UInt8] {
+        var out: [UInt8] = []
         out.reserveCapacity(256)
         writeJSON(into: &out, indent: nil, level: 0)
         return out
     }
 
-    /// Indented JSON (two spaces), for people to read.
-    public var prettyJSONString: String {
-        var out = ""
-        writeJSON(into: &out, indent: "  ", level: 0)
-        return out
-    }
-
-    /// Compact JSON as UTF-8 bytes.
-    public var jsonBytes: [UInt8] { Array(jsonString.utf8) }
-
-    func writeJSON(into out: inout String, indent: String?, level: Int) {
+    /// Writes the value as JSON bytes (written into a byte buffer, not a String: appending to a String checks and
+    /// counts each piece, several times slower on large objects).
+    func writeJSON(into out: inout [UInt8], indent: [UInt8]?, level: Int) {
+        func newline(_ indent: [UInt8], _ level: Int) {
+            out.append(0x0A)
+            for _ in 0..<level { out.append(contentsOf: indent) }
+        }
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .uint(let u): out += String(u)
-        case .double(let d): out += Value.goFloatString(d)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .uint(let u): out.append(contentsOf: String(u).utf8)
+        case .double(let d): out.append(contentsOf: Value.goFloatString(d).utf8)
         case .string(let s): Value.writeJSONString(s, into: &out)
         case .array(let elements):
             if elements.isEmpty {
-                out += "[]"
+                out.append(contentsOf: "[]".utf8)
                 return
             }
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { out += "," }
-                if let indent {
-                    out += "\n" + String(repeating: indent, count: level + 1)
-                }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                if let indent { newline(indent, level + 1) }
                 element.writeJSON(into: &out, indent: indent, level: level + 1)
             }
-            if let indent { out += "\n" + String(repeating: indent, count: level) }
-            out += "]"
+            if let indent { newline(indent, level) }
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
             if members.isEmpty {
-                out += "{}"
+                out.append(contentsOf: "{}".utf8)
                 return
             }
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             var first = true
             for (key, value) in members {
-                if !first { out += "," }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                if let indent { newline(indent, level + 1) }
                 Value.writeJSONString(key, into: &out)
-                out += indent == nil ? ":" : ": "
+                out.append(UInt8(ascii: ":"))
+                if indent != nil { out.append(UInt8(ascii: " ")) }
                 value.writeJSON(into: &out, indent: indent, level: level + 1)
             }
-            if let indent { out += "\n" + String(repeating: indent, count: level) }
-            out += "}"
+            if let indent { newline(indent, level) }
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    /// Writes a JSON string literal, escaping as Go's encoder does (control characters, quote, backslash).
-    static func writeJSONString(_ s: String, into out: inout String) {
-        out += "\""
-        var needsEscape = false
-        for byte in s.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
-            out += s
-            out += "\""
-            return
-        }
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
+    /// Writes a JSON string literal, escaping as Go's encoder does (control characters, quote, backslash); runs of
+    /// bytes that need no escape are copied at once.
+    static func writeJSONString(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        var text = s
+        text.withUTF8 { bytes in
+            var start = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                if start < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index])) }
+                start = index + 1
+                out.append(0x5C)
+                switch byte {
+                case 0x22: out.append(0x22)
+                case 0x5C: out.append(0x5C)
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: "u00".utf8)
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0x0F)])
                 }
             }
+            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count])) }
         }
-        out += "\""
+        out.append(0x22)
     }
 
     /// Formats a float as Go's `encoding/json` does: shortest round-trip digits, no exponent in [1e-6, 1e21).

@@ -29,6 +29,15 @@ public enum PlanStep: Sendable, Hashable, CustomStringConvertible {
             return wait.description
         }
     }
+
+    /// One line for progress reports: `apply apps/v1/Deployment ns/name`, `prune …`, `wait until ready (why)`.
+    public var summary: String {
+        switch self {
+        case .apply(let resource, _): return "apply \(resource.ref)"
+        case .prune(let ref, _): return "prune \(ref)"
+        case .wait(let wait): return "wait until \(wait.condition) (\(wait.reason))"
+        }
+    }
 }
 
 /// A pause in a plan: the objects that must reach a condition before the next step.

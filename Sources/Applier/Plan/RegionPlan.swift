@@ -180,14 +180,15 @@ public struct RegionPlan: Sendable, Hashable, CustomStringConvertible {
     /// prunes, in reverse apply order:
     ///   prune v1/Service bookinfo/old  # wave 0
     /// ```
-    public var description: String {
-        let appliedCount = applied.count
+    /// The first line of ``description``: `region R: N to apply, W waits, P to prune`.
+    public var summary: String {
         let waitCount = waits.count
-        let prunedCount = pruned.count
-        var lines = [
-            "region \(region): \(appliedCount) to apply, \(waitCount) \(waitCount == 1 ? "wait" : "waits"), "
-                + "\(prunedCount) to prune"
-        ]
+        return "region \(region): \(applied.count) to apply, \(waitCount) \(waitCount == 1 ? "wait" : "waits"), "
+            + "\(pruned.count) to prune"
+    }
+
+    public var description: String {
+        var lines = [summary]
         var wave: Int?
         var inPrunes = false
         for step in steps {
