@@ -11,6 +11,19 @@ public struct ResourceList: Sendable, Hashable {
     }
 }
 
+/// The objects of one kind that a list returned as they came, unparsed: each item's JSON bytes (with `apiVersion`
+/// and `kind`, as a lone object has them) and the fields it is kept by. For caches that keep objects as bytes.
+public struct RawResourceList: Sendable {
+    public struct Item: Sendable {
+        public var key: ObjectKey
+        public var resourceVersion: String
+        public var bytes: [UInt8]
+    }
+
+    public var items: [Item]
+    public var resourceVersion: String
+}
+
 extension KubeClient {
     /// Every object of a kind, following `continue` tokens page by page (`pageSize` per request).
     ///
@@ -21,12 +34,80 @@ extension KubeClient {
         _ gvk: GroupVersionKind, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
         pageSize: Int = 500
     ) async throws(ApplierError) -> ResourceList {
+        var items: [Resource] = []
+        let resourceVersion = try await pages(
+            gvk, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector, pageSize: pageSize
+        ) { (response, operation) throws(ApplierError) in
+            let page = try decode(response, operation: operation)
+            for var item in page["items"]?.arrayValue ?? [] {
+                if item["apiVersion"]?.stringValue?.isEmpty ?? true || item["kind"]?.stringValue?.isEmpty ?? true {
+                    item = KubeClient.typed(item, gvk)
+                }
+                do {
+                    items.append(try Resource(body: item))
+                } catch {
+                    throw .invalidResponse(operation: operation, message: "an item is not an object: \(error)")
+                }
+            }
+            return (
+                page[path: ["metadata", "continue"]]?.stringValue ?? "",
+                page[path: ["metadata", "resourceVersion"]]?.stringValue
+            )
+        }
+        return ResourceList(items: items, resourceVersion: resourceVersion)
+    }
+
+    /// Every object of a kind as ``list(_:namespace:labelSelector:fieldSelector:pageSize:)`` reads them, but kept
+    /// as the bytes that came (``JSONListScan``): no item is parsed into a value or printed again. An item the scan
+    /// cannot key (no `metadata.name`) fails the list as a parsed one would.
+    public func listRaw(_ gvk: GroupVersionKind, namespace: String? = nil, pageSize: Int = 500)
+        async throws(ApplierError) -> RawResourceList
+    {
+        var items: [RawResourceList.Item] = []
+        let resourceVersion = try await pages(gvk, namespace: namespace, pageSize: pageSize) {
+            (response, operation) throws(ApplierError) in
+            let scan: JSONListScan
+            do {
+                scan = try JSONListScan(response.body)
+            } catch {
+                throw .invalidResponse(operation: operation, message: "\(error)")
+            }
+            for item in scan.items {
+                guard !item.name.isEmpty else {
+                    throw .invalidResponse(operation: operation, message: "an item is not an object: no metadata.name")
+                }
+                let bytes: [UInt8]
+                if item.typed {
+                    // Its own apiVersion or kind (maybe empty): read it as ``list`` does.
+                    guard let value = try? Value(json: response.body[item.range]) else {
+                        throw .invalidResponse(operation: operation, message: "an item is not an object")
+                    }
+                    bytes = KubeClient.typed(value, gvk).jsonBytes
+                } else {
+                    bytes = JSONListScan.typedObject(
+                        response.body, item.range, apiVersion: gvk.apiVersion, kind: gvk.kind)
+                }
+                items.append(
+                    RawResourceList.Item(
+                        key: ObjectKey(group: gvk.group, kind: gvk.kind, namespace: item.namespace, name: item.name),
+                        resourceVersion: item.resourceVersion, bytes: bytes))
+            }
+            return (scan.continueToken, scan.resourceVersion.isEmpty ? nil : scan.resourceVersion)
+        }
+        return RawResourceList(items: items, resourceVersion: resourceVersion)
+    }
+
+    /// Lists page by page: `page` reads each response and returns its `continue` token ("" on the last page) and
+    /// `resourceVersion`; returns the last `resourceVersion` seen.
+    private func pages(
+        _ gvk: GroupVersionKind, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
+        pageSize: Int, _ page: (HTTPResponse, String) throws(ApplierError) -> (String, String?)
+    ) async throws(ApplierError) -> String {
         let resource = try await resource(for: gvk)
         let scope = resource.namespaced ? namespace : nil
         var operation = "list \(gvk)"
         if let scope { operation += " in \(scope)" }
         if let labelSelector { operation += " with labels \(labelSelector)" }
-        var items: [Resource] = []
         var continueToken = ""
         var resourceVersion = ""
         repeat {
@@ -39,21 +120,11 @@ extension KubeClient {
                 APIRequest(
                     method: "GET", path: resource.path(namespace: scope) + PathEncoding.query(query), body: nil,
                     contentType: nil, operation: operation))
-            let page = try decode(response, operation: operation)
-            for var item in page["items"]?.arrayValue ?? [] {
-                if item["apiVersion"]?.stringValue?.isEmpty ?? true || item["kind"]?.stringValue?.isEmpty ?? true {
-                    item = KubeClient.typed(item, gvk)
-                }
-                do {
-                    items.append(try Resource(body: item))
-                } catch {
-                    throw .invalidResponse(operation: operation, message: "an item is not an object: \(error)")
-                }
-            }
-            continueToken = page[path: ["metadata", "continue"]]?.stringValue ?? ""
-            resourceVersion = page[path: ["metadata", "resourceVersion"]]?.stringValue ?? resourceVersion
+            let (next, version) = try page(response, operation)
+            continueToken = next
+            resourceVersion = version ?? resourceVersion
         } while !continueToken.isEmpty
-        return ResourceList(items: items, resourceVersion: resourceVersion)
+        return resourceVersion
     }
 
     /// The item with `apiVersion` and `kind` first, as a lone object would have them.

@@ -454,6 +454,22 @@ struct RegionStatusTests {
         #expect(read.lastGoodRevision == Self.sha(11))
     }
 
+    @Test func aGoodLocalFolderIsNoRollbackTargetAndErasesNone() throws {
+        let commit = RegionStatus(revision: Self.sha(1), result: .synced, lastGoodRevision: Self.sha(1)).carrying(nil)
+        // `sync --dir` passed its gates: its record says synced, but a folder cannot be checked out again.
+        let local = RegionStatus(revision: "local-1796408902", result: .synced, lastGoodRevision: "local-1796408902")
+            .carrying(commit)
+        #expect(local.result == .synced && local.revision == "local-1796408902")
+        #expect(local.lastGoodRevision == Self.sha(1))
+        #expect(local.goodRevisions.map(\.revision) == [Self.sha(1)])
+        let read = try #require(RegionStatus(configMap: local.configMap))
+        #expect(read.warnings.isEmpty, "\(read.warnings)")
+        #expect(read.rollbackTarget(excluding: "local-1796408902") == Self.sha(1))
+        // With no commit before it, it records none.
+        let first = RegionStatus(revision: "local-1", result: .synced, lastGoodRevision: "local-1").carrying(nil)
+        #expect(first.lastGoodRevision == nil && first.goodRevisions.isEmpty)
+    }
+
     @Test func aRevisionThatIsNotACommitIdIsIgnoredWithAWarning() throws {
         let body: Value = [
             "data": ["revision": "x", "result": "synced", "lastGoodRevision": "../../etc", "failedRevision": "HEAD"]

@@ -371,6 +371,11 @@ struct SyncCommandTests {
         #expect(status["us-chicago-1"]?["syncedRevision"]?.stringValue?.hasPrefix("local-") == true)
         #expect(status["us-chicago-1"]?["error"] == nil, "\(status)")
         #expect(status["us-sanjose-1"]?["lastResult"] == nil)  // never synced
+        // A folder is no rollback target: none is recorded, so reading the record back warns of nothing.
+        #expect(status["us-chicago-1"]?["lastGoodRevision"] == nil, "\(status)")
+        let again = try await mesh.syncagent(["sync", "--dir", mesh.clone + "/mesh", "--region", "us-chicago-1"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(!again.stderr.contains("commit id"), "\(again.stderr)")
     }
 
     static func number(_ value: Value) -> Double? {

@@ -19,6 +19,17 @@ import Testing
         #expect(value.jsonString == #"["a\"b\\c/\n\t","é😀"]"#)
     }
 
+    @Test func escapesControlCharactersAndKeepsLongRunsWhole() throws {
+        let value: Value = ["k\u{01}\"": .string("a\u{00}b\u{1f}c\r\u{7f}é")]
+        #expect(value.jsonString == #"{"k\u0001\"":"a\u0000b\u001fc\r\#u{7f}é"}"#)
+        #expect(try Value(json: value.jsonBytes) == value)
+        // A JSON list inside a string (an inventory): every quote escaped, the runs between copied.
+        let inner = Value.array((0..<2000).map { ["name": .string("svc-\($0)"), "namespace": "team-01"] }).jsonString
+        let outer: Value = ["objects": .string(inner)]
+        #expect(try Value(json: outer.jsonString) == outer)
+        #expect(outer.jsonBytes == Array(outer.jsonString.utf8))
+    }
+
     @Test(arguments: [
         (1.0, "1"), (2.5, "2.5"), (-0.5, "-0.5"), (1e20, "100000000000000000000"), (1e21, "1e+21"),
         (1.5e-7, "1.5e-07"), (0.000001, "0.000001"), (123456.789, "123456.789"),

@@ -281,7 +281,7 @@ public final class LiveCache: Sendable {
             do throws(ApplierError) {
                 if mustList {
                     count { $0.lists += 1 }
-                    let list = try await client.list(gvk, namespace: namespace)
+                    let list = try await client.listRaw(gvk, namespace: namespace)
                     replace(gvk, epoch: epoch, with: list)
                     mustList = false
                     listedAt = clock.now
@@ -365,13 +365,11 @@ public final class LiveCache: Sendable {
     }
 
     /// A list's objects replace the kind's; what differs is announced.
-    private func replace(_ gvk: GroupVersionKind, epoch: UInt64, with list: ResourceList) {
+    private func replace(_ gvk: GroupVersionKind, epoch: UInt64, with list: RawResourceList) {
         var objects: [ObjectKey: Stored] = [:]
         objects.reserveCapacity(list.items.count)
         for item in list.items {
-            objects[item.key] = Stored(
-                bytes: item.body.jsonBytes,
-                resourceVersion: item.body[path: ["metadata", "resourceVersion"]]?.stringValue ?? "")
+            objects[item.key] = Stored(bytes: item.bytes, resourceVersion: item.resourceVersion)
         }
         let (changed, subscribers) = state.withLock { state -> ([ObjectKey], [AsyncStream<ObjectKey>.Continuation]) in
             guard state.kinds[gvk]?.epoch == epoch else { return ([], []) }
