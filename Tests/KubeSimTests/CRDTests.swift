@@ -288,6 +288,7 @@ import TestSupport
         #expect(mine.status == 200, "\(mine.body)")
         let crd = try Value(json: mine.body)
         let conditions = crd[path: ["status", "conditions"]]?.arrayValue ?? []
+        #expect(conditions.compactMap { $0["type"]?.stringValue } == ["NamesAccepted", "Established", "MyStatus"])
         #expect(conditions.first { $0["type"] == "Established" }?["status"] == "True")
         let entries = crd[path: ["metadata", "managedFields"]]?.arrayValue ?? []
         func fields(_ manager: String) -> Value? {
