@@ -31,8 +31,12 @@ extension RegionState {
         crdCondition(crd, "Established")?["status"]?.stringValue == "True"
     }
 
-    /// The status a written CRD carries: accepted names, stored versions, and the conditions it had (a CRD not yet
-    /// established stays `Installing` until the establishing step runs).
+    /// The conditions the server sets on a CRD itself; a write keeps the stored ones.
+    static let crdServerConditions: Set<String> = ["NamesAccepted", "Established", "Terminating"]
+
+    /// The status a written CRD carries: accepted names, stored versions, and its conditions: the written ones (a
+    /// `/status` write's; any other write keeps the stored status), with the server's own conditions as stored (a
+    /// CRD not yet established stays `Installing` until the establishing step runs).
     func crdStatus(_ object: inout Value, old: Value?) {
         let names = object[path: ["spec", "names"]] ?? .emptyObject
         var accepted = names
@@ -51,9 +55,9 @@ extension RegionState {
         for version in spec["versions"]?.arrayValue ?? [] where version["storage"]?.boolValue == true {
             if let name = version["name"], !stored.contains(name) { stored.append(name) }
         }
-        var conditions = old?[path: ["status", "conditions"]]?.arrayValue ?? []
-        if conditions.isEmpty {
-            conditions = [
+        var server = old?[path: ["status", "conditions"]]?.arrayValue ?? []
+        if server.isEmpty {
+            server = [
                 [
                     "type": "NamesAccepted", "status": "True", "lastTransitionTime": now, "reason": "NoConflicts",
                     "message": "no conflicts found",
@@ -63,6 +67,15 @@ extension RegionState {
                     "message": "the initial names have been accepted",
                 ],
             ]
+        }
+        // In place, so that a write that changes no condition leaves the list exactly as stored.
+        var conditions = object[path: ["status", "conditions"]]?.arrayValue ?? []
+        for condition in server where RegionState.crdServerConditions.contains(condition["type"]?.stringValue ?? "") {
+            if let index = conditions.firstIndex(where: { $0["type"] == condition["type"] }) {
+                conditions[index] = condition
+            } else {
+                conditions.append(condition)
+            }
         }
         object["status"] = [
             "acceptedNames": accepted, "conditions": .array(conditions), "storedVersions": .array(stored),

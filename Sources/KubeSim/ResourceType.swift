@@ -103,7 +103,9 @@ struct Registry: Sendable {
         var versions = spec["versions"]?.arrayValue ?? []
         // Discovery lists the storage version's peers by Kubernetes version priority; keep the CRD's order but put
         // the highest-priority version first, as kube-aggregator does.
-        versions.sort { versionPriority($0["name"]?.stringValue ?? "") > versionPriority($1["name"]?.stringValue ?? "") }
+        versions.sort {
+            versionPriority($0["name"]?.stringValue ?? "") > versionPriority($1["name"]?.stringValue ?? "")
+        }
         for version in versions where version["served"]?.boolValue != false {
             guard let name = version["name"]?.stringValue else { continue }
             let schema = BuiltinSchemas.customResource(openAPIV3Schema: version[path: ["schema", "openAPIV3Schema"]])
@@ -122,6 +124,24 @@ struct Registry: Sendable {
 
     /// Kubernetes' version ordering: GA > beta > alpha, higher numbers first.
     static func priority(_ version: String) -> Int { versionPriority(version) }
+
+    /// A CustomResourceDefinition's schema with its status typed as the Go type declares it: `conditions` a list
+    /// map keyed by `type` (`+listType=map`, `+listMapKey=type`), `storedVersions` atomic. The conditions the server
+    /// writes itself (`Established`, owned by `kube-apiserver` on `/status`) and a client's conditions of other types
+    /// are items owned apart, so a status apply of its own condition does not conflict with the server's, whether
+    /// the establishing step ran before it or not.
+    static let customResourceDefinitionSchema: Schema = {
+        let base = BuiltinSchemas.customResourceDefinition
+        guard case .object(var fields, let additional) = base.shape else { return base }
+        fields["status"] = Schema.object(
+            [
+                "conditions": .keyedList(.looseObject, keys: ["type"]), "acceptedNames": .looseObject,
+                "storedVersions": .stringList,
+            ], preserveUnknown: true)
+        return Schema(
+            .object(fields: fields, additional: additional), atomic: base.atomic,
+            preserveUnknown: base.preserveUnknown)
+    }()
 
     /// The registry of built-in kinds.
     static let builtin: Registry = {
@@ -155,13 +175,15 @@ struct Registry: Sendable {
             "apps", "v1", "statefulsets", "StatefulSet", short: ["sts"], categories: ["all"],
             schema: S.statefulSet, generation: true)
         let rbac = "rbac.authorization.k8s.io"
-        add(rbac, "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced: false, schema: S.roleBinding, status: false)
+        add(
+            rbac, "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced: false, schema: S.roleBinding,
+            status: false)
         add(rbac, "v1", "clusterroles", "ClusterRole", namespaced: false, schema: S.clusterRole, status: false)
         add(rbac, "v1", "rolebindings", "RoleBinding", schema: S.roleBinding, status: false)
         add(rbac, "v1", "roles", "Role", schema: S.role, status: false)
         add(
             "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false,
-            short: ["crd", "crds"], categories: ["api-extensions"], schema: S.customResourceDefinition,
+            short: ["crd", "crds"], categories: ["api-extensions"], schema: customResourceDefinitionSchema,
             generation: true)
         add("coordination.k8s.io", "v1", "leases", "Lease", schema: S.lease, status: false)
         registry.addMoreBuiltinKinds()

@@ -265,6 +265,47 @@ import TestSupport
         #expect(late.status == 201, "\(late.body)")
     }
 
+    // MARK: Status
+
+    @Test func aStatusApplyMergesItsConditionsWithTheServersOwnByType() async throws {
+        // Established at once: the server's own status write (manager kube-apiserver) comes before the apply, as it
+        // does on a loaded machine with the default delay.
+        let sim = try await KubeSimCluster(regions: ["us-sanjose-1"], extraArguments: ["--crd-establish-seconds", "0"])
+        #expect(try await sim.request("POST", Self.crdPath, body: Self.widgetCRD).status == 201)
+        let status = Self.crdPath + "/widgets.example.com/status?fieldManager=operator&force=false"
+        func apply(_ condition: String) async throws -> (status: Int, body: String) {
+            let body = """
+                {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+                 "metadata":{"name":"widgets.example.com"},"status":{"conditions":[\(condition)]}}
+                """
+            return try await sim.request("PATCH", status, body: body, contentType: "application/apply-patch+yaml")
+        }
+
+        // A condition of another type is the applier's item of the list (listType=map, key type): no conflict.
+        let mine = try await apply(
+            #"{"type":"MyStatus","status":"True","lastTransitionTime":"2020-01-01T00:00:00Z","reason":"R","message":"m"}"#
+        )
+        #expect(mine.status == 200, "\(mine.body)")
+        let crd = try Value(json: mine.body)
+        let conditions = crd[path: ["status", "conditions"]]?.arrayValue ?? []
+        #expect(conditions.compactMap { $0["type"]?.stringValue } == ["NamesAccepted", "Established", "MyStatus"])
+        #expect(conditions.first { $0["type"] == "Established" }?["status"] == "True")
+        let entries = crd[path: ["metadata", "managedFields"]]?.arrayValue ?? []
+        func fields(_ manager: String) -> Value? {
+            entries.first { $0["manager"]?.stringValue == manager }?[path: ["fieldsV1", "f:status", "f:conditions"]]
+        }
+        #expect(fields("operator")?.objectValue.map { Array($0.keys) } == [#"k:{"type":"MyStatus"}"#])
+        #expect(fields("kube-apiserver")?[#"k:{"type":"Established"}"#] != nil)
+
+        // The server's own condition stays the server's: changing it without force conflicts with kube-apiserver.
+        let theirs = try await apply(
+            #"{"type":"Established","status":"False","lastTransitionTime":"2020-01-01T00:00:00Z","reason":"R","message":"m"}"#
+        )
+        #expect(theirs.status == 409, "\(theirs.body)")
+        #expect(theirs.body.contains(#"conflict with \"kube-apiserver\""#), "\(theirs.body)")
+        #expect(theirs.body.contains(#".status.conditions[type=\"Established\"].status"#), "\(theirs.body)")
+    }
+
     // MARK: Deletion
 
     @Test func deletingACRDDeletesItsCustomResourcesFirst() async throws {
