@@ -77,7 +77,9 @@ extension KubeClient {
                     throw .invalidResponse(operation: operation, message: "an item is not an object: no metadata.name")
                 }
                 let bytes: [UInt8]
-                if item.typed {
+                if item.complete {
+                    bytes = Array(response.body[item.range])
+                } else if item.typed {
                     // Its own apiVersion or kind (maybe empty): read it as ``list`` does.
                     guard let value = try? Value(json: response.body[item.range]) else {
                         throw .invalidResponse(operation: operation, message: "an item is not an object")

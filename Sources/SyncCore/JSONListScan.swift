@@ -16,8 +16,11 @@ public struct JSONListScan: Sendable {
         public var namespace: String
         /// `metadata.resourceVersion` ("" when missing).
         public var resourceVersion: String
-        /// Whether the item has `apiVersion` or `kind` members of its own (list items usually have neither).
+        /// Whether the item has `apiVersion` or `kind` members of its own (items of built-in kinds usually have
+        /// neither; custom resources have both).
         public var typed: Bool
+        /// Whether both are there and are non-empty strings: the item is a lone object as it stands.
+        public var complete: Bool = false
     }
 
     /// The items, in order.
@@ -64,11 +67,16 @@ public struct JSONListScan: Sendable {
             throw JSONError(message: "an item is not an object", offset: reader.index)
         }
         var item = Item(range: start..<start, name: "", namespace: "", resourceVersion: "", typed: false)
+        var apiVersion = false
+        var kind = false
         try reader.members { reader, key throws(JSONError) in
             switch key {
-            case "apiVersion", "kind":
+            case "apiVersion":
                 item.typed = true
-                try reader.skipValue()
+                apiVersion = !(try reader.stringOrSkip() ?? "").isEmpty
+            case "kind":
+                item.typed = true
+                kind = !(try reader.stringOrSkip() ?? "").isEmpty
             case "metadata" where reader.peek == UInt8(ascii: "{"):
                 try reader.members { reader, key throws(JSONError) in
                     switch key {
@@ -83,6 +91,7 @@ public struct JSONListScan: Sendable {
             }
         }
         item.range = start..<reader.index
+        item.complete = apiVersion && kind
         return item
     }
 

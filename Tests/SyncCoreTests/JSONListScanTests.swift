@@ -25,10 +25,19 @@ import Testing
         #expect(scan.items.map(\.namespace) == ["team-01", "", ""])
         #expect(scan.items.map(\.resourceVersion) == ["40", "", "41"])
         #expect(scan.items.map(\.typed) == [false, false, true])
+        #expect(scan.items.map(\.complete) == [false, false, false])  // an empty apiVersion is not one
         let parsed = try #require(try Value(json: bytes)["items"]?.arrayValue)
         for (item, value) in zip(scan.items, parsed) {
             #expect(try Value(json: bytes[item.range]) == value)
         }
+    }
+
+    @Test func anItemWithItsOwnApiVersionAndKindIsComplete() throws {
+        let text =
+            #"{"items":[{"kind":"VirtualService","apiVersion":"networking.istio.io/v1","metadata":{"name":"r"}}]}"#
+        let scan = try JSONListScan(Array(text.utf8))
+        #expect(scan.items.map(\.complete) == [true])
+        #expect(scan.items.map(\.typed) == [true])
     }
 
     @Test func anItemIsTypedAsALoneObject() throws {
