@@ -85,17 +85,21 @@ public struct Rollout: Sendable {
         var desired: [String: [Resource]] = [:]
         var plans: [String: RegionPlan] = [:]
         var problems: [String] = []
-        for region in selected {
-            do {
-                let resources = try snapshot.render(region: region.name)
-                problems += policyViolations(resources)
-                // Objects of a kind the revision's own CRDs define: their schema is checked here (no server can
-                // dry-run a kind it does not serve yet).
-                problems += CustomResourceCheck.problems(in: resources).map { "region \(region.name): \($0)" }
-                plans[region.name] = try RegionPlan(region: region.name, desired: resources)
+        // The regions side by side (the part of the render they share is done once: the snapshot's memo); their
+        // problems reported in region order.
+        let rendered = await withTaskGroup(of: (Int, RenderedRegion).self) { group in
+            for (index, region) in selected.enumerated() {
+                group.addTask { (index, render(snapshot, region: region.name)) }
+            }
+            var rendered: [(Int, RenderedRegion)] = []
+            for await result in group { rendered.append(result) }
+            return rendered.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        for (region, result) in zip(selected, rendered) {
+            problems += result.problems
+            if let resources = result.resources, let plan = result.plan {
+                plans[region.name] = plan
                 desired[region.name] = resources
-            } catch {
-                problems.append("region \(region.name): \(error)")
             }
         }
         // A region that did not render or plan cannot be checked against its cluster: stop here. Otherwise the
@@ -220,6 +224,30 @@ public struct Rollout: Sendable {
     }
 
     /// Step 2 for one region: what the revision would delete there, and whether its cluster would take it.
+    /// One region's resources rendered, checked against the sync policy and planned; nil resources and plan when
+    /// that failed, with every problem found up to there.
+    private struct RenderedRegion: Sendable {
+        var resources: [Resource]?
+        var plan: RegionPlan?
+        var problems: [String] = []
+    }
+
+    private func render(_ snapshot: Snapshot, region: String) -> RenderedRegion {
+        var result = RenderedRegion()
+        do {
+            let resources = try snapshot.render(region: region)
+            result.problems += policyViolations(resources)
+            // Objects of a kind the revision's own CRDs define: their schema is checked here (no server can dry-run
+            // a kind it does not serve yet).
+            result.problems += CustomResourceCheck.problems(in: resources).map { "region \(region): \($0)" }
+            result.plan = try RegionPlan(region: region, desired: resources)
+            result.resources = resources
+        } catch {
+            result.problems.append("region \(region): \(error)")
+        }
+        return result
+    }
+
     private func check(_ region: RegionTarget, resources: [Resource], plan: RegionPlan?) async -> RegionCheck {
         var result = RegionCheck()
         var regionLogger = logger

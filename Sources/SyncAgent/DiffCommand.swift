@@ -62,6 +62,11 @@ struct DiffCommand: AsyncParsableCommand {
             var options = DiffOptions(mode: readOnly ? .clientSide : .serverSide)
             options.ignore = agent.ignore
             let source = try await DesiredSource(agent: agent, ref: ref, dir: dir)
+            // The render's part shared by the regions starts at once, beside the regions' connections and
+            // inventory reads; each region's render then takes it from the snapshot's memo.
+            if let first = agent.regions.first(where: { regions.isEmpty || regions.contains($0.name) })?.name {
+                Task.detached { _ = try? await source.render(region: first) }
+            }
             report = try await DiffReport.gather(
                 agent: agent, only: regions, options: options, logger: Logger(label: "syncagent")
             ) { region, _ in try await source.render(region: region) }
@@ -129,7 +134,8 @@ struct DesiredSource: Sendable {
 
     init(agent: AgentConfig, ref: String?, dir: String?) async throws {
         if let dir {
-            source = .directory(dir)
+            // Read once, rendered once for every region (the snapshot memoizes what the regions share).
+            source = .git(try Snapshot.directory(dir))
             return
         }
         guard let repo = agent.repo else {

@@ -9,7 +9,7 @@ import SyncCore
 enum ManifestSource {
     /// A folder on disk; paths in errors start with the folder as the user gave it.
     case directory(String)
-    /// Files read from a commit's tree (no work tree).
+    /// A snapshot: files read from a commit's tree (no work tree), or a folder read once (`Snapshot.directory`).
     case git(Snapshot)
 
     /// The resources for one region (or every file, with no region): all of them, or a RenderError.
