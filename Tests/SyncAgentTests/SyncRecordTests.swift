@@ -199,11 +199,24 @@ struct SyncRecordTests {
 @Suite(.serialized)
 struct SyncKillTests {
     /// R0 synced; R1 (reviews-v3 on a broken image) started; returns R1 and the running sync once `line` shows.
-    static func startBrokenRevision(_ mesh: SyncMesh, killAt line: String) async throws -> (String, ChildProcess) {
+    /// `progressDeadlineSeconds` sets R1's deadline (kubesim: that × rollout seconds / 300 until the rollout fails),
+    /// so that a kill meant to land during the readiness wait lands there even on a starved machine.
+    static func startBrokenRevision(_ mesh: SyncMesh, killAt line: String, progressDeadlineSeconds: Int? = nil)
+        async throws -> (String, ChildProcess)
+    {
         let first = try await mesh.syncagent(["sync"])
         try #require(first.status == 0, "\(first.stdout)\(first.stderr)")
         let r1 = try mesh.commit("reviews-v3: broken image", file: "base/10-bookinfo.yaml") {
-            try SyncMesh.editReviewsV3($0, image: "docker.io/istio/examples-bookinfo-reviews-v3:1.20.3-broken")
+            var text = try SyncMesh.editReviewsV3(
+                $0, image: "docker.io/istio/examples-bookinfo-reviews-v3:1.20.3-broken")
+            if let progressDeadlineSeconds {
+                let spec =
+                    "  name: reviews-v3\n  namespace: bookinfo\n  labels:\n    app: reviews\n    version: v3\nspec:\n"
+                guard text.contains(spec) else { throw TestSupportError("reviews-v3's spec not found") }
+                text = text.replacingOccurrences(
+                    of: spec, with: spec + "  progressDeadlineSeconds: \(progressDeadlineSeconds)\n")
+            }
+            return text
         }
         let sync = try ChildProcess([mesh.syncagent, "sync", "--config", mesh.configPath])
         try await sync.waitForLog(line, timeout: 300)
@@ -238,8 +251,10 @@ struct SyncKillTests {
 
     @Test func aSyncKilledDuringTheReadinessWaitIsJudgedAgainAndRolledBack() async throws {
         let mesh = try await SyncMesh(rolloutSeconds: 2)
+        // The wait lasts 20 s (3,000 × 2 s / 300) before the rollout fails: the kill lands inside it even when the
+        // test process is starved for seconds (it failed once in CI with the default 4 s).
         let (r1, sync) = try await Self.startBrokenRevision(
-            mesh, killAt: "apply apps/v1/Deployment bookinfo/reviews-v3 → configured")
+            mesh, killAt: "apply apps/v1/Deployment bookinfo/reviews-v3 → configured", progressDeadlineSeconds: 3000)
         let record = try await SyncRecordTests.record(mesh, "us-sanjose-1")
         #expect(record?["result"]?.stringValue == "applying", "\(String(describing: record)); \(sync.log())")
         #expect(record?["revision"]?.stringValue == r1)
