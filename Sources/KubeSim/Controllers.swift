@@ -157,27 +157,16 @@ struct Controllers: Sendable {
                 }
                 guard let rollout else { continue }
                 let status = self.status(kind: kind, value, rollout: rollout, paused: paused, now: now)
+                // A rollout under way is looked at again when it is due to end (a broken one at its deadline).
+                let end = rollout.started + (rollout.broken ? max(deadline(value), rolloutSeconds) : rolloutSeconds)
+                if now < end { next = min(next ?? .infinity, end) }
                 guard status != value["status"] else {
-                    let deadline =
-                        Double(value[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600) * rolloutSeconds
-                        / 300
-                    let elapsed = now - rollout.started
-                    let length = rollout.broken ? max(deadline, rolloutSeconds) : rolloutSeconds
-                    if elapsed >= length {
+                    if now >= end {
                         rollouts[id]?.settled = object.resourceVersion
                         memory.settled[object.resourceVersion] = id
-                    } else {
-                        next = min(next ?? .infinity, rollout.started + length)
                     }
                     continue
                 }
-                let length =
-                    rollout.broken
-                    ? max(
-                        Double(value[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600) * rolloutSeconds
-                            / 300,
-                        rolloutSeconds) : rolloutSeconds
-                if now - rollout.started < length { next = min(next ?? .infinity, rollout.started + length) }
                 var updated = value
                 updated["status"] = status
                 ManagedFields.recordUpdate(
@@ -187,6 +176,12 @@ struct Controllers: Sendable {
             }
         }
         return next
+    }
+
+    /// Seconds until a rollout of `value` that makes no progress fails: `progressDeadlineSeconds` (default 600)
+    /// scaled as the rollout is (`× rolloutSeconds / 300`).
+    func deadline(_ value: Value) -> Double {
+        Double(value[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600) * rolloutSeconds / 300
     }
 
     /// The workload kinds the controllers roll out: storage key and kind.
@@ -276,8 +271,7 @@ struct Controllers: Sendable {
                 "message": minimumAvailable
                     ? "Deployment has minimum availability." : "Deployment does not have minimum availability.",
             ]
-            let deadline =
-                Double(value[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600) * rolloutSeconds / 300
+            let deadline = deadline(value)
             let progressing: Value
             if paused {
                 progressing = [

@@ -53,7 +53,7 @@ final class WatchHub: Sendable {
     private let state = Mutex(State())
 
     /// The storage keys of the workloads the controllers roll out.
-    static let workloadKeys: Set<String> = ["apps/deployments", "apps/statefulsets", "apps/daemonsets"]
+    static let workloadKeys = Set(Controllers.workloadKinds.map(\.0))
     /// Counts every change to a workload (the controllers look at workloads again only when it moved, or while a
     /// rollout is under way).
     let workloadChanges = Atomic<UInt64>(0)
