@@ -34,6 +34,8 @@ let package = Package(
             name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // zlib: the agent's live-state cache keeps each object deflated (a third of its JSON bytes).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // glibc's malloc_trim (the agent returns freed pages after a pass).
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
@@ -62,7 +64,8 @@ let package = Package(
         .target(
             name: "Applier",
             dependencies: [
-                "SyncCore", "KubeYAML", "CCurl", "ProcessThreads", .product(name: "Logging", package: "swift-log"),
+                "SyncCore", "KubeYAML", "CCurl", "CZlib", "ProcessThreads",
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // The rollout engine: region order, the preflight, the region record's state machine, gates, rollback,

@@ -3,7 +3,7 @@
 # Safe to run again: it does nothing when everything is there.
 set -euo pipefail
 
-packages=(pkg-config libgit2-dev libyaml-dev libcurl4-openssl-dev git curl openssl prometheus
+packages=(pkg-config libgit2-dev libyaml-dev libcurl4-openssl-dev zlib1g-dev git curl openssl prometheus
           openssh-client openssh-server nghttp2-server python3 gnupg prometheus-alertmanager ${EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do

@@ -1,3 +1,4 @@
+import Applier
 import RolloutEngine
 import ArgumentParser
 import Foundation
@@ -77,8 +78,10 @@ struct RunCommand: AsyncParsableCommand {
                 regions: agent.regions, identity: identity ?? LeaseCoordinator.defaultIdentity, timing: timing,
                 logger: logger)
         }
-        // One client and one watch-fed cache per region for the life of the process (fenced by the Leases).
-        let connections = RegionConnections(logger: logger, leases: leases)
+        // One client and one watch-fed cache per region for the life of the process (fenced by the Leases), its
+        // objects kept deflated: the agent holds them for good.
+        let connections = RegionConnections(
+            logger: logger, options: LiveCache.Options(packObjects: true), leases: leases)
         var rollout = Rollout(config: agent.rollout, logger: logger)
         rollout.connections = connections
         rollout.leases = leases

@@ -21,11 +21,14 @@ import Testing
         ObjectRef(apiVersion: "v1", kind: "ConfigMap", namespace: "default", name: name)
     }
 
-    @Test func followsEveryChangeWithOneListAndAWatch() async throws {
+    /// Also with the objects kept deflated (the agent's cache): what is read back is what the cluster serves.
+    @Test(arguments: [false, true])
+    func followsEveryChangeWithOneListAndAWatch(packed: Bool) async throws {
         let sim = try await KubeSim(regions: ["us-sanjose-1"])
         let client = try sim.client()
         for index in 0..<12 { _ = try await client.apply(try configMap("cm-\(index)", data: ["n": "\(index)"])) }
-        let cache = LiveCache(client: client, logger: Logger(label: "test"))
+        let cache = LiveCache(
+            client: client, options: LiveCache.Options(packObjects: packed), logger: Logger(label: "test"))
         defer { cache.stop() }
         let kind = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
         #expect(cache.objects([ref("cm-0")]) == nil)  // not current yet: the caller reads the cluster
@@ -33,6 +36,17 @@ import Testing
         let first = try #require(cache.objects((0..<12).map { ref("cm-\($0)") }))
         #expect(first.count == 12)
         #expect(first[ref("cm-3").key]?.body[path: ["data", "n"]] == "3")
+        for index in 0..<12 {
+            let served = try await client.get(ref("cm-\(index)")).body
+            #expect(first[ref("cm-\(index)").key]?.body == served)
+        }
+        let holding = cache.holding
+        #expect(holding.objects == 12)
+        if packed {
+            #expect(holding.storedBytes * 2 < holding.jsonBytes, "\(holding)")
+        } else {
+            #expect(holding.storedBytes == holding.jsonBytes)
+        }
         let changes = cache.changes()
 
         // A hand edit by another manager, a delete and a create: each reaches the cache through the watch.
@@ -51,7 +65,9 @@ import Testing
             seen.insert(key.name)
             if seen.isSuperset(of: ["cm-3", "cm-4", "cm-new"]) { break }
         }
-        let managers = cache.objects([ref("cm-3")])?[ref("cm-3").key]?.body[path: ["metadata", "managedFields"]]
+        let edited = try #require(cache.objects([ref("cm-3")])?[ref("cm-3").key]?.body)
+        #expect(edited == (try await client.get(ref("cm-3")).body))
+        let managers = edited[path: ["metadata", "managedFields"]]
         #expect(managers?.arrayValue?.contains { $0["manager"] == "kubectl-edit" } == true)
         // One list for the kind: the changes came by watch, not by listing again.
         let statistics = cache.statistics

@@ -15,7 +15,8 @@ import SyncCore
 /// failure (the cluster down, the kind not served yet) is retried with backoff up to 30 s; meanwhile the kind is
 /// not *current* and readers fall back to reading the cluster themselves.
 ///
-/// Objects are kept as their JSON bytes (a third of a parsed tree's memory) and parsed when read.
+/// Objects are kept as their JSON bytes (a third of a parsed tree's memory), deflated with
+/// ``Options/packObjects`` (a third again), and parsed when read.
 public final class LiveCache: Sendable {
     /// Timings of the cache.
     public struct Options: Sendable {
@@ -25,14 +26,19 @@ public final class LiveCache: Sendable {
         public var resync: Duration
         /// The longest wait between two tries after a failure.
         public var maxBackoff: Duration
+        /// Keep each object deflated (zlib level 1): about a third of its JSON bytes, for the CPU of deflating
+        /// what is listed or watched and inflating what is read. For a process that keeps the cache for good (the
+        /// agent); a command that keeps it for one pass gains nothing by it.
+        public var packObjects: Bool
 
         public init(
             watchTimeoutSeconds: ClosedRange<Int> = 300...600, resync: Duration = .seconds(1800),
-            maxBackoff: Duration = .seconds(30)
+            maxBackoff: Duration = .seconds(30), packObjects: Bool = false
         ) {
             self.watchTimeoutSeconds = watchTimeoutSeconds
             self.resync = resync
             self.maxBackoff = maxBackoff
+            self.packObjects = packObjects
         }
     }
 
@@ -53,7 +59,7 @@ public final class LiveCache: Sendable {
     }
 
     private struct Stored: Sendable {
-        var bytes: [UInt8]
+        var json: PackedJSON
         var resourceVersion: String
     }
 
@@ -196,12 +202,15 @@ public final class LiveCache: Sendable {
             trackUnknown(kinds)
             return nil
         }
-        let found = state.withLock { state -> [(ObjectKey, [UInt8])] in
-            refs.compactMap { ref in state.kinds[ref.gvk]?.objects[ref.key].map { (ref.key, $0.bytes) } }
+        let found = state.withLock { state -> [(ObjectKey, PackedJSON)] in
+            refs.compactMap { ref in state.kinds[ref.gvk]?.objects[ref.key].map { (ref.key, $0.json) } }
         }
+        let inflater = Inflater()
         var result: [ObjectKey: Resource] = [:]
         result.reserveCapacity(found.count)
-        for (key, bytes) in found {
+        for (key, json) in found {
+            // Bytes that do not inflate are not "absent": the caller reads the cluster instead.
+            guard let bytes = json.bytes(inflater) else { return nil }
             if let value = try? Value(json: bytes), let resource = try? Resource(body: value) {
                 result[key] = resource
             }
@@ -219,8 +228,17 @@ public final class LiveCache: Sendable {
             track([gvk])
             return nil
         }
-        let all = state.withLock { $0.kinds[gvk]?.objects.values.map(\.bytes) ?? [] }
-        return all.compactMap { bytes in (try? Value(json: bytes)).flatMap { try? Resource(body: $0) } }
+        let all = state.withLock { $0.kinds[gvk]?.objects.values.map(\.json) ?? [] }
+        let inflater = Inflater()
+        var resources: [Resource] = []
+        resources.reserveCapacity(all.count)
+        for json in all {
+            guard let bytes = json.bytes(inflater) else { return nil }
+            if let resource = (try? Value(json: bytes)).flatMap({ try? Resource(body: $0) }) {
+                resources.append(resource)
+            }
+        }
+        return resources
     }
 
     /// A stream of the keys of objects that changed (added, modified, deleted, or found different by a re-list),
@@ -257,6 +275,29 @@ public final class LiveCache: Sendable {
 
     /// The requests made and events seen so far.
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// What the cache holds: its objects, their JSON bytes, and the bytes kept for them (fewer with
+    /// ``Options/packObjects``).
+    public struct Holding: Sendable, Hashable {
+        public var objects = 0
+        public var jsonBytes = 0
+        public var storedBytes = 0
+    }
+
+    /// What the cache holds now (it looks at every object: for tests and occasional reports).
+    public var holding: Holding {
+        state.withLock { state in
+            var holding = Holding()
+            for kind in state.kinds.values {
+                for stored in kind.objects.values {
+                    holding.objects += 1
+                    holding.jsonBytes += stored.json.count
+                    holding.storedBytes += stored.json.storedCount
+                }
+            }
+            return holding
+        }
+    }
 
     // MARK: - Keeping one kind
 
@@ -368,8 +409,12 @@ public final class LiveCache: Sendable {
     private func replace(_ gvk: GroupVersionKind, epoch: UInt64, with list: RawResourceList) {
         var objects: [ObjectKey: Stored] = [:]
         objects.reserveCapacity(list.items.count)
-        for item in list.items {
-            objects[item.key] = Stored(bytes: item.bytes, resourceVersion: item.resourceVersion)
+        let packed =
+            options.packObjects
+            ? PackedJSON.packing(list.items.map(\.bytes), deflater: Deflater())
+            : list.items.map { PackedJSON($0.bytes, deflater: nil) }
+        for (item, json) in zip(list.items, packed) {
+            objects[item.key] = Stored(json: json, resourceVersion: item.resourceVersion)
         }
         let (changed, subscribers) = state.withLock { state -> ([ObjectKey], [AsyncStream<ObjectKey>.Continuation]) in
             guard state.kinds[gvk]?.epoch == epoch else { return ([], []) }
@@ -403,11 +448,13 @@ public final class LiveCache: Sendable {
         }
         guard let resource = try? Resource(body: event.object) else { return }
         let key = resource.key
-        let bytes = event.kind == .deleted ? nil : event.object.jsonBytes
+        let json =
+            event.kind == .deleted
+            ? nil : PackedJSON(event.object.jsonBytes, deflater: options.packObjects ? Deflater() : nil)
         let subscribers = state.withLock { state -> [AsyncStream<ObjectKey>.Continuation] in
             guard state.kinds[gvk]?.epoch == epoch else { return [] }
-            if let bytes {
-                state.kinds[gvk]?.objects[key] = Stored(bytes: bytes, resourceVersion: version)
+            if let json {
+                state.kinds[gvk]?.objects[key] = Stored(json: json, resourceVersion: version)
             } else {
                 state.kinds[gvk]?.objects[key] = nil
             }

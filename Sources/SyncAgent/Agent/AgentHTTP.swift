@@ -44,7 +44,7 @@ enum AgentHTTP {
         router.get("/status") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            let body = await state.lastRollout.map(statusJSON) ?? "{}"
+            let body = await state.lastStatus ?? "{}"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body + "\n")))
         }
         let branch = config.repo?.branch ?? "main"

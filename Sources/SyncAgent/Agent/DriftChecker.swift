@@ -248,11 +248,11 @@ struct RegionDrift {
         if inventory.revision != revision {
             let snapshot = try await repository.loader(inventory.revision)
             let rendered = try snapshot.render(region: region.name)
-            desired = Dictionary(
-                rendered.map { ($0.key, shared.share($0.key, $0.body.jsonBytes)) },
-                uniquingKeysWith: { first, _ in first })
+            desired = shared.share(rendered.map { ($0.key, $0.body.jsonBytes) })
             shared.prune()
-            desiredKinds = Set(rendered.map(\.ref.gvk))
+            // Built by inserting: a Set made from the 5,000 refs would keep room for 5,000 kinds.
+            desiredKinds = []
+            for resource in rendered { desiredKinds.insert(resource.ref.gvk) }
             revision = inventory.revision
         }
         self.inventory = inventory
@@ -268,7 +268,7 @@ struct RegionDrift {
 
     /// The revision's objects among `keys` (all when nil), parsed again.
     private func resources(_ keys: Set<ObjectKey>?) -> [Resource] {
-        let selected: [(key: ObjectKey, value: [UInt8])] =
+        let selected: [(key: ObjectKey, value: ArraySlice<UInt8>)] =
             keys.map { keys in keys.compactMap { key in desired[key].map { (key, $0.bytes) } } }
             ?? desired.map { ($0.key, $0.value.bytes) }
         return selected.sorted { $0.key < $1.key }.compactMap { _, bytes in
@@ -309,21 +309,35 @@ struct RegionDrift {
 /// several regions (most do: the common layer) is kept once. An entry no region holds any more is dropped at the
 /// next ``prune()``.
 final class SharedObjects: Sendable {
-    /// One object's JSON.
+    /// One object's JSON (a slice of the block its revision's new objects share, ``ByteBlock``).
     final class Bytes: Sendable {
-        let bytes: [UInt8]
-        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        let bytes: ArraySlice<UInt8>
+        init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
     }
 
     private let entries = Mutex<[ObjectKey: Bytes]>([:])
 
-    /// The kept copy of `bytes` for `key` when one is kept, else `bytes`, kept from now on.
-    func share(_ key: ObjectKey, _ bytes: [UInt8]) -> Bytes {
+    /// Each object's kept copy when one with the same bytes is kept; the others are kept from now on, in one block.
+    /// The first of two objects with one key wins.
+    func share(_ objects: [(key: ObjectKey, bytes: [UInt8])]) -> [ObjectKey: Bytes] {
         entries.withLock { entries in
-            if let kept = entries[key], kept.bytes == bytes { return kept }
-            let fresh = Bytes(bytes)
-            entries[key] = fresh
-            return fresh
+            var result: [ObjectKey: Bytes] = [:]
+            result.reserveCapacity(objects.count)
+            var fresh: [(key: ObjectKey, bytes: [UInt8])] = []
+            var taken: Set<ObjectKey> = []
+            for object in objects where taken.insert(object.key).inserted {
+                if let kept = entries[object.key], kept.bytes.elementsEqual(object.bytes) {
+                    result[object.key] = kept
+                } else {
+                    fresh.append(object)
+                }
+            }
+            for (object, slice) in zip(fresh, ByteBlock.pack(fresh.map(\.bytes))) {
+                let bytes = Bytes(slice)
+                entries[object.key] = bytes
+                result[object.key] = bytes
+            }
+            return result
         }
     }
 

@@ -11,8 +11,9 @@ actor AgentState {
     private(set) var ready = false
     private(set) var syncing = false
     private(set) var lastPollError: String?
-    /// The last rollout, as JSON, for `/status`.
-    private(set) var lastRollout: Value?
+    /// The last rollout, as `/status` serves it (JSON, credentials scrubbed). Kept as text, made once per pass: a
+    /// report of 10,000 changed objects is a few MiB as a parsed tree, held for as long as the agent rests.
+    private(set) var lastStatus: String?
     /// Why this replica does not run the rollout (leader election: another holds the Lease); nil when it does.
     private(set) var standby: String?
 
@@ -29,7 +30,7 @@ actor AgentState {
 
     func passEnded(_ report: RolloutReport?) {
         syncing = false
-        if let report { lastRollout = report.json }
+        if let report { lastStatus = AgentHTTP.statusJSON(report.json) }
         if lastPollError == nil { ready = true }
     }
 }
