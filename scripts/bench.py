@@ -140,13 +140,26 @@ class Regions:
         os.makedirs(self.folder)
         self.kubeconfig = os.path.join(self.folder, "kubeconfig")
         self.log = os.path.join(self.folder, "kubesim.log")
-        spec = []
-        for region in REGIONS:
-            spec += ["--region", f"{region}={free_port()}:{free_port()}"]
-        self.process = harness.spawn(
-            [f"{harness.bin}/kubesim", *spec, "--data", os.path.join(self.folder, "data"), "--kubeconfig",
-             self.kubeconfig, "--rollout-seconds", "0.5", "--log-level", "warning"], self.log)
-        wait_until("kubesim ready", lambda: "kubesim ready" in open(self.log).read(), 60)
+        # A port free_port() found free can be taken (an outgoing connection's) before kubesim binds it: kubesim
+        # then exits before it says ready, and is started again on other ports.
+        for attempt in range(5):
+            spec = []
+            for region in REGIONS:
+                spec += ["--region", f"{region}={free_port()}:{free_port()}"]
+            shutil.rmtree(os.path.join(self.folder, "data"), ignore_errors=True)
+            self.process = harness.spawn(
+                [f"{harness.bin}/kubesim", *spec, "--data", os.path.join(self.folder, "data"), "--kubeconfig",
+                 self.kubeconfig, "--rollout-seconds", "0.5", "--log-level", "warning"], self.log)
+            def ready():
+                if self.process.poll() is not None:
+                    return True
+                return "kubesim ready" in open(self.log).read()
+            wait_until("kubesim ready", ready, 60)
+            if self.process.poll() is None:
+                return
+            if "Address already in use" not in open(self.log).read():
+                raise Failure(f"kubesim exited {self.process.returncode} before it was ready (log: {self.log})")
+        raise Failure(f"kubesim found no free ports in 5 tries (log: {self.log})")
 
     def kubectl(self, region, *args):
         return ["kubectl", "--kubeconfig", self.kubeconfig, "--context", region,

@@ -16,6 +16,8 @@ import SyncCore
 /// - `POST /faults/reset` — all of the above off.
 struct MetricsServer: Sendable {
     let region: Region
+    /// Called once the port listens.
+    var onListen: @Sendable () async -> Void = {}
 
     func run() async throws {
         guard let port = region.metricsPort else { return }
@@ -77,6 +79,7 @@ struct MetricsServer: Sendable {
         let app = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { _ in await onListen() },
             logger: quietLogger(region.logger))
         try await app.runService(gracefulShutdownSignals: [])
     }

@@ -8,7 +8,7 @@ import Synchronization
 #endif
 
 /// The whole simulator: regions, their API and metrics ports, the controllers, and the start-up/shutdown rules
-/// (print `kubesim ready` once every region listens; SIGTERM stops cleanly with the journals consistent).
+/// (print `kubesim ready` once every region's ports listen, its API port and its metrics port; SIGTERM stops cleanly with the journals consistent).
 final class Simulator: Sendable {
     let regions: [Region]
     let certificates: Certificates
@@ -83,10 +83,10 @@ final class Simulator: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for region in regions {
                 group.addTask {
-                    try await RegionAPIServer(region: region, tls: tls, onFirstListen: { self.regionListening() }).run()
+                    try await RegionAPIServer(region: region, tls: tls, onFirstListen: { self.portListening() }).run()
                 }
                 if region.metricsPort != nil {
-                    group.addTask { try await MetricsServer(region: region).run() }
+                    group.addTask { try await MetricsServer(region: region, onListen: { self.portListening() }).run() }
                 }
                 if controllers {
                     group.addTask { await Controllers(region: region, rolloutSeconds: self.rolloutSeconds).run() }
@@ -100,12 +100,15 @@ final class Simulator: Sendable {
         withExtendedLifetime((signals, interrupts)) {}
     }
 
-    private func regionListening() {
+    /// One more port listens; once they all do, kubesim is ready (a port that cannot be bound, taken by another
+    /// process meanwhile, ends kubesim before it says so).
+    private func portListening() {
         let count = listening.withLock { count -> Int in
             count += 1
             return count
         }
-        if count == regions.count {
+        let ports = regions.count + regions.filter { $0.metricsPort != nil }.count
+        if count == ports {
             print("kubesim ready")
             fflush(nil)
             logger.info("kubesim ready", metadata: ["regions": "\(regions.map(\.name).joined(separator: ","))"])
