@@ -701,8 +701,10 @@ def report(bench, args, sizes, runs_of, started, host):
 - **Machine:** {host['cpus']} CPUs ({host['model']}), {host['memory']} memory, Linux {host['kernel']}; load average at the end {host['load']}
 - **kubectl:** {host['kubectl']}
 - **Sizes and runs:** {runs_text} (median of the runs, min–max in brackets); release binaries from `{args.bin}`{merged_text}
-- **Timing is noisy:** the machine's 2 cores are shared with another engineer's Swift builds, which ran during this
-  measurement; ratios from the same run (the two tools alternate which goes first) are more telling than absolutes.
+- **Timing is noisy:** 2 cores, at times shared with other work (the load average above says how busy they were);
+  kubectl's times move more with the load than syncagent's, so a ratio near its target can fall either side from
+  one run to the next. Ratios from the same run (the two tools alternate which goes first) are more telling than
+  absolutes.
 
 ## Results
 
