@@ -73,6 +73,24 @@ public final class RegionConnections: Sendable {
         return await connection.live.waitUntilCurrent(kinds.subtracting(unserved), timeout: timeout)
     }
 
+    /// Gets the region ready while the revision renders: its connection (TLS, discovery) and its records'
+    /// ConfigMaps, then the kinds its inventory names (the last revision's: most of the next one's), tracked so
+    /// that their lists are under way before the plan needs them. Only reads; bounded by `timeout`; ends at once
+    /// when cancelled. A kind the inventory names that the revision no longer has is read all the same (its objects
+    /// are prune candidates).
+    public func warm(_ region: RegionTarget, timeout: Duration = .seconds(10)) async {
+        guard let connection = try? connection(region) else { return }
+        let configMaps = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
+        guard await connection.live.waitUntilCurrent([configMaps], timeout: timeout),
+            let record = connection.live.objects([Inventory.configMapRef])?[Inventory.configMapRef.key],
+            let inventory = try? Inventory(configMap: record.body)
+        else { return }
+        var kinds: Set<GroupVersionKind> = []
+        for ref in inventory.objects { kinds.insert(ref.gvk) }
+        guard !Task.isCancelled, let unserved = try? await connection.client.unservedKinds(kinds) else { return }
+        connection.live.track(kinds.subtracting(unserved))
+    }
+
     /// Every region's cache statistics, by region name.
     public var statistics: [String: LiveCache.Statistics] {
         made.withLock { $0.mapValues(\.live.statistics) }

@@ -81,6 +81,12 @@ public struct Rollout: Sendable {
         let selected = config.regions.filter { only.isEmpty || only.contains($0.name) }
         var report = RolloutReport(revision: revision, dryRun: dryRun)
 
+        // While the regions render (CPU), their connections, discovery and caches get ready (network): only reads.
+        let warming = connections.map { connections in
+            selected.map { region in Task { await connections.warm(region) } }
+        }
+        defer { for task in warming ?? [] { task.cancel() } }
+
         // 1. Render, check and plan every region before touching any.
         var desired: [String: [Resource]] = [:]
         var plans: [String: RegionPlan] = [:]
