@@ -55,8 +55,7 @@ public final class RegionConnections: Sendable {
         }
         if connection.live === fresh.live {
             // In syncagent-system only (a revision with ConfigMaps widens it): its RBAC grants no more.
-            fresh.live.track(
-                [GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")], namespace: Inventory.namespace)
+            fresh.live.track([Inventory.configMapRef.gvk], namespace: Inventory.namespace)
         } else {
             fresh.live.stop()
         }
@@ -80,8 +79,7 @@ public final class RegionConnections: Sendable {
     /// are prune candidates).
     public func warm(_ region: RegionTarget, timeout: Duration = .seconds(10)) async {
         guard let connection = try? connection(region) else { return }
-        let configMaps = GroupVersionKind(group: "", version: "v1", kind: "ConfigMap")
-        guard await connection.live.waitUntilCurrent([configMaps], timeout: timeout),
+        guard await connection.live.waitUntilCurrent([Inventory.configMapRef.gvk], timeout: timeout),
             let record = connection.live.objects([Inventory.configMapRef])?[Inventory.configMapRef.key],
             let inventory = try? Inventory(configMap: record.body)
         else { return }

@@ -205,12 +205,12 @@ public final class LiveCache: Sendable {
         let found = state.withLock { state -> [(ObjectKey, PackedJSON)] in
             refs.compactMap { ref in state.kinds[ref.gvk]?.objects[ref.key].map { (ref.key, $0.json) } }
         }
-        let inflater = Inflater()
+        var inflater: Inflater?
         var result: [ObjectKey: Resource] = [:]
         result.reserveCapacity(found.count)
         for (key, json) in found {
             // Bytes that do not inflate are not "absent": the caller reads the cluster instead.
-            guard let bytes = json.bytes(inflater) else { return nil }
+            guard let bytes = json.bytes(&inflater) else { return nil }
             if let value = try? Value(json: bytes), let resource = try? Resource(body: value) {
                 result[key] = resource
             }
@@ -229,11 +229,11 @@ public final class LiveCache: Sendable {
             return nil
         }
         let all = state.withLock { $0.kinds[gvk]?.objects.values.map(\.json) ?? [] }
-        let inflater = Inflater()
+        var inflater: Inflater?
         var resources: [Resource] = []
         resources.reserveCapacity(all.count)
         for json in all {
-            guard let bytes = json.bytes(inflater) else { return nil }
+            guard let bytes = json.bytes(&inflater) else { return nil }
             if let resource = (try? Value(json: bytes)).flatMap({ try? Resource(body: $0) }) {
                 resources.append(resource)
             }

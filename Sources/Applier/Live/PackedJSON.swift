@@ -2,8 +2,9 @@ import CZlib
 import SyncCore
 
 /// One object's JSON bytes as the live-state cache keeps them: deflated (zlib level 1, with a preset dictionary of
-/// the keys every Kubernetes object repeats, and zlib's checksum: damaged bytes are refused, not read), or as they are when deflating did not make them
-/// smaller or no ``Deflater`` was given. A Deployment's 3 KB of JSON with its managedFields keeps in about 1 KB.
+/// the keys every Kubernetes object repeats, and zlib's checksum: damaged bytes are refused, not read), or as they
+/// are when deflating did not make them smaller or no ``Deflater`` was given. A Deployment's 3 KB of JSON with its
+/// managedFields keeps in about 1 KB.
 ///
 /// The objects of one list share one allocation (``packing(_:deflater:)``, ``ByteBlock``).
 struct PackedJSON: Sendable {
@@ -21,9 +22,8 @@ struct PackedJSON: Sendable {
 
     /// `bytes` deflated by `deflater`, or kept as they are.
     init(_ bytes: [UInt8], deflater: Deflater?) {
-        var block: [UInt8] = []
-        if let deflater, deflater.deflate(bytes, appendingTo: &block), block.count < bytes.count {
-            self.init(storage: block[...], count: bytes.count, deflated: true)
+        if let packed = deflater?.deflate(bytes), packed.count < bytes.count {
+            self.init(storage: packed[...], count: bytes.count, deflated: true)
         } else {
             self.init(storage: bytes[...], count: bytes.count, deflated: false)
         }
@@ -35,10 +35,12 @@ struct PackedJSON: Sendable {
         var deflated: [Bool] = []
         deflated.reserveCapacity(items.count)
         let kept = items.map { bytes -> [UInt8] in
-            var packed: [UInt8] = []
-            let smaller = deflater.deflate(bytes, appendingTo: &packed) && packed.count < bytes.count
-            deflated.append(smaller)
-            return smaller ? packed : bytes
+            guard let packed = deflater.deflate(bytes), packed.count < bytes.count else {
+                deflated.append(false)
+                return bytes
+            }
+            deflated.append(true)
+            return packed
         }
         return zip(zip(items, ByteBlock.pack(kept)), deflated).map { pair, deflated in
             PackedJSON(storage: pair.1, count: pair.0.count, deflated: deflated)
@@ -49,9 +51,12 @@ struct PackedJSON: Sendable {
     var storedCount: Int { storage.count }
 
     /// The JSON again; nil only when the deflated bytes do not inflate to ``count`` bytes (never for what
-    /// ``init(_:deflater:)`` made).
-    func bytes(_ inflater: Inflater) -> [UInt8]? {
-        deflated ? inflater.inflate(storage, count: count) : Array(storage)
+    /// ``init(_:deflater:)`` made). `inflater` is made on first use: a reader of bytes kept as they are needs none.
+    func bytes(_ inflater: inout Inflater?) -> [UInt8]? {
+        guard deflated else { return Array(storage) }
+        let stream = inflater ?? Inflater()
+        inflater = stream
+        return stream.inflate(storage, count: count)
     }
 
     /// What both ends preset: zlib finds these strings in an object from its first byte on. The most frequent come
@@ -95,13 +100,13 @@ final class Deflater {
         stream.deallocate()
     }
 
-    /// Appends `bytes` deflated to `block`; false (and `block` as it was) when zlib refused.
-    func deflate(_ bytes: [UInt8], appendingTo block: inout [UInt8]) -> Bool {
-        guard started, deflateReset(stream) == Z_OK else { return false }
+    /// `bytes` deflated (an array of exactly their length), or nil when zlib refused.
+    func deflate(_ bytes: [UInt8]) -> [UInt8]? {
+        guard started, deflateReset(stream) == Z_OK else { return nil }
         let preset = PackedJSON.dictionary.withUnsafeBufferPointer { dictionary in
             deflateSetDictionary(stream, dictionary.baseAddress, uInt(dictionary.count))
         }
-        guard preset == Z_OK else { return false }
+        guard preset == Z_OK else { return nil }
         let bound = Int(deflateBound(stream, uLong(bytes.count)))
         if scratch.count < bound { scratch = [UInt8](repeating: 0, count: bound) }
         let z = self.stream
@@ -119,9 +124,7 @@ final class Deflater {
                 return output.count - Int(z.pointee.avail_out)
             }
         }
-        guard let written else { return false }
-        block.append(contentsOf: scratch[..<written])
-        return true
+        return written.map { Array(scratch[..<$0]) }
     }
 }
 
