@@ -1,4 +1,6 @@
+import Dispatch
 import KubeYAML
+import Synchronization
 import SyncCore
 
 /// Reads manifest files into resources: all of them, or a ``RenderError`` listing every problem in every file.
@@ -19,13 +21,38 @@ import SyncCore
 ///   one problem at its position, so a file of a million documents is refused in time and memory bounded by the
 ///   limit.
 public func render(_ files: [ManifestFile], limits: InputLimits = .standard) throws(RenderError) -> [Resource] {
+    let manifests = files.sorted(by: { $0.path < $1.path }).filter(\.isManifest)
+    let loaded = loadConcurrently(manifests, maxDocuments: limits.maxObjects)
     var renderer = Renderer(limit: limits.maxObjects)
-    for file in files.sorted(by: { $0.path < $1.path }) where file.isManifest {
-        renderer.read(file)
+    for (file, load) in zip(manifests, loaded) {
+        renderer.read(file, loaded: load)
         if renderer.overLimit { break }
     }
     guard renderer.problems.isEmpty else { throw RenderError(problems: renderer.problems) }
     return renderer.resources.sorted { $0.ref < $1.ref }
+}
+
+/// One file's documents and problems, as ``YAML/loadCollectingErrors(_:file:options:)`` gives them.
+private typealias Load = (documents: [YAMLDocument], errors: [YAMLError])
+
+/// Every file's YAML read at once, each with at most `maxDocuments` documents, in `files`' order: most of a render's
+/// time (a revision's CRDs alone can be a megabyte), spread over the cores.
+private func loadConcurrently(_ files: [ManifestFile], maxDocuments: Int) -> [Load] {
+    guard files.count > 1 else {
+        return files.map {
+            YAML.loadCollectingErrors($0.bytes, file: $0.path, options: .init(maxDocuments: maxDocuments))
+        }
+    }
+    let loads = Mutex<[Load?]>(Array(repeating: nil, count: files.count))
+    // The largest first: the threads take files in this order, and a big one taken last would run alone.
+    let order = files.indices.sorted { files[$0].bytes.count > files[$1].bytes.count }
+    DispatchQueue.concurrentPerform(iterations: files.count) { position in
+        let index = order[position]
+        let file = files[index]
+        let load = YAML.loadCollectingErrors(file.bytes, file: file.path, options: .init(maxDocuments: maxDocuments))
+        loads.withLock { $0[index] = load }
+    }
+    return loads.withLock { $0.map { $0 ?? ([], []) } }
 }
 
 /// The state of one render: resources so far, where each key was first seen, problems so far.
@@ -50,9 +77,18 @@ private struct Renderer {
                 + "nothing was applied: split the repository or raise the limit")
     }
 
-    mutating func read(_ file: ManifestFile) {
-        let options = YAMLLoadOptions(maxDocuments: max(0, limit - objects))
-        let (documents, errors) = YAML.loadCollectingErrors(file.bytes, file: file.path, options: options)
+    /// Takes `file`'s objects, from `loaded` (its load with at most ``limit`` documents) when that load stayed below
+    /// the documents still allowed: a load capped there would have read exactly the same. Otherwise the file is read
+    /// again with that cap, so that a revision over the limit stops where reading file by file stops.
+    mutating func read(_ file: ManifestFile, loaded: Load? = nil) {
+        let remaining = max(0, limit - objects)
+        let (documents, errors): Load
+        if let loaded, loaded.documents.count < remaining {
+            (documents, errors) = loaded
+        } else {
+            let options = YAMLLoadOptions(maxDocuments: remaining)
+            (documents, errors) = YAML.loadCollectingErrors(file.bytes, file: file.path, options: options)
+        }
         for error in errors {
             if error.kind == .tooManyDocuments {
                 problems.append(limitProblem(at: error.location))

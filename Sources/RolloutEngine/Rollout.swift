@@ -95,7 +95,7 @@ public struct Rollout: Sendable {
         // problems reported in region order.
         let rendered = await withTaskGroup(of: (Int, RenderedRegion).self) { group in
             for (index, region) in selected.enumerated() {
-                group.addTask { (index, render(snapshot, region: region.name)) }
+                group.addTask { (index, await offThePool { render(snapshot, region: region.name) }) }
             }
             var rendered: [(Int, RenderedRegion)] = []
             for await result in group { rendered.append(result) }

@@ -3,9 +3,9 @@ import SyncCore
 import Testing
 
 /// The problems `render` reports for these files, as printed lines; empty when it succeeds.
-func problems(_ files: [ManifestFile]) -> [String] {
+func problems(_ files: [ManifestFile], limits: InputLimits = .standard) -> [String] {
     do {
-        _ = try render(files)
+        _ = try render(files, limits: limits)
         return []
     } catch {
         return error.problems.map(\.description)
@@ -278,6 +278,28 @@ struct RenderTests {
         ]
         #expect(throws: RenderError.self) { try render(overlay, root: "mesh", region: "r", limits: limits) }
         #expect(try render(overlay, root: "mesh", region: "r", limits: InputLimits(maxObjects: 6)).count == 6)
+    }
+
+    /// The files are read concurrently, but reading still stops where reading them one by one stops: past the
+    /// limit nothing more is reported, not a bad document later in that file, nor one in a later file.
+    @Test func readingStopsAtTheLimitThoughTheFilesAreReadTogether() throws {
+        let limits = InputLimits(maxObjects: 5)
+        let files = [
+            ManifestFile(path: "a.yaml", text: configMaps(3, prefix: "a")),
+            ManifestFile(path: "b.yaml", text: configMaps(3, prefix: "b") + "---\nkind: [unclosed\n"),
+            ManifestFile(path: "c.yaml", text: "kind: [unclosed\n"),
+        ]
+        let refused = problems(files, limits: limits)
+        // b.yaml's third document (the first past the limit) starts with the `---` on line 8.
+        #expect(
+            refused == [
+                "b.yaml:8:1: more than 5 objects in the revision (repo.limits.maxObjects); reading stopped here and "
+                    + "nothing was applied: split the repository or raise the limit"
+            ], "\(refused)")
+        // Under the limit, every file's problems are reported, in file order.
+        let all = problems(files, limits: InputLimits(maxObjects: 100))
+        #expect(all.count == 2, "\(all)")
+        #expect(all.first?.hasPrefix("b.yaml:") == true && all.last?.hasPrefix("c.yaml:") == true, "\(all)")
     }
 
     @Test func aMillionDocumentsAreRefusedAtTheDefaultLimit() throws {
