@@ -35,19 +35,29 @@ struct FieldComparison {
         self.others = others
     }
 
+    /// Compares `desired` with `live` at `path` (empty for a whole object).
     mutating func compare(_ desired: Value?, _ live: Value?, schema: Schema, path: FieldPath) {
+        var path = path
+        walk(desired, live, schema: schema, path: &path)
+    }
+
+    /// ``compare(_:_:schema:path:)`` with the path grown and shrunk in place: a node costs no path of its own
+    /// unless it is recorded as a change.
+    private mutating func walk(_ desired: Value?, _ live: Value?, schema: Schema, path: inout FieldPath) {
         let desiredEmpty = FieldComparison.isEmpty(desired)
         let liveEmpty = FieldComparison.isEmpty(live)
         if desiredEmpty && liveEmpty { return }
         guard let desired, !desiredEmpty else {
-            if let live { removals(live, schema: schema, path: path) }
+            if let live { removals(live, schema: schema, path: &path) }
             return
         }
         guard let live, !liveEmpty else {
             if subset, case .object(let members) = desired, !schema.atomic {
                 // Field by field, so that defaults under a missing node do not count as written.
                 for (key, value) in members {
-                    compare(value, nil, schema: schema.child(key) ?? .anything, path: path + [.field(key)])
+                    path.append(.field(key))
+                    walk(value, nil, schema: schema.child(key) ?? .anything, path: &path)
+                    path.removeLast()
                 }
             } else {
                 record(path, live: nil, desired: desired)
@@ -57,20 +67,26 @@ struct FieldComparison {
         switch (desired, live) {
         case (.object(let d), .object(let l)) where !schema.atomic:
             for (key, value) in d {
-                compare(value, l[key], schema: schema.child(key) ?? .anything, path: path + [.field(key)])
+                path.append(.field(key))
+                walk(value, l[key], schema: schema.child(key) ?? .anything, path: &path)
+                path.removeLast()
             }
             for (key, value) in l where d[key] == nil {
-                compare(nil, value, schema: schema.child(key) ?? .anything, path: path + [.field(key)])
+                path.append(.field(key))
+                walk(nil, value, schema: schema.child(key) ?? .anything, path: &path)
+                path.removeLast()
             }
         case (.array(let d), .array(let l)):
             switch schema.listType {
-            case .map: keyed(d, l, schema: schema, path: path)
+            case .map: keyed(d, l, schema: schema, path: &path)
             case .set: set(d, l, path: path)
             case .atomic:
                 if d.count == l.count {
                     let element = schema.element ?? .anything
                     for index in d.indices {
-                        compare(d[index], l[index], schema: element, path: path + [.index(index)])
+                        path.append(.index(index))
+                        walk(d[index], l[index], schema: element, path: &path)
+                        path.removeLast()
                     }
                 } else {
                     record(path, live: live, desired: desired)
@@ -83,7 +99,7 @@ struct FieldComparison {
         }
     }
 
-    private mutating func keyed(_ desired: [Value], _ live: [Value], schema: Schema, path: FieldPath) {
+    private mutating func keyed(_ desired: [Value], _ live: [Value], schema: Schema, path: inout FieldPath) {
         let element = schema.element ?? .anything
         var liveByKey: [FieldPathElement: Value] = [:]
         for (index, item) in live.enumerated() {
@@ -93,13 +109,17 @@ struct FieldComparison {
         for (index, item) in desired.enumerated() {
             let name = FieldSets.element(for: item, in: schema, index: index)
             seen.insert(name)
-            compare(item, liveByKey[name], schema: element, path: path + [name])
+            path.append(name)
+            walk(item, liveByKey[name], schema: element, path: &path)
+            path.removeLast()
         }
         for (index, item) in live.enumerated() {
             let name = FieldSets.element(for: item, in: schema, index: index)
             guard !seen.contains(name) else { continue }
             if subset {
-                compare(nil, item, schema: element, path: path + [name])
+                path.append(name)
+                walk(nil, item, schema: element, path: &path)
+                path.removeLast()
             } else {
                 // The prediction dropped the item: the apply removes it.
                 record(path + [name], live: item, desired: nil)
@@ -110,12 +130,13 @@ struct FieldComparison {
     private mutating func set(_ desired: [Value], _ live: [Value], path: FieldPath) {
         for item in desired where !live.contains(item) { record(path + [.value(item)], live: nil, desired: item) }
         for item in live where !desired.contains(item) {
-            removals(item, schema: .anything, path: path + [.value(item)])
+            var itemPath = path + [.value(item)]
+            removals(item, schema: .anything, path: &itemPath)
         }
     }
 
     /// A field only live has: a change in full mode; in subset mode only where a sync would remove it.
-    private mutating func removals(_ live: Value, schema: Schema, path: FieldPath) {
+    private mutating func removals(_ live: Value, schema: Schema, path: inout FieldPath) {
         if FieldComparison.isEmpty(live) { return }
         if previous.contains(path) {
             if !others.contains(path) { record(path, live: live, desired: nil) }
@@ -124,13 +145,16 @@ struct FieldComparison {
         switch live {
         case .object(let members) where !schema.atomic:
             for (key, value) in members {
-                removals(value, schema: schema.child(key) ?? .anything, path: path + [.field(key)])
+                path.append(.field(key))
+                removals(value, schema: schema.child(key) ?? .anything, path: &path)
+                path.removeLast()
             }
         case .array(let items):
             if case .map = schema.listType {
                 for (index, item) in items.enumerated() {
-                    let name = FieldSets.element(for: item, in: schema, index: index)
-                    removals(item, schema: schema.element ?? .anything, path: path + [name])
+                    path.append(FieldSets.element(for: item, in: schema, index: index))
+                    removals(item, schema: schema.element ?? .anything, path: &path)
+                    path.removeLast()
                 }
             }
         default: break

@@ -42,17 +42,21 @@ public enum FieldPathElement: Sendable, Hashable, Comparable, CustomStringConver
 
     /// Parses a fieldsV1 key; nil for "." and anything malformed.
     public init?(fieldsV1Key key: String) {
-        guard key.count > 2 else { return nil }
-        let body = String(key.dropFirst(2))
-        switch key.prefix(2) {
-        case "f:": self = .field(body)
-        case "k:":
+        // By UTF-8 bytes: the settle check parses every key of every managedFields entry it walks.
+        let bytes = key.utf8
+        guard bytes.count > 2, bytes[bytes.index(bytes.startIndex, offsetBy: 1)] == UInt8(ascii: ":") else {
+            return nil
+        }
+        let body = String(Substring(bytes.dropFirst(2)))
+        switch bytes.first {
+        case UInt8(ascii: "f"): self = .field(body)
+        case UInt8(ascii: "k"):
             guard let object = try? Value(json: body).objectValue else { return nil }
             self = .key(object.map { KeyField(name: $0.key, value: $0.value) }.sorted { $0.name < $1.name })
-        case "v:":
+        case UInt8(ascii: "v"):
             guard let value = try? Value(json: body) else { return nil }
             self = .value(value)
-        case "i:":
+        case UInt8(ascii: "i"):
             guard let index = Int(body) else { return nil }
             self = .index(index)
         default: return nil

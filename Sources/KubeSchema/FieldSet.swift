@@ -14,7 +14,7 @@ public struct FieldSet: Sendable, Hashable {
     /// No paths.
     public var isEmpty: Bool { paths.isEmpty }
     /// Whether `path` itself is in the set.
-    public func contains(_ path: FieldPath) -> Bool { paths.contains(path) }
+    public func contains(_ path: FieldPath) -> Bool { !paths.isEmpty && paths.contains(path) }
     /// Adds a path.
     public mutating func insert(_ path: FieldPath) { paths.insert(path) }
     /// Removes a path.
