@@ -2,6 +2,7 @@ import Applier
 import Foundation
 import Logging
 import SyncCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -271,6 +272,89 @@ struct RegionApplierTests {
         #expect(report.failure == nil, "\(report)")
         #expect(report.changes.map(\.action) == [.created, .created], "\(report)")
         #expect(try await applier.readInventory()?.objects == desired.map(\.ref).sorted())
+    }
+
+    /// A CronTab CRD and two CronTabs; `shortNames` changes the CRD.
+    static func cronTabs(shortNames: String? = nil) throws -> [Resource] {
+        try resources(
+            """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: crontabs.stable.example.com}
+            spec:
+              group: stable.example.com
+              scope: Namespaced
+              names: {plural: crontabs, singular: crontab, kind: CronTab\(shortNames.map { ", shortNames: [\($0)]" } ?? "")}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+            ---
+            apiVersion: stable.example.com/v1
+            kind: CronTab
+            metadata: {name: nightly, namespace: default}
+            spec: {cronSpec: "0 3 * * *"}
+            ---
+            apiVersion: stable.example.com/v1
+            kind: CronTab
+            metadata: {name: weekly, namespace: default}
+            spec: {cronSpec: "0 3 * * 0"}
+            """)
+    }
+
+    /// Objects of a kind a CRD in the plan defines are never dry-run in the preflight (the CRD may change their
+    /// schema first). When the revision leaves that CRD as it is, the preflight settles them client-side, and the
+    /// apply sends nothing for them; when the CRD changes, they are left to their own step. The settle check here
+    /// says yes to whatever it is asked (except of the CRD that changes): what is asked, and what the apply sends,
+    /// is the preflight's doing.
+    @Test func customResourcesAreSettledBeforehandOnlyWhileTheirDefinitionStaysAsItIs() async throws {
+        let sim = try await KubeSim(regions: ["us-sanjose-1"])
+        var applier = try Self.applier(sim, "us-sanjose-1")
+        // What the apply's own steps ask: an object the preflight settled is never asked again.
+        let askedAtStep = Mutex<Set<ObjectKey>>([])
+        applier.settled = { desired, _ in
+            askedAtStep.withLock { _ = $0.insert(desired.key) }
+            return true
+        }
+        let desired = try Self.cronTabs()
+        let first = await applier.execute(
+            try RegionPlan(region: "us-sanjose-1", desired: desired), revision: "crd1", readinessTimeout: .seconds(20))
+        #expect(first.failure == nil, "\(first)")
+        let cronTabs = Set(desired.filter { $0.kind == "CronTab" }.map(\.key))
+        let definition = try #require(desired.first { $0.kind == "CustomResourceDefinition" }).key
+
+        // The CRD stays as it is: its CronTabs are settled in the preflight, and the apply sends nothing.
+        let asked = Mutex<Set<ObjectKey>>([])
+        let yes: SettledCheck = { desired, _ in
+            asked.withLock { _ = $0.insert(desired.key) }
+            return true
+        }
+        let plan = try RegionPlan(region: "us-sanjose-1", desired: desired)
+        let inventory = try await applier.readInventory()
+        let stable = try await applier.preflight(plan, inventory: inventory, adoptAll: false, settled: yes)
+        #expect(stable.refusals.isEmpty, "\(stable.refusals)")
+        #expect(stable.unchanged.isSuperset(of: cronTabs.union([definition])), "\(stable.unchanged)")
+        #expect(asked.withLock { $0 }.isSuperset(of: cronTabs))
+        askedAtStep.withLock { $0 = [] }
+        let again = await applier.execute(plan, revision: "crd2", readinessTimeout: .seconds(20), preflight: stable)
+        #expect(again.failure == nil, "\(again)")
+        #expect(again.changes.map(\.action) == [.unchanged, .unchanged, .unchanged], "\(again)")
+        #expect(askedAtStep.withLock { $0 }.isEmpty)
+
+        // The CRD changes: its CronTabs are not settled beforehand (not even asked about).
+        let changed = try Self.cronTabs(shortNames: "ct")
+        asked.withLock { $0 = [] }
+        let no: SettledCheck = { desired, _ in
+            asked.withLock { _ = $0.insert(desired.key) }
+            return desired.key != definition
+        }
+        let moving = try await applier.preflight(
+            try RegionPlan(region: "us-sanjose-1", desired: changed), inventory: inventory, adoptAll: false, settled: no
+        )
+        #expect(moving.accepted.contains(definition), "\(moving)")
+        #expect(moving.unchanged.isDisjoint(with: cronTabs), "\(moving.unchanged)")
+        #expect(asked.withLock { $0 }.isDisjoint(with: cronTabs))
     }
 
     @Test func aFailedApplyStopsThePlanThere() async throws {

@@ -177,11 +177,54 @@ extension RegionApplier {
                 }
             }
         }
+        // 5. Objects of a kind a CRD in the plan defines were not dry-run: that CRD may change their schema before
+        // they are applied. Where every CRD defining the kind is unchanged by this revision, they are applied under
+        // today's schema, so one settled client-side now is as unchanged as at its own step, which would ask the
+        // same question of the same cache.
+        if !webhooks, let settled {
+            for key in await Self.settledUnderStableDefinitions(
+                applied, served: served, live: live, preflight: result, settled: settled)
+            {
+                result.unchanged.insert(key)
+            }
+        }
         let order = Dictionary(applied.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
         result.refusals.sort {
             (order[$0.object.key] ?? 0, $0.reason.rawValue) < (order[$1.object.key] ?? 0, $1.reason.rawValue)
         }
         return result
+    }
+
+    /// The objects among `served` of a kind that CRDs in `applied` define, all of them found unchanged by the
+    /// `preflight` so far, that exist live and that `settled` finds in sync: checked concurrently.
+    private static func settledUnderStableDefinitions(
+        _ applied: [Resource], served: [Resource], live: [ObjectKey: Resource], preflight: Preflight,
+        settled: @escaping SettledCheck
+    ) async -> [ObjectKey] {
+        var stable: Set<String> = []
+        var changing: Set<String> = []
+        for resource in applied where ApplyOrder.isDefinition(resource.ref) {
+            guard let group = resource.body[path: ["spec", "group"]]?.stringValue,
+                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
+            else { continue }
+            if preflight.unchanged.contains(resource.key) {
+                stable.insert("\(group)/\(kind)")
+            } else {
+                changing.insert("\(group)/\(kind)")
+            }
+        }
+        stable.subtract(changing)
+        guard !stable.isEmpty else { return [] }
+        let candidates = served.filter { stable.contains("\($0.ref.group)/\($0.kind)") && live[$0.key] != nil }
+        return await withTaskGroup(of: ObjectKey?.self) { group in
+            for resource in candidates {
+                guard let current = live[resource.key] else { continue }
+                group.addTask { settled(resource, current) ? resource.key : nil }
+            }
+            var keys: [ObjectKey] = []
+            for await key in group { if let key { keys.append(key) } }
+            return keys
+        }
     }
 
     private enum DryRunVerdict: Sendable {
