@@ -36,6 +36,8 @@ public final class RecordFence: Sendable {
         seen.withLock { known in
             if known[ref.key] == nil { known[ref.key] = state }
         }
+        // A record lives in its namespace: found, it needs no look of its own before the first write.
+        if record != nil { systemNamespaceKnown = true }
     }
 
     /// Whether this pass wrote ``claim`` last: the server still has it at the version this pass wrote. Then a

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SyncCore
 
 extension RegionApplier {
@@ -15,7 +16,7 @@ extension RegionApplier {
         let configMap = try await client.getIfPresent(Inventory.configMapRef)
         records.observe(Inventory.configMapRef, configMap)
         guard let configMap else { return nil }
-        return try Inventory(configMap: configMap.body)
+        return try lastInventory.parse(configMap.body)
     }
 
     /// Records `objects` as applied at `revision` now (with `pendingRevision`, a sync that has begun), creating
@@ -79,5 +80,24 @@ extension RegionApplier {
             if error.status?.reason != .alreadyExists { throw error }
         }
         records.systemNamespaceKnown = true
+    }
+}
+
+/// The last inventory ConfigMap parsed (``RegionApplier/lastInventory``), kept by its uid and resourceVersion:
+/// the server gives a changed object a new resourceVersion, so one that has both as before holds the same list.
+final class ParsedInventory: Sendable {
+    private let last = Mutex<(version: String, inventory: Inventory)?>(nil)
+
+    /// The inventory `configMap` holds, parsed unless it is the one parsed last.
+    func parse(_ configMap: Value) throws -> Inventory {
+        guard let uid = configMap[path: ["metadata", "uid"]]?.stringValue,
+            let resourceVersion = configMap[path: ["metadata", "resourceVersion"]]?.stringValue,
+            !uid.isEmpty, !resourceVersion.isEmpty
+        else { return try Inventory(configMap: configMap) }
+        let version = uid + "/" + resourceVersion
+        if let known = last.withLock({ $0 }), known.version == version { return known.inventory }
+        let inventory = try Inventory(configMap: configMap)
+        last.withLock { $0 = (version, inventory) }
+        return inventory
     }
 }

@@ -48,6 +48,9 @@ public struct RegionApplier: Sendable {
     /// object by an older copy (a cache that has not yet seen the write still holds the last revision's object,
     /// ready as it was).
     let written = WrittenGenerations()
+    /// The inventory last read, by the ConfigMap's uid and resourceVersion: a pass reads it at each step (a
+    /// thousand objects' list to parse) and mostly finds it as it was.
+    let lastInventory = ParsedInventory()
 
     /// One step starting or finished, for ``observer``.
     public struct StepEvent: Sendable {
