@@ -71,7 +71,12 @@ struct DiffCommand: AsyncParsableCommand {
                 agent: agent, only: regions, options: options, logger: Logger(label: "syncagent")
             ) { region, _ in try await source.render(region: region) }
         }
-        try Self.print(report, output)
+        do {
+            try Self.print(report, output)
+        } catch let code as ExitCode {
+            StandardOutput.finish(code.rawValue)
+        }
+        StandardOutput.finish(0)
     }
 
     /// `--dir` against `--live`, client-side; the region is the one named with --region (for region overlays).
@@ -144,7 +149,11 @@ struct DesiredSource: Sendable {
         source = .git(try await ConfigRepository(repo, cacheRoot: agent.agent.cache).snapshot(ref: ref))
     }
 
-    func render(region: String) async throws -> [Resource] { try source.render(region: region) }
+    /// Off the pool (``offThePool(_:)``): the regions' connections go on beside it.
+    func render(region: String) async throws -> [Resource] {
+        let source = source
+        return try await offThePool { try source.render(region: region) }
+    }
 }
 
 extension ManifestSource {

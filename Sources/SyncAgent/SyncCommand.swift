@@ -103,6 +103,6 @@ struct SyncCommand: AsyncParsableCommand {
             Swift.print("")
             Swift.print(report.text, terminator: "")
         }
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        StandardOutput.finish(report.exitCode)
     }
 }
