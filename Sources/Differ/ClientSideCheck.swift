@@ -7,12 +7,13 @@ import SyncCore
 /// - webhook mutations are ignored (``DiffOptions/ignoreMutationWebhook``: only a dry-run shows them);
 /// - `fieldManager` has an Apply entry in live's managedFields whose fields the manifest still sets (so the apply
 ///   would remove nothing: every owned field is a field the manifest sets), and no `kubectl apply` last-applied
-///   annotation speaks for other removals;
+///   annotation speaks for other removals; or the manifest sets no field at all (a Namespace by its name) and live
+///   has managedFields (so the apply would record nothing either);
 /// - every field the manifest sets already has its value live (client-side comparison, defaults applied).
 ///
 /// An apply that sets only fields that already hold those values and removes none leaves the object as it is, so
 /// the dry-run would predict live. Anything else (a changed value, a field the manifest stopped setting, an object
-/// syncagent never applied) returns false, and the caller confirms with the dry-run, which also removes false drift
+/// syncagent never applied fields to) returns false, and the caller confirms with the dry-run, which also removes false drift
 /// from server defaulting and mutation. Ignore rules are not consulted: a false here only costs a dry-run.
 public func isInSyncWithoutDryRun(desired: Resource, live: Value, options: DiffOptions = DiffOptions()) -> Bool {
     diffWithoutDryRun(desired: desired, live: live, options: options, ownership: .everything) != nil
@@ -51,7 +52,13 @@ func appliesNothingNew(desired: Resource, live: Value, fieldManager: String) -> 
     }
     // The raw entries, walked beside the manifest: no field set is built on either side.
     let applied = ManagedFieldsEntry.fieldsV1(of: live) { $0 == fieldManager && $1 == "Apply" }
-    guard applied.contains(where: { FieldSets.hasPaths(fieldsV1: $0) }) else { return false }
+    guard applied.contains(where: { FieldSets.hasPaths(fieldsV1: $0) }) else {
+        // Never applied with a field. An apply that sets none either (a Namespace by its name alone) stores
+        // nothing: the server keeps no empty managedFields entry. Unless live has no managedFields at all: the
+        // server would then record the fields it has as `before-first-apply`, a write.
+        let managed = live[path: ["metadata", "managedFields"]]?.arrayValue ?? []
+        return !managed.isEmpty && FieldSets.of(stripped, schema: schema, hasStatusSubresource: true).isEmpty
+    }
     return applied.allSatisfy {
         FieldSets.covers(fieldsV1: $0, of: stripped, schema: schema, hasStatusSubresource: true)
     }

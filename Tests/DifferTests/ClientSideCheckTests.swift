@@ -86,6 +86,33 @@ import TestSupport
         #expect(!isInSyncWithoutDryRun(desired: try resource(), live: live), "\(reason)")
     }
 
+    /// A Namespace by its name alone sets no field: its apply stores nothing (the server keeps no empty
+    /// managedFields entry), so it needs no dry run once the server tracks the object's fields at all. A label, a
+    /// field syncagent applied before, or an object without managedFields (its first apply records them) still asks.
+    @Test func aManifestThatSetsNoFieldNeedsNoDryRun() throws {
+        func namespace(_ metadata: String) throws -> Value {
+            try YAML.loadValue(
+                Array(
+                    "apiVersion: v1\nkind: Namespace\nmetadata: \(metadata)\nspec: {finalizers: [kubernetes]}\n".utf8),
+                file: "live.yaml")
+        }
+        let before = """
+            {name: team-00, labels: {kubernetes.io/metadata.name: team-00}, managedFields: [{manager: before-first-apply, \
+            operation: Update, apiVersion: v1, fieldsType: FieldsV1, fieldsV1: {"f:metadata": {"f:labels": \
+            {"f:kubernetes.io/metadata.name": {}}}, "f:spec": {"f:finalizers": {"v:\\"kubernetes\\"": {}}}}}]}
+            """
+        let byName = try resource("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-00}\n")
+        #expect(isInSyncWithoutDryRun(desired: byName, live: try namespace(before)))
+        let labelled = try resource("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-00, labels: {team: a}}\n")
+        #expect(!isInSyncWithoutDryRun(desired: labelled, live: try namespace(before)))
+        #expect(!isInSyncWithoutDryRun(desired: byName, live: try namespace("{name: team-00}")))
+        let appliedLabel = """
+            {name: team-00, labels: {team: a}, managedFields: [{manager: syncagent, operation: Apply, apiVersion: v1, \
+            fieldsType: FieldsV1, fieldsV1: {"f:metadata": {"f:labels": {"f:team": {}}}}}]}
+            """
+        #expect(!isInSyncWithoutDryRun(desired: byName, live: try namespace(appliedLabel)))
+    }
+
     @Test func aChangedImageOrAnAddedContainerPortAsksTheServer() throws {
         let image = Self.desired.replacingOccurrences(of: "nginx:1.27", with: "nginx:1.28")
         #expect(!isInSyncWithoutDryRun(desired: try resource(image), live: try Self.live()))
