@@ -188,8 +188,9 @@ public struct Rollout: Sendable {
             let clock = ContinuousClock()
             let start = clock.now
             var outcome = await syncRegion(
-                region, session: session, resources: resources, revision: revision, previous: before,
-                preflight: preflights[region.name], dryRun: dryRun, force: force, logger: regionLogger)
+                region, session: session, resources: resources, planned: plans[region.name], revision: revision,
+                previous: before, preflight: preflights[region.name], dryRun: dryRun, force: force,
+                logger: regionLogger)
             outcome.records = session.applier.records.cost
             outcome.duration = clock.now - start
             report.regions.append(outcome)
@@ -289,10 +290,11 @@ public struct Rollout: Sendable {
         return result
     }
 
-    /// Applies, waits and gates one region; records its status.
+    /// Applies, waits and gates one region; records its status. `planned` is step 1's plan of `resources` (nothing
+    /// pruned), taken as it is when there is nothing to prune: the plan is a pure function of the two.
     private func syncRegion(
-        _ region: RegionTarget, session: RegionSession, resources: [Resource], revision: Revision,
-        previous: RegionStatus?, preflight: Preflight?, dryRun: Bool, force: Bool, logger: Logger
+        _ region: RegionTarget, session: RegionSession, resources: [Resource], planned: RegionPlan?,
+        revision: Revision, previous: RegionStatus?, preflight: Preflight?, dryRun: Bool, force: Bool, logger: Logger
     ) async -> RegionOutcome {
         var outcome = RegionOutcome(region: region.name, result: .synced)
         let plan: RegionPlan
@@ -310,7 +312,9 @@ public struct Rollout: Sendable {
                 say(refusal)
                 return outcome
             }
-            plan = try RegionPlan(region: region.name, desired: resources, pruneRefs: prune).withReadinessGate()
+            let unpruned = prune.isEmpty ? planned : nil
+            plan = try (unpruned ?? RegionPlan(region: region.name, desired: resources, pruneRefs: prune))
+                .withReadinessGate()
             // A region that could not be read before the first write is checked now, before its own first write.
             if let preflight {
                 checked = preflight
