@@ -13,8 +13,9 @@ import SyncCore
 ///
 /// An apply that sets only fields that already hold those values and removes none leaves the object as it is, so
 /// the dry-run would predict live. Anything else (a changed value, a field the manifest stopped setting, an object
-/// syncagent never applied fields to) returns false, and the caller confirms with the dry-run, which also removes false drift
-/// from server defaulting and mutation. Ignore rules are not consulted: a false here only costs a dry-run.
+/// syncagent never applied fields to) returns false, and the caller confirms with the dry-run, which also removes
+/// false drift from server defaulting and mutation. Ignore rules are not consulted: a false here only costs a
+/// dry-run.
 public func isInSyncWithoutDryRun(desired: Resource, live: Value, options: DiffOptions = DiffOptions()) -> Bool {
     diffWithoutDryRun(desired: desired, live: live, options: options, ownership: .everything) != nil
 }

@@ -36,8 +36,9 @@ public func render(_ files: [ManifestFile], limits: InputLimits = .standard) thr
 private typealias Load = (documents: [YAMLDocument], errors: [YAMLError])
 
 /// Every file's YAML read at once, each with at most `maxDocuments` documents, in `files`' order: most of a render's
-/// time (a revision's CRDs alone can be a megabyte), spread over the cores.
-private func loadConcurrently(_ files: [ManifestFile], maxDocuments: Int) -> [Load] {
+/// time (a revision's CRDs alone can be a megabyte), spread over the cores. (nil for a file not read: it is read
+/// when its turn comes.)
+private func loadConcurrently(_ files: [ManifestFile], maxDocuments: Int) -> [Load?] {
     guard files.count > 1 else {
         return files.map {
             YAML.loadCollectingErrors($0.bytes, file: $0.path, options: .init(maxDocuments: maxDocuments))
@@ -52,7 +53,7 @@ private func loadConcurrently(_ files: [ManifestFile], maxDocuments: Int) -> [Lo
         let load = YAML.loadCollectingErrors(file.bytes, file: file.path, options: .init(maxDocuments: maxDocuments))
         loads.withLock { $0[index] = load }
     }
-    return loads.withLock { $0.map { $0 ?? ([], []) } }
+    return loads.withLock { $0 }
 }
 
 /// The state of one render: resources so far, where each key was first seen, problems so far.

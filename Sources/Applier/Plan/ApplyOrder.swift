@@ -85,16 +85,22 @@ public enum ApplyOrder {
     /// it serves.
     public static func definedKinds(_ resources: [Resource]) -> [String: Set<String>] {
         var defined: [String: Set<String>] = [:]
-        for resource in resources where isDefinition(resource.ref) {
-            guard let group = resource.body[path: ["spec", "group"]]?.stringValue,
-                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
-            else { continue }
+        for resource in resources {
+            guard let kind = definedKind(resource) else { continue }
             let versions = (resource.body[path: ["spec", "versions"]]?.arrayValue ?? []).compactMap { version in
                 version["served"]?.boolValue == false ? nil : version["name"]?.stringValue
             }
-            defined["\(group)/\(kind)", default: []].formUnion(versions)
+            defined[kind, default: []].formUnion(versions)
         }
         return defined
+    }
+
+    /// The kind a CustomResourceDefinition defines, as `group/Kind`; nil for any other object.
+    static func definedKind(_ resource: Resource) -> String? {
+        guard isDefinition(resource.ref), let group = resource.body[path: ["spec", "group"]]?.stringValue,
+            let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
+        else { return nil }
+        return "\(group)/\(kind)"
     }
 
     /// Whether the kind runs pods that serve traffic (the plan waits for those before Istio routes to them).

@@ -203,14 +203,12 @@ extension RegionApplier {
     ) async -> [ObjectKey] {
         var stable: Set<String> = []
         var changing: Set<String> = []
-        for resource in applied where ApplyOrder.isDefinition(resource.ref) {
-            guard let group = resource.body[path: ["spec", "group"]]?.stringValue,
-                let kind = resource.body[path: ["spec", "names", "kind"]]?.stringValue
-            else { continue }
+        for resource in applied {
+            guard let kind = ApplyOrder.definedKind(resource) else { continue }
             if preflight.unchanged.contains(resource.key) {
-                stable.insert("\(group)/\(kind)")
+                stable.insert(kind)
             } else {
-                changing.insert("\(group)/\(kind)")
+                changing.insert(kind)
             }
         }
         stable.subtract(changing)
