@@ -83,6 +83,13 @@ struct SyncPreflightTests {
         for region in SyncMesh.regionNames {
             _ = try await mesh.cluster.kubectlChecked(["apply", "-f", "-"], region: region, input: crds)
         }
+        // As on a real cluster, a new CRD's kind is served once it is Established, a moment after its create: until
+        // then the sync refuses the kind (and the agent tries again). kubectl waits as an operator would.
+        for region in SyncMesh.regionNames {
+            _ = try await mesh.cluster.kubectlChecked(
+                ["wait", "--for=condition=Established", "--timeout=60s", "crd/prometheusrules.monitoring.coreos.com"],
+                region: region)
+        }
         let synced = try await mesh.syncagent(["sync"])
         #expect(synced.status == 0, "\(synced.stdout)\(synced.stderr)")
     }
