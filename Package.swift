@@ -66,6 +66,8 @@ let package = Package(
             dependencies: [
                 "SyncCore", "KubeYAML", "CCurl", "CZlib", "ProcessThreads",
                 .product(name: "Logging", package: "swift-log"),
+                // SHA-256 of the manifests the settled ledger keeps proofs of.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         // The rollout engine: region order, the preflight, the region record's state machine, gates, rollback,

@@ -18,6 +18,8 @@ public struct RawResourceList: Sendable {
         public var key: ObjectKey
         public var resourceVersion: String
         public var bytes: [UInt8]
+        /// `metadata.uid` ("" when missing).
+        public var uid = ""
     }
 
     public var items: [Item]
@@ -92,7 +94,7 @@ extension KubeClient {
                 items.append(
                     RawResourceList.Item(
                         key: ObjectKey(group: gvk.group, kind: gvk.kind, namespace: item.namespace, name: item.name),
-                        resourceVersion: item.resourceVersion, bytes: bytes))
+                        resourceVersion: item.resourceVersion, bytes: bytes, uid: item.uid))
             }
             return (scan.continueToken, scan.resourceVersion.isEmpty ? nil : scan.resourceVersion)
         }

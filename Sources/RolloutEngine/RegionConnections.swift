@@ -12,18 +12,33 @@ public final class RegionConnections: Sendable {
     public struct Connection: Sendable {
         public let client: KubeClient
         public let live: LiveCache
+        /// What earlier passes proved settled here (kept in a file under ``ledgerFolder`` when there is one).
+        public let ledger: SettledLedger
     }
+
+    /// The check whose proofs the ledgers keep: the client-side settle check of this build's Differ, in
+    /// server-side mode, for the field manager `syncagent`. Bump its revision whenever that check changes what it
+    /// calls settled: a ledger written by another checker is not read.
+    public static let settleChecker = "Differ.isInSyncWithoutDryRun/1 serverSide syncagent"
 
     private let logger: Logger
     private let options: LiveCache.Options
     private let userAgent: String
     private let leases: LeaseCoordinator?
+    /// Where each region's settled ledger is kept between processes; nil keeps it in memory.
+    public let ledgerFolder: String?
     private let made = Mutex<[String: Connection]>([:])
+    /// The regions a ``warm(_:timeout:)`` is under way for.
+    private let warming = Mutex<Set<String>>([])
 
     /// With `leases` (leader election), every write of a region's client first asks whether this process holds
     /// the region's Lease, and must end before another replica could take it (``WriteFence``); the User-Agent
     /// names the replica to the API servers.
-    public init(logger: Logger, options: LiveCache.Options = LiveCache.Options(), leases: LeaseCoordinator? = nil) {
+    public init(
+        logger: Logger, options: LiveCache.Options = LiveCache.Options(), leases: LeaseCoordinator? = nil,
+        ledgerFolder: String? = nil
+    ) {
+        self.ledgerFolder = ledgerFolder
         self.logger = logger
         self.options = options
         self.userAgent = leases.map { LeaseCoordinator.userAgent($0.identity) } ?? "syncagent"
@@ -47,7 +62,11 @@ public final class RegionConnections: Sendable {
             let name = region.name
             client.fence.arm({ leases.refusal(for: name) }, remaining: { leases.remaining(for: name) })
         }
-        let fresh = Connection(client: client, live: LiveCache(client: client, options: options, logger: logger))
+        let fresh = Connection(
+            client: client, live: LiveCache(client: client, options: options, logger: logger),
+            ledger: SettledLedger(
+                file: ledgerFolder.map { Self.ledgerFile(in: $0, for: region, server: client.context.server) },
+                checker: Self.settleChecker))
         let connection = made.withLock { made -> Connection in
             if let existing = made[region.name] { return existing }
             made[region.name] = fresh
@@ -60,6 +79,18 @@ public final class RegionConnections: Sendable {
             fresh.live.stop()
         }
         return connection
+    }
+
+    /// The region's ledger file in `folder`: named by the region, its server, kubeconfig and context, so that a
+    /// region pointed at another cluster starts afresh.
+    public static func ledgerFile(in folder: String, for region: RegionTarget, server: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable file name
+        let identity = [region.name, server, region.kubeconfig ?? "", region.context ?? ""].joined(separator: "\u{0}")
+        for byte in identity.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let safe = String(region.name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+        return "\(folder)/\(safe)-\(String(hash, radix: 16)).json"
     }
 
     /// Tracks `kinds` in the region's cache and waits (up to `timeout`) until those the cluster serves are current;
@@ -77,8 +108,14 @@ public final class RegionConnections: Sendable {
     /// that their lists are under way before the plan needs them. Only reads; bounded by `timeout`; ends at once
     /// when cancelled. A kind the inventory names that the revision no longer has is read all the same (its objects
     /// are prune candidates).
+    /// A region already being warmed is left to that call. Its settled ledger is read meanwhile, off the
+    /// cooperative pool.
     public func warm(_ region: RegionTarget, timeout: Duration = .seconds(10)) async {
+        guard warming.withLock({ $0.insert(region.name).inserted }) else { return }
+        defer { _ = warming.withLock { $0.remove(region.name) } }
         guard let connection = try? connection(region) else { return }
+        let ledger = connection.ledger
+        Task { await offThePool { ledger.load() } }
         guard await connection.live.waitUntilCurrent([Inventory.configMapRef.gvk], timeout: timeout),
             let record = connection.live.objects([Inventory.configMapRef])?[Inventory.configMapRef.key],
             let inventory = try? Inventory(configMap: record.body)

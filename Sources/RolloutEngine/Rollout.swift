@@ -90,6 +90,7 @@ public struct Rollout: Sendable {
         // 1. Render, check and plan every region before touching any.
         var desired: [String: [Resource]] = [:]
         var plans: [String: RegionPlan] = [:]
+        var digests: [String: [ObjectKey: String]] = [:]
         var problems: [String] = []
         // The regions side by side (the part of the render they share is done once: the snapshot's memo); their
         // problems reported in region order.
@@ -106,6 +107,7 @@ public struct Rollout: Sendable {
             if let resources = result.resources, let plan = result.plan {
                 plans[region.name] = plan
                 desired[region.name] = resources
+                digests[region.name] = result.digests
             }
         }
         // A region that did not render or plan cannot be checked against its cluster: stop here. Otherwise the
@@ -129,8 +131,9 @@ public struct Rollout: Sendable {
             for (index, region) in selected.enumerated() {
                 let resources = desired[region.name] ?? []
                 let plan = plans[region.name]
+                let made = digests[region.name]
                 group.addTask {
-                    (index, await check(region, resources: resources, plan: plan))
+                    (index, await check(region, resources: resources, plan: plan, digests: made))
                 }
             }
             var checks: [(Int, RegionCheck)] = []
@@ -236,6 +239,8 @@ public struct Rollout: Sendable {
     private struct RenderedRegion: Sendable {
         var resources: [Resource]?
         var plan: RegionPlan?
+        /// The settled ledger's digests of `resources`, made while the network is busy (``SettledLedger``).
+        var digests: [ObjectKey: String] = [:]
         var problems: [String] = []
     }
 
@@ -249,13 +254,16 @@ public struct Rollout: Sendable {
             result.problems += CustomResourceCheck.problems(in: resources).map { "region \(region): \($0)" }
             result.plan = try RegionPlan(region: region, desired: resources)
             result.resources = resources
+            if connections != nil { result.digests = SettledLedger.digests(resources) }
         } catch {
             result.problems.append("region \(region): \(error)")
         }
         return result
     }
 
-    private func check(_ region: RegionTarget, resources: [Resource], plan: RegionPlan?) async -> RegionCheck {
+    private func check(
+        _ region: RegionTarget, resources: [Resource], plan: RegionPlan?, digests: [ObjectKey: String]?
+    ) async -> RegionCheck {
         var result = RegionCheck()
         var regionLogger = logger
         regionLogger[metadataKey: "region"] = "\(region.name)"
@@ -276,7 +284,7 @@ public struct Rollout: Sendable {
         guard let plan else { return result }
         let checked: Preflight
         do {
-            checked = try await preflight(session, plan: plan, inventory: inventory)
+            checked = try await preflight(session, plan: plan, inventory: inventory, digests: digests)
         } catch {
             // RBAC refuses a read the revision needs: the cluster refuses the revision before any apply (tried
             // again at the next poll: fixing the grant needs no commit). Anything else is checked again in step 3.
@@ -523,10 +531,11 @@ public struct Rollout: Sendable {
 
     /// The region's preflight of `plan` (``RegionApplier/preflight(_:inventory:adoptAll:)``): reads and
     /// server-side dry runs only. Throws when the cluster cannot be read.
-    public func preflight(_ session: RegionSession, plan: RegionPlan, inventory: Inventory?) async throws
-        -> Preflight
-    {
-        try await session.applier.preflight(plan, inventory: inventory, adoptAll: config.sync.adopt)
+    public func preflight(
+        _ session: RegionSession, plan: RegionPlan, inventory: Inventory?, digests: [ObjectKey: String]? = nil
+    ) async throws -> Preflight {
+        try await session.applier.preflight(
+            plan, inventory: inventory, adoptAll: config.sync.adopt, digests: digests?.isEmpty == false ? digests : nil)
     }
 
     /// `lines` without repeats, first occurrences in order (two regions often report the same problem).
@@ -647,7 +656,7 @@ public struct RegionSession: Sendable {
             records: RecordFence(claim: RegionStatus.configMapRef), live: connection?.live,
             settled: { desired, live in
                 Differ.isInSyncWithoutDryRun(desired: desired, live: live.body, options: options)
-            })
+            }, ledger: connection?.ledger)
     }
 }
 

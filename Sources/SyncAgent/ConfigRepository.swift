@@ -11,12 +11,16 @@ struct ConfigRepository: Sendable {
 
     /// The cache for `repo`, under `cacheRoot` (default `$XDG_CACHE_HOME/syncagent` or `~/.cache/syncagent`): one
     /// bare repository per URL.
-    init(_ repo: AgentConfig.Repo, cacheRoot: String?) {
-        self.repo = repo
-        let base =
-            cacheRoot
+    /// syncagent's cache folder: `configured`, else `$XDG_CACHE_HOME/syncagent` or `~/.cache/syncagent`.
+    static func cacheRoot(_ configured: String?) -> String {
+        configured
             ?? ProcessInfo.processInfo.environment["XDG_CACHE_HOME"].map { "\($0)/syncagent" }
             ?? "\(NSHomeDirectory())/.cache/syncagent"
+    }
+
+    init(_ repo: AgentConfig.Repo, cacheRoot: String?) {
+        self.repo = repo
+        let base = Self.cacheRoot(cacheRoot)
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable folder name per URL
         for byte in repo.url.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3

@@ -81,7 +81,8 @@ struct RunCommand: AsyncParsableCommand {
         // One client and one watch-fed cache per region for the life of the process (fenced by the Leases), its
         // objects kept deflated: the agent holds them for good.
         let connections = RegionConnections(
-            logger: logger, options: LiveCache.Options(packObjects: true), leases: leases)
+            logger: logger, options: LiveCache.Options(packObjects: true), leases: leases,
+            ledgerFolder: ConfigRepository.cacheRoot(agent.agent.cache) + "/settled")
         var rollout = Rollout(config: agent.rollout, logger: logger)
         rollout.connections = connections
         rollout.leases = leases

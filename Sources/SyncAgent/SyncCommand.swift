@@ -58,6 +58,19 @@ struct SyncCommand: AsyncParsableCommand {
         }
         var logger = Logging.Logger(label: "syncagent", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
+        // One client and a watch-fed cache per region, as the agent has: one list per kind instead of one per kind
+        // and namespace, and readiness seen as the watch delivers it instead of by polling each object. What
+        // earlier passes proved settled is kept next to the Git cache: an object nobody wrote since is not checked
+        // again.
+        let connections = RegionConnections(
+            logger: logger, ledgerFolder: ConfigRepository.cacheRoot(cache ?? agent.agent.cache) + "/settled")
+        defer { connections.stop() }
+        // The regions get ready (reads only) while the revision is read and rendered.
+        let only = regions
+        let warming = agent.rollout.regions.filter { only.isEmpty || only.contains($0.name) }.map { region in
+            Task { await connections.warm(region) }
+        }
+        defer { for task in warming { task.cancel() } }
         let snapshot: Snapshot
         let loader: SnapshotLoader
         if let dir {
@@ -76,11 +89,7 @@ struct SyncCommand: AsyncParsableCommand {
         let printer: (@Sendable (String) -> Void)? = text ? printLine : nil
         var rollout = Rollout(config: agent.rollout, logger: logger, progress: printer)
         rollout.allowMassPrune = allowMassPrune
-        // One client and a watch-fed cache per region, as the agent has: one list per kind instead of one per kind
-        // and namespace, and readiness seen as the watch delivers it instead of by polling each object.
-        let connections = RegionConnections(logger: logger)
         rollout.connections = connections
-        defer { connections.stop() }
         if text { Swift.print("syncing \(snapshot.revision.shortSHA) \"\(snapshot.revision.summary)\"") }
         // SIGTERM or SIGINT (a cancelled CI job, Ctrl-C) stops the pass at its next step: the region records
         // `abandoned` and the command exits 3, instead of dying with the record saying `applying` or `gating`.

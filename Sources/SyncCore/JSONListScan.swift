@@ -16,6 +16,8 @@ public struct JSONListScan: Sendable {
         public var namespace: String
         /// `metadata.resourceVersion` ("" when missing).
         public var resourceVersion: String
+        /// `metadata.uid` ("" when missing).
+        public var uid = ""
         /// Whether the item has `apiVersion` or `kind` members of its own (items of built-in kinds usually have
         /// neither; custom resources have both).
         public var typed: Bool
@@ -83,6 +85,7 @@ public struct JSONListScan: Sendable {
                     case "name": item.name = try reader.stringOrSkip() ?? ""
                     case "namespace": item.namespace = try reader.stringOrSkip() ?? ""
                     case "resourceVersion": item.resourceVersion = try reader.stringOrSkip() ?? ""
+                    case "uid": item.uid = try reader.stringOrSkip() ?? ""
                     default: try reader.skipValue()
                     }
                 }

@@ -336,6 +336,80 @@ struct RegionApplierTests {
         #expect(asked.withLock { $0 }.isDisjoint(with: cronTabs))
     }
 
+    /// The settled ledger: an object seen ready after the apply is proved settled, and the next preflight takes
+    /// it as unchanged without reading or checking it, until something writes it (a hand edit) or Git asks for
+    /// something else; a proof for another manifest (a ledger that lies) is not taken.
+    @Test func aLedgerProofSparesTheCheckOnlyUntilTheObjectIsWrittenAgain() async throws {
+        let sim = try await KubeSim(regions: ["us-sanjose-1"])
+        let client = try sim.client("us-sanjose-1")
+        let cache = LiveCache(client: client, logger: Logger(label: "test"))
+        defer { cache.stop() }
+        let ledger = SettledLedger(file: nil, checker: "test")
+        let asked = Mutex<Set<ObjectKey>>([])
+        // A settle check of ConfigMaps by their data (this target has no Differ), noting what it was asked.
+        let check: SettledCheck = { desired, live in
+            asked.withLock { _ = $0.insert(desired.key) }
+            return desired.body["data"] == live.body["data"]
+        }
+        func applier() -> RegionApplier {
+            RegionApplier(
+                client: client, logger: Logger(label: "test"), pollInterval: .milliseconds(50), live: cache,
+                settled: check, ledger: ledger)
+        }
+        let desired = try (0..<4).map { try configMap("settings-\($0)", data: ["n": "\($0)"]) }
+        let keys = Set(desired.map(\.key))
+        let plan = try RegionPlan(region: "us-sanjose-1", desired: desired).withReadinessGate()
+        let first = await applier().execute(plan, revision: "rev1", readinessTimeout: .seconds(60))
+        #expect(first.failure == nil, "\(first)")
+        #expect(ledger.count == 4)
+        #expect(await cache.waitUntilCurrent([desired[0].ref.gvk], timeout: .seconds(60)))
+
+        // Nobody wrote them since: unchanged, none read or asked about.
+        asked.withLock { $0 = [] }
+        var inventory = try await applier().readInventory()
+        let proven = try await applier().preflight(plan, inventory: inventory, adoptAll: false)
+        #expect(proven.refusals.isEmpty, "\(proven.refusals)")
+        #expect(proven.unchanged == keys)
+        #expect(asked.withLock { $0 }.isEmpty)
+
+        // A hand edit writes one: it alone is checked, found changed, and applied back.
+        let edited = desired[1]
+        let hand = try configMap("settings-1", data: ["n": "edited by hand"])
+        _ = try await client.apply(hand, options: ApplyOptions(force: true, fieldManager: "kubectl-edit"))
+        let deadline = ContinuousClock.now + .seconds(60)  // a far-off safety net
+        while cache.objects([edited.ref])?[edited.key]?.body[path: ["data", "n"]] != "edited by hand" {
+            guard ContinuousClock.now < deadline else { throw TestSupportError("the cache never saw the edit") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        asked.withLock { $0 = [] }
+        inventory = try await applier().readInventory()
+        let afterEdit = try await applier().preflight(plan, inventory: inventory, adoptAll: false)
+        #expect(asked.withLock { $0 } == [edited.key])
+        #expect(afterEdit.unchanged == keys.subtracting([edited.key]))
+        #expect(afterEdit.accepted == [edited.key])
+        let restore = await applier().execute(
+            plan, revision: "rev1", readinessTimeout: .seconds(60), preflight: afterEdit)
+        #expect(restore.failure == nil, "\(restore)")
+        #expect(try await client.get(edited.ref).body[path: ["data", "n"]] == "1")
+
+        // A proof at the object's live version, but of another manifest than the one Git now asks for, is not
+        // taken for it.
+        let live = try await client.get(desired[2].ref)
+        let version = try #require(LiveVersion(of: live.body))
+        let other = try #require(SettledLedger.digest(try configMap("settings-2", data: ["n": "something else"])))
+        ledger.prove(desired[2].key, version: version, digest: other)
+        var changed = desired
+        changed[2] = try configMap("settings-2", data: ["n": "changed in Git"])
+        asked.withLock { $0 = [] }
+        inventory = try await applier().readInventory()
+        let lied = try await applier().preflight(
+            try RegionPlan(region: "us-sanjose-1", desired: changed).withReadinessGate(), inventory: inventory,
+            adoptAll: false)
+        #expect(asked.withLock { $0 }.contains(desired[2].key))
+        #expect(lied.accepted.contains(desired[2].key))
+        #expect(!lied.unchanged.contains(desired[2].key))
+    }
+
     @Test func aFailedApplyStopsThePlanThere() async throws {
         let sim = try await KubeSim(regions: ["us-sanjose-1"])
         let applier = try Self.applier(sim, "us-sanjose-1")

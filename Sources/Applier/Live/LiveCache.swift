@@ -61,6 +61,7 @@ public final class LiveCache: Sendable {
     private struct Stored: Sendable {
         var json: PackedJSON
         var resourceVersion: String
+        var uid: String
     }
 
     private struct Kind: Sendable {
@@ -97,6 +98,8 @@ public final class LiveCache: Sendable {
     public let options: Options
     private let logger: Logger
     private let state = Mutex(State())
+    /// Rung after every change a waiter may look for (objects, a kind listed, watched or failing, a stop).
+    private let changed = ChangeSignal()
 
     /// A cache of `client`'s cluster; nothing is read until ``track(_:)``.
     public init(client: KubeClient, options: Options = Options(), logger: Logger) {
@@ -167,6 +170,7 @@ public final class LiveCache: Sendable {
         }
         for task in tasks { task.cancel() }
         for subscriber in subscribers { subscriber.finish() }
+        changed.ring()
     }
 
     /// Whether every kind of `kinds` is tracked, listed, and watched now.
@@ -183,12 +187,25 @@ public final class LiveCache: Sendable {
         trackUnknown(kinds)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while !isCurrent(kinds) {
+        while true {
+            let ticket = changed.ticket
+            if isCurrent(kinds) { return true }
             let failing = state.withLock { state in
                 kinds.contains { state.kinds[$0].map { !($0.synced && $0.watching) && $0.failing } ?? false }
             }
-            guard clock.now < deadline, !failing else { return false }
-            do { try await Task.sleep(for: .milliseconds(10)) } catch { return false }
+            guard clock.now < deadline, !failing, !Task.isCancelled else { return false }
+            await changed.wait(after: ticket, timeout: clock.now.duration(to: deadline))
+        }
+    }
+
+    /// Whether the cache can answer for `refs`: every kind current, every namespace kept (what is not starts
+    /// being tracked).
+    private func answers(_ refs: [ObjectRef]) -> Bool {
+        if outsideScope(refs) { return false }
+        let kinds = Set(refs.map(\.gvk))
+        guard isCurrent(kinds) else {
+            trackUnknown(kinds)
+            return false
         }
         return true
     }
@@ -196,12 +213,7 @@ public final class LiveCache: Sendable {
     /// The live objects among `refs` (absent when the cluster has none), or nil when a kind among them is not
     /// current (the caller reads the cluster instead); kinds not tracked yet start being tracked.
     public func objects(_ refs: [ObjectRef]) -> [ObjectKey: Resource]? {
-        let kinds = Set(refs.map(\.gvk))
-        if outsideScope(refs) { return nil }
-        guard isCurrent(kinds) else {
-            trackUnknown(kinds)
-            return nil
-        }
+        guard answers(refs) else { return nil }
         let found = state.withLock { state -> [(ObjectKey, PackedJSON)] in
             refs.compactMap { ref in state.kinds[ref.gvk]?.objects[ref.key].map { (ref.key, $0.json) } }
         }
@@ -216,6 +228,21 @@ public final class LiveCache: Sendable {
             }
         }
         return result
+    }
+
+    /// The uid and resourceVersion of each live object among `refs` (absent when the cluster has none), without
+    /// decoding any of them; nil when a kind among them is not current, as ``objects(_:)``.
+    public func versions(_ refs: [ObjectRef]) -> [ObjectKey: LiveVersion]? {
+        guard answers(refs) else { return nil }
+        return state.withLock { state in
+            var versions: [ObjectKey: LiveVersion] = [:]
+            versions.reserveCapacity(refs.count)
+            for ref in refs {
+                guard let stored = state.kinds[ref.gvk]?.objects[ref.key] else { continue }
+                versions[ref.key] = LiveVersion(uid: stored.uid, resourceVersion: stored.resourceVersion)
+            }
+            return versions
+        }
     }
 
     /// Every object of a kind the cache holds (nil when the kind is not current).
@@ -264,12 +291,16 @@ public final class LiveCache: Sendable {
     /// A number that moves whenever any object changes.
     public var generation: UInt64 { state.withLock { $0.generation } }
 
-    /// Returns once ``generation`` moved past `generation`, or after `timeout`. It looks at the cache (memory)
-    /// every 10 ms; it sends nothing to the cluster.
+    /// Returns once ``generation`` moved past `generation`, or after `timeout`: woken by the change itself; it sends
+    /// nothing to the cluster. Throws when the task is cancelled.
     public func waitForChange(after generation: UInt64, timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while self.generation == generation && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            try Task.checkCancellation()
+            let ticket = changed.ticket
+            if self.generation != generation || clock.now >= deadline { return }
+            await changed.wait(after: ticket, timeout: clock.now.duration(to: deadline))
         }
     }
 
@@ -313,6 +344,7 @@ public final class LiveCache: Sendable {
                 change(&kind)
                 state.kinds[gvk] = kind
             }
+            changed.ring()
         }
         let clock = ContinuousClock()
         var mustList = true
@@ -403,6 +435,7 @@ public final class LiveCache: Sendable {
             guard !state.stopped || !watching, state.kinds[gvk]?.epoch == epoch else { return }
             state.kinds[gvk]?.watching = watching
         }
+        changed.ring()
     }
 
     /// A list's objects replace the kind's; what differs is announced.
@@ -414,7 +447,7 @@ public final class LiveCache: Sendable {
             ? PackedJSON.packing(list.items.map(\.bytes), deflater: Deflater())
             : list.items.map { PackedJSON($0.bytes, deflater: nil) }
         for (item, json) in zip(list.items, packed) {
-            objects[item.key] = Stored(json: json, resourceVersion: item.resourceVersion)
+            objects[item.key] = Stored(json: json, resourceVersion: item.resourceVersion, uid: item.uid)
         }
         let (changed, subscribers) = state.withLock { state -> ([ObjectKey], [AsyncStream<ObjectKey>.Continuation]) in
             guard state.kinds[gvk]?.epoch == epoch else { return ([], []) }
@@ -430,6 +463,7 @@ public final class LiveCache: Sendable {
             if !changed.isEmpty { state.generation += 1 }
             return (changed, Array(state.subscribers.values))
         }
+        self.changed.ring()
         for subscriber in subscribers {
             for key in changed { subscriber.yield(key) }
         }
@@ -454,7 +488,9 @@ public final class LiveCache: Sendable {
         let subscribers = state.withLock { state -> [AsyncStream<ObjectKey>.Continuation] in
             guard state.kinds[gvk]?.epoch == epoch else { return [] }
             if let json {
-                state.kinds[gvk]?.objects[key] = Stored(json: json, resourceVersion: version)
+                state.kinds[gvk]?.objects[key] = Stored(
+                    json: json, resourceVersion: version,
+                    uid: event.object[path: ["metadata", "uid"]]?.stringValue ?? "")
             } else {
                 state.kinds[gvk]?.objects[key] = nil
             }
@@ -463,6 +499,72 @@ public final class LiveCache: Sendable {
             state.generation += 1
             return Array(state.subscribers.values)
         }
+        changed.ring()
         for subscriber in subscribers { subscriber.yield(key) }
+    }
+}
+
+/// Wakes those waiting for a change: a waiter takes a ``ticket`` before it looks, and ``wait(after:timeout:)``
+/// returns at once when a ring came since, so a change between the look and the wait is never missed.
+final class ChangeSignal: Sendable {
+    private struct State {
+        var rings: UInt64 = 0
+        var next: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Waits released before their waiter was registered (it then returns at once).
+        var released: Set<UInt64> = []
+    }
+
+    private let state = Mutex(State())
+
+    /// How many rings so far.
+    var ticket: UInt64 { state.withLock { $0.rings } }
+
+    /// Wakes every waiter.
+    func ring() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.rings += 1
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns at the first ring after `ticket` (at once if one came already), after `timeout`, or when the task
+    /// is cancelled.
+    func wait(after ticket: UInt64, timeout: Duration) async {
+        let id = state.withLock { state -> UInt64 in
+            state.next += 1
+            return state.next
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let now = self.state.withLock { state -> Bool in
+                        if state.rings != ticket || state.released.contains(id) { return true }
+                        state.waiters[id] = continuation
+                        return false
+                    }
+                    if now { continuation.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.release(id)
+            }
+            await group.next()
+            group.cancelAll()
+            release(id)
+        }
+        _ = state.withLock { $0.released.remove(id) }
+    }
+
+    /// Resumes waiter `id` if it still waits.
+    private func release(_ id: UInt64) {
+        state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.waiters.removeValue(forKey: id) { return waiter }
+            state.released.insert(id)
+            return nil
+        }?.resume()
     }
 }

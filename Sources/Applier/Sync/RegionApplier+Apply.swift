@@ -114,6 +114,9 @@ final class WrittenGenerations: Sendable {
         generations.withLock { $0[object.key] = max($0[object.key] ?? generation, generation) }
     }
 
+    /// Whether nothing was written yet.
+    var isEmpty: Bool { generations.withLock { $0.isEmpty } }
+
     /// Whether `object` is older than the last write of it (its generation is below the one that write got).
     func isOlderThanWritten(_ object: Resource) -> Bool {
         holdsOlder(CollectionOfOne(object))

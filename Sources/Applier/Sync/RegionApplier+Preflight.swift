@@ -73,10 +73,13 @@ extension RegionApplier {
     /// Throws only when the cluster cannot be read (the region is unavailable); every refusal is in the result.
     ///
     /// `settled`, when given, settles objects client-side first: an object it says is in sync with its live state
-    /// (the apply would neither set nor remove anything) is `unchanged` without a dry run.
+    /// (the apply would neither set nor remove anything) is `unchanged` without a dry run. With a ``ledger``, an
+    /// object a proof settles is not even read, and what this preflight finds settled is proved for the next one;
+    /// `digests` are the ledger's digests of the plan's manifests (``SettledLedger/digests(_:)``) when the caller
+    /// made them ahead (nil: made here).
     public func preflight(
         _ plan: RegionPlan, inventory: Inventory?, adoptAll: Bool,
-        settled: SettledCheck? = nil
+        settled: SettledCheck? = nil, digests: [ObjectKey: String]? = nil
     ) async throws(ApplierError) -> Preflight {
         let settled = settled ?? self.settled
         var result = Preflight()
@@ -101,12 +104,27 @@ extension RegionApplier {
             result.refusals.append(.init(.kindNotServed, resource.ref, source: resource.source, message))
         }
         let served = applied.filter { !unserved.contains($0.ref.gvk) }
+        let owned = inventory?.keys ?? []
+        let webhooks = applied.contains { $0.ref.group == "admissionregistration.k8s.io" }
 
-        // 2. What exists.
-        let live = try await readLive(served.map(\.ref))
+        // 2. What exists. An object of the inventory that a ledger proof settles (nobody wrote it since a pass
+        // found this manifest in sync with it) is not read: its version, from the cache, is enough. With webhooks
+        // in the plan nothing is settled, and once this applier wrote, the cache may lag behind its writes.
+        let ledger = webhooks || settled == nil || !written.isEmpty ? nil : self.ledger
+        let digests = ledger == nil ? [:] : digests ?? SettledLedger.digests(applied)
+        var proven: Set<ObjectKey> = []
+        if let ledger, let versions = self.live?.versions(served.map(\.ref)) {
+            for resource in served where owned.contains(resource.key) {
+                if let version = versions[resource.key], let digest = digests[resource.key],
+                    ledger.isSettled(resource.key, version: version, digest: digest)
+                {
+                    proven.insert(resource.key)
+                }
+            }
+        }
+        let live = try await readLive(served.filter { !proven.contains($0.key) }.map(\.ref))
 
         // 3. Adoption: never take over silently what another tool created.
-        let owned = inventory?.keys ?? []
         for resource in served where live[resource.key] != nil && !owned.contains(resource.key) {
             if adoptAll || resource.annotation(Self.adoptAnnotation) == "true" { continue }
             let manager = Self.managers(of: live[resource.key]).first.map { " (written by \($0))" } ?? ""
@@ -120,15 +138,16 @@ extension RegionApplier {
 
         // 4. Server-side dry runs, concurrently (the client bounds how many are on the wire).
         let creating = Set(
-            applied.filter { $0.ref.group.isEmpty && $0.kind == "Namespace" && live[$0.key] == nil }.map(
-                \.name))
-        let webhooks = applied.contains { $0.ref.group == "admissionregistration.k8s.io" }
+            applied.filter {
+                $0.ref.group.isEmpty && $0.kind == "Namespace" && live[$0.key] == nil && !proven.contains($0.key)
+            }.map(\.name))
         let checked = served.filter { resource in
             defined["\(resource.ref.group)/\(resource.kind)"] == nil
                 && (resource.namespace.isEmpty || !creating.contains(resource.namespace))
         }
+        for resource in checked where proven.contains(resource.key) { result.unchanged.insert(resource.key) }
         let verdicts = await withTaskGroup(of: (Resource, DryRunVerdict).self) { group in
-            for resource in checked {
+            for resource in checked where !proven.contains(resource.key) {
                 group.addTask {
                     // Settled client-side first (in the child task: the checks of many objects use every core).
                     if !webhooks, let settled, let current = live[resource.key], settled(resource, current) {
@@ -157,7 +176,9 @@ extension RegionApplier {
         }
         for (resource, verdict) in verdicts {
             switch verdict {
-            case .unchanged: result.unchanged.insert(resource.key)
+            case .unchanged:
+                result.unchanged.insert(resource.key)
+                if let ledger { Self.prove(resource, live: live, digests: digests, in: ledger) }
             case .accepted: result.accepted.insert(resource.key)
             case .refused(let error):
                 if error.pointsAtCluster { throw error }
@@ -183,9 +204,17 @@ extension RegionApplier {
         // same question of the same cache.
         if !webhooks, let settled {
             for key in await Self.settledUnderStableDefinitions(
-                applied, served: served, live: live, preflight: result, settled: settled)
+                applied, served: served, live: live, proven: proven, preflight: result, settled: settled)
             {
                 result.unchanged.insert(key)
+            }
+            if let ledger {
+                for resource in served where result.unchanged.contains(resource.key) && !proven.contains(resource.key) {
+                    Self.prove(resource, live: live, digests: digests, in: ledger)
+                }
+                // What stays unchanged keeps its proof (a new one where it was just checked); the rest are dropped.
+                // The file is written after the region's apply (``execute``), off this path.
+                ledger.keep(only: result.unchanged)
             }
         }
         let order = Dictionary(applied.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
@@ -195,11 +224,22 @@ extension RegionApplier {
         return result
     }
 
+    /// Notes in `ledger` that `resource` was found in sync with its live object (read in `live`).
+    private static func prove(
+        _ resource: Resource, live: [ObjectKey: Resource], digests: [ObjectKey: String], in ledger: SettledLedger
+    ) {
+        guard let current = live[resource.key], let version = LiveVersion(of: current.body),
+            let digest = digests[resource.key]
+        else { return }
+        ledger.prove(resource.key, version: version, digest: digest)
+    }
+
     /// The objects among `served` of a kind that CRDs in `applied` define, all of them found unchanged by the
-    /// `preflight` so far, that exist live and that `settled` finds in sync: checked concurrently.
+    /// `preflight` so far, that exist live and that a ledger proof (`proven`) or `settled` finds in sync: checked
+    /// concurrently.
     private static func settledUnderStableDefinitions(
-        _ applied: [Resource], served: [Resource], live: [ObjectKey: Resource], preflight: Preflight,
-        settled: @escaping SettledCheck
+        _ applied: [Resource], served: [Resource], live: [ObjectKey: Resource], proven: Set<ObjectKey>,
+        preflight: Preflight, settled: @escaping SettledCheck
     ) async -> [ObjectKey] {
         var stable: Set<String> = []
         var changing: Set<String> = []
@@ -213,13 +253,17 @@ extension RegionApplier {
         }
         stable.subtract(changing)
         guard !stable.isEmpty else { return [] }
-        let candidates = served.filter { stable.contains("\($0.ref.group)/\($0.kind)") && live[$0.key] != nil }
+        let candidates = served.filter { stable.contains("\($0.ref.group)/\($0.kind)") }
         return await withTaskGroup(of: ObjectKey?.self) { group in
+            var keys: [ObjectKey] = []
             for resource in candidates {
+                if proven.contains(resource.key) {
+                    keys.append(resource.key)
+                    continue
+                }
                 guard let current = live[resource.key] else { continue }
                 group.addTask { settled(resource, current) ? resource.key : nil }
             }
-            var keys: [ObjectKey] = []
             for await key in group { if let key { keys.append(key) } }
             return keys
         }

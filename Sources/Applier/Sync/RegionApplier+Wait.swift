@@ -8,7 +8,11 @@ extension RegionApplier {
     /// round comes when the watch brought a change), else in few requests (``readLive(_:)``) each poll interval. Returns nil when every object
     /// ended well, or the first object (in plan order) that did not, why, and whether that is the revision's fault
     /// (not ready in time, failed) or the cluster's (its objects could not be read).
-    func wait(for wait: WaitStep, timeout: Duration, logger: Logger) async -> (ObjectRef, String, SyncFailure.Cause)? {
+    ///
+    /// `ready` is given each object as it is first seen ready, as read.
+    func wait(
+        for wait: WaitStep, timeout: Duration, logger: Logger, ready: ((ObjectRef, Resource) -> Void)? = nil
+    ) async -> (ObjectRef, String, SyncFailure.Cause)? {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         var pending = wait.objects
@@ -32,7 +36,11 @@ extension RegionApplier {
                     if health.isDone && !health.isSuccessful {
                         return (ref, "not \(wait.condition): \(health)", .revision)
                     }
-                    if !health.isDone { still.append(ref) }
+                    if health.isDone {
+                        ready?(ref, object)
+                    } else {
+                        still.append(ref)
+                    }
                 }
                 pending = still
                 if pending.isEmpty { return nil }

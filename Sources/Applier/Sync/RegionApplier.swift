@@ -44,6 +44,9 @@ public struct RegionApplier: Sendable {
     /// Settles an object client-side: true when applying `desired` over `live` would change nothing (every field
     /// it sets holds its value, none it owned is dropped), so no dry run is needed. nil dry-runs every object.
     public var settled: SettledCheck?
+    /// Proofs from earlier passes that objects are settled (``SettledLedger``): an object nobody wrote since is
+    /// unchanged without being read or checked. nil checks every object.
+    public var ledger: SettledLedger?
     /// The generation each object had in the answer to this applier's last write of it: a wait does not judge an
     /// object by an older copy (a cache that has not yet seen the write still holds the last revision's object,
     /// ready as it was).
@@ -66,9 +69,11 @@ public struct RegionApplier: Sendable {
     /// An applier for the cluster `client` talks to; logs with `logger`.
     public init(
         client: KubeClient, logger: Logger, pollInterval: Duration = .milliseconds(200),
-        records: RecordFence = RecordFence(), live: LiveCache? = nil, settled: SettledCheck? = nil
+        records: RecordFence = RecordFence(), live: LiveCache? = nil, settled: SettledCheck? = nil,
+        ledger: SettledLedger? = nil
     ) {
         self.settled = settled
+        self.ledger = ledger
         self.client = client
         self.records = records
         self.logger = logger
@@ -140,6 +145,10 @@ public struct RegionApplier: Sendable {
                 unchanged = []
             }
         }
+        // An object seen ready after this pass is proved settled for the next one (``SettledLedger``), when the
+        // settle check finds the manifest in sync with it as read: nobody then needs to check it until it is
+        // written again.
+        let proveReady = readyProver(plan)
         // Applies of one kind in one wave have no order among them: each such run is sent concurrently (the client
         // bounds how many are on the wire) when its first step comes, and reported step by step in plan order.
         var sent: [Int: Result<ApplyAction, ApplierError>] = [:]
@@ -195,7 +204,9 @@ public struct RegionApplier: Sendable {
                     wait.objects.removeAll { unchangedHere.contains($0.key) }
                     if wait.objects.isEmpty { continue }
                 }
-                if let (ref, message, cause) = await self.wait(for: wait, timeout: readinessTimeout, logger: logger) {
+                if let (ref, message, cause) = await self.wait(
+                    for: wait, timeout: readinessTimeout, logger: logger, ready: proveReady)
+                {
                     return fail(index, "wait", ref, message, cause: cause)
                 }
                 // New kinds are served now: the cache lists them at once rather than at its next try.
@@ -207,6 +218,15 @@ public struct RegionApplier: Sendable {
                     report.changes.append(change)
                 } catch {
                     return fail(index, "prune", ref, "\(error)", cause: SyncFailure.Cause(error))
+                }
+            }
+        }
+        // The proofs of this plan's objects are kept for the next pass, once the inventory is recorded.
+        defer {
+            if proveReady != nil, let ledger, report.failure == nil {
+                ledger.keep(only: Set(plan.applied.map(\.key)))
+                if let problem = ledger.save() {
+                    logger.debug("cannot keep the settled ledger", metadata: ["error": "\(problem)"])
                 }
             }
         }
@@ -224,6 +244,21 @@ public struct RegionApplier: Sendable {
                 plan.steps.count, "inventory", Inventory.configMapRef, "\(error)", cause: SyncFailure.Cause(error))
         }
         return report
+    }
+
+    /// What proves an object of `plan` settled when a wait sees it ready (nil without a ledger, a settle check, or
+    /// with admission webhooks in the plan, which may change what the server stores).
+    private func readyProver(_ plan: RegionPlan) -> ((ObjectRef, Resource) -> Void)? {
+        let applied = plan.applied
+        guard let ledger, let settled, !applied.contains(where: { $0.ref.group == "admissionregistration.k8s.io" })
+        else { return nil }
+        let desired = Dictionary(applied.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        return { ref, live in
+            guard let manifest = desired[ref.key], let version = LiveVersion(of: live.body),
+                let digest = SettledLedger.digest(manifest), settled(manifest, live)
+            else { return }
+            ledger.prove(ref.key, version: version, digest: digest)
+        }
     }
 
     /// The positions of the apply steps from `start` on that share its kind and wave (consecutive in a plan).
