@@ -19,6 +19,7 @@ extension RegionApplier {
         var last: [ObjectKey: Health] = [:]
         var lastError: ApplierError?
         while true {
+            let round = clock.now
             let generation = live?.generation ?? 0
             do throws(ApplierError) {
                 let live = try await readLive(pending)
@@ -62,6 +63,9 @@ extension RegionApplier {
                 if let live, live.isCurrent(Set(pending.map(\.gvk))) {
                     // Read from the watch cache: nothing to ask the cluster; look again as soon as anything changed.
                     try await live.waitForChange(after: generation, timeout: min(.seconds(5), remaining))
+                    // Rounds at most every 5 ms: a first sync's thousands of events are read in batches, not
+                    // each one with every pending object again.
+                    try await Task.sleep(until: min(round + .milliseconds(5), deadline), clock: clock)
                 } else {
                     try await Task.sleep(for: min(pollInterval, remaining))
                 }

@@ -148,7 +148,7 @@ public struct RegionApplier: Sendable {
         // An object seen ready after this pass is proved settled for the next one (``SettledLedger``), when the
         // settle check finds the manifest in sync with it as read: nobody then needs to check it until it is
         // written again.
-        let proveReady = readyProver(plan)
+        let prover = readyProver(plan)
         // Applies of one kind in one wave have no order among them: each such run is sent concurrently (the client
         // bounds how many are on the wire) when its first step comes, and reported step by step in plan order.
         var sent: [Int: Result<ApplyAction, ApplierError>] = [:]
@@ -205,7 +205,7 @@ public struct RegionApplier: Sendable {
                     if wait.objects.isEmpty { continue }
                 }
                 if let (ref, message, cause) = await self.wait(
-                    for: wait, timeout: readinessTimeout, logger: logger, ready: proveReady)
+                    for: wait, timeout: readinessTimeout, logger: logger, ready: prover?.note)
                 {
                     return fail(index, "wait", ref, message, cause: cause)
                 }
@@ -221,44 +221,37 @@ public struct RegionApplier: Sendable {
                 }
             }
         }
-        // The proofs of this plan's objects are kept for the next pass, once the inventory is recorded.
-        defer {
-            if proveReady != nil, let ledger, report.failure == nil {
-                ledger.keep(only: Set(plan.applied.map(\.key)))
-                if let problem = ledger.save() {
-                    logger.debug("cannot keep the settled ledger", metadata: ["error": "\(problem)"])
-                }
-            }
-        }
         let applied = Inventory(revision: revision, time: current?.time ?? "", objects: plan.applied.map(\.ref))
         if new.isEmpty, let current, current.pendingRevision == nil, current.revision == revision,
             current.objects == applied.objects
         {
             report.inventory = current  // nothing to record: the inventory already says exactly this
-            return report
+        } else {
+            do {
+                report.inventory = try await writeInventory(revision: revision, objects: plan.applied.map(\.ref))
+            } catch {
+                return fail(
+                    plan.steps.count, "inventory", Inventory.configMapRef, "\(error)", cause: SyncFailure.Cause(error))
+            }
         }
-        do {
-            report.inventory = try await writeInventory(revision: revision, objects: plan.applied.map(\.ref))
-        } catch {
-            return fail(
-                plan.steps.count, "inventory", Inventory.configMapRef, "\(error)", cause: SyncFailure.Cause(error))
+        // The proofs of this plan's objects are kept for the next pass, once the inventory is recorded.
+        if let prover {
+            await prover.finish()
+            prover.ledger.keep(only: Set(plan.applied.map(\.key)))
+            if let problem = prover.ledger.save() {
+                logger.debug("cannot keep the settled ledger", metadata: ["error": "\(problem)"])
+            }
         }
         return report
     }
 
     /// What proves an object of `plan` settled when a wait sees it ready (nil without a ledger, a settle check, or
     /// with admission webhooks in the plan, which may change what the server stores).
-    private func readyProver(_ plan: RegionPlan) -> ((ObjectRef, Resource) -> Void)? {
+    private func readyProver(_ plan: RegionPlan) -> ReadyProver? {
         let applied = plan.applied
         guard let ledger, let settled, !applied.contains(where: { $0.ref.group == "admissionregistration.k8s.io" })
         else { return nil }
-        let desired = Dictionary(applied.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        return { ref, live in
-            guard let manifest = desired[ref.key], let version = LiveVersion(of: live.body),
-                let digest = SettledLedger.digest(manifest), settled(manifest, live)
-            else { return }
-            ledger.prove(ref.key, version: version, digest: digest)
-        }
+        return ReadyProver(applied, settled: settled, ledger: ledger)
     }
 
     /// The positions of the apply steps from `start` on that share its kind and wave (consecutive in a plan).
@@ -341,5 +334,36 @@ public struct RegionApplier: Sendable {
             }
         }
         return report
+    }
+}
+
+/// Proves objects settled as a wait sees them ready, on a queue of its own: the checks (a thousand objects as a
+/// first sync's wait begins) run beside the wait instead of holding it.
+final class ReadyProver: Sendable {
+    let ledger: SettledLedger
+    private let desired: [ObjectKey: Resource]
+    private let settled: SettledCheck
+    private let queue = DispatchQueue(label: "syncagent.ready-prover", qos: .utility)
+
+    init(_ applied: [Resource], settled: @escaping SettledCheck, ledger: SettledLedger) {
+        desired = Dictionary(applied.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        self.settled = settled
+        self.ledger = ledger
+    }
+
+    /// `live`, just seen ready: proved settled (soon) when the check finds its manifest in sync with it as read.
+    func note(_ ref: ObjectRef, _ live: Resource) {
+        guard let manifest = desired[ref.key] else { return }
+        queue.async { [settled, ledger] in
+            guard let version = LiveVersion(of: live.body), let digest = SettledLedger.digest(manifest),
+                settled(manifest, live)
+            else { return }
+            ledger.prove(ref.key, version: version, digest: digest)
+        }
+    }
+
+    /// Returns once every object noted so far is proved or found unsettled.
+    func finish() async {
+        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
     }
 }
