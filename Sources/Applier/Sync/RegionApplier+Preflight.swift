@@ -176,9 +176,7 @@ extension RegionApplier {
         }
         for (resource, verdict) in verdicts {
             switch verdict {
-            case .unchanged:
-                result.unchanged.insert(resource.key)
-                if let ledger { Self.prove(resource, live: live, digests: digests, in: ledger) }
+            case .unchanged: result.unchanged.insert(resource.key)
             case .accepted: result.accepted.insert(resource.key)
             case .refused(let error):
                 if error.pointsAtCluster { throw error }
@@ -209,6 +207,7 @@ extension RegionApplier {
                 result.unchanged.insert(key)
             }
             if let ledger {
+                // Everything found unchanged here (settled, an equal dry run, step 5) is proved, once.
                 for resource in served where result.unchanged.contains(resource.key) && !proven.contains(resource.key) {
                     Self.prove(resource, live: live, digests: digests, in: ledger)
                 }

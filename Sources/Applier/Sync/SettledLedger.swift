@@ -96,11 +96,14 @@ public final class SettledLedger: Sendable {
     /// it (a Secret).
     public static func digest(_ resource: Resource) -> String? {
         if resource.ref.group.isEmpty && resource.kind == "Secret" { return nil }
-        let hash = SHA256.hash(data: resource.body.jsonBytes)
-        return hash.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in SHA256.hash(data: resource.body.jsonBytes) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Whether a proof says `resource`'s manifest (of digest `digest`) is in sync with its live object at
