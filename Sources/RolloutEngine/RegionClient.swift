@@ -100,49 +100,51 @@ public struct RegionClient: Sendable {
         var live: [Value] = []
         var predicted: [ObjectKey: Value] = [:]
         var compared: [ObjectKey: ResourceDiff] = [:]
-        try await withThrowingTaskGroup(of: (Value?, (ObjectKey, Value)?, ResourceDiff?).self) { group in
-            for resource in desired {
-                let wasListed =
-                    fromCache || listedGroups.contains(GroupKey(gvk: resource.ref.gvk, namespace: resource.namespace))
-                let known = listed[resource.key]
-                group.addTask {
-                    let found: Value?
-                    if wasListed { found = known } else { found = try await client.getIfPresent(resource.ref)?.body }
-                    guard let found else { return (nil, nil, nil) }
-                    guard dryRun else { return (found, nil, nil) }
-                    // Client-side first: an object that certainly needs no change skips the dry-run (and is reported
-                    // as compared client-side); only objects that look changed are confirmed by the server.
-                    if let done = Differ.diffWithoutDryRun(
-                        desired: resource, live: found, options: options, ownership: ownership)
-                    {
-                        return (found, nil, done)
-                    }
-                    let response = try await client.apply(
-                        resource, options: ApplyOptions(force: true, dryRun: true, fieldManager: options.fieldManager))
-                    return (found, (resource.key, response.resource.body), nil)
+        enum Work: Sendable {
+            case desired(Resource, wasListed: Bool, known: Value?)
+            case extra(ObjectRef, known: Value?)
+        }
+        var work: [Work] = desired.map { resource in
+            .desired(
+                resource,
+                wasListed: fromCache
+                    || listedGroups.contains(GroupKey(gvk: resource.ref.gvk, namespace: resource.namespace)),
+                known: listed[resource.key])
+        }
+        work += extraRefs.map { .extra($0, known: listed[$0.key]) }
+        let client = client
+        let outcomes = try await concurrentMap(work) { item -> (Value?, (ObjectKey, Value)?, ResourceDiff?) in
+            switch item {
+            case .desired(let resource, let wasListed, let known):
+                let found: Value?
+                if wasListed { found = known } else { found = try await client.getIfPresent(resource.ref)?.body }
+                guard let found else { return (nil, nil, nil) }
+                guard dryRun else { return (found, nil, nil) }
+                // Client-side first: an object that certainly needs no change skips the dry-run (and is reported
+                // as compared client-side); only objects that look changed are confirmed by the server.
+                if let done = Differ.diffWithoutDryRun(
+                    desired: resource, live: found, options: options, ownership: ownership)
+                {
+                    return (found, nil, done)
+                }
+                let response = try await client.apply(
+                    resource, options: ApplyOptions(force: true, dryRun: true, fieldManager: options.fieldManager))
+                return (found, (resource.key, response.resource.body), nil)
+            case .extra(let ref, let known):
+                if fromCache { return (known, nil, nil) }
+                // An inventory object whose kind is no longer served (its CRD was removed) is gone with it.
+                do throws(ApplierError) {
+                    return (try await client.getIfPresent(ref)?.body, nil, nil)
+                } catch {
+                    if case .unknownKind = error { return (nil, nil, nil) }
+                    throw error
                 }
             }
-            for ref in extraRefs {
-                if fromCache {
-                    let known = listed[ref.key]
-                    group.addTask { (known, nil, nil) }
-                    continue
-                }
-                group.addTask {
-                    // An inventory object whose kind is no longer served (its CRD was removed) is gone with it.
-                    do throws(ApplierError) {
-                        return (try await client.getIfPresent(ref)?.body, nil, nil)
-                    } catch {
-                        if case .unknownKind = error { return (nil, nil, nil) }
-                        throw error
-                    }
-                }
-            }
-            for try await (object, prediction, done) in group {
-                if let object { live.append(object) }
-                if let prediction { predicted[prediction.0] = prediction.1 }
-                if let done { compared[done.ref.key] = done }
-            }
+        }
+        for (object, prediction, done) in outcomes {
+            if let object { live.append(object) }
+            if let prediction { predicted[prediction.0] = prediction.1 }
+            if let done { compared[done.ref.key] = done }
         }
         return Differ.diff(
             region: region.name, desired: selected, live: live, predicted: predicted, options: options,

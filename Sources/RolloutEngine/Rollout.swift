@@ -90,7 +90,7 @@ public struct Rollout: Sendable {
         // 1. Render, check and plan every region before touching any.
         var desired: [String: [Resource]] = [:]
         var plans: [String: RegionPlan] = [:]
-        var digests: [String: [ObjectKey: String]] = [:]
+        var digests: [String: [ObjectKey: ManifestDigest]] = [:]
         var problems: [String] = []
         // The regions side by side (the part of the render they share is done once: the snapshot's memo); their
         // problems reported in region order.
@@ -240,7 +240,7 @@ public struct Rollout: Sendable {
         var resources: [Resource]?
         var plan: RegionPlan?
         /// The settled ledger's digests of `resources`, made while the network is busy (``SettledLedger``).
-        var digests: [ObjectKey: String] = [:]
+        var digests: [ObjectKey: ManifestDigest] = [:]
         var problems: [String] = []
     }
 
@@ -262,7 +262,7 @@ public struct Rollout: Sendable {
     }
 
     private func check(
-        _ region: RegionTarget, resources: [Resource], plan: RegionPlan?, digests: [ObjectKey: String]?
+        _ region: RegionTarget, resources: [Resource], plan: RegionPlan?, digests: [ObjectKey: ManifestDigest]?
     ) async -> RegionCheck {
         var result = RegionCheck()
         var regionLogger = logger
@@ -532,7 +532,7 @@ public struct Rollout: Sendable {
     /// The region's preflight of `plan` (``RegionApplier/preflight(_:inventory:adoptAll:)``): reads and
     /// server-side dry runs only. Throws when the cluster cannot be read.
     public func preflight(
-        _ session: RegionSession, plan: RegionPlan, inventory: Inventory?, digests: [ObjectKey: String]? = nil
+        _ session: RegionSession, plan: RegionPlan, inventory: Inventory?, digests: [ObjectKey: ManifestDigest]? = nil
     ) async throws -> Preflight {
         try await session.applier.preflight(
             plan, inventory: inventory, adoptAll: config.sync.adopt, digests: digests?.isEmpty == false ? digests : nil)

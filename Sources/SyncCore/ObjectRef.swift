@@ -95,3 +95,14 @@ public struct ObjectRef: Sendable, Hashable, Comparable, CustomStringConvertible
         (a.key, a.version) < (b.key, b.version)
     }
 }
+
+extension ObjectKey {
+    /// This key with its group and kind strings taken from `gvk` where they are equal: a cache of thousands of
+    /// objects of one kind then holds one copy of a long group name (`networking.istio.io`), not one per object.
+    public func sharingStrings(of gvk: GroupVersionKind) -> ObjectKey {
+        var key = self
+        if key.group == gvk.group { key.group = gvk.group }
+        if key.kind == gvk.kind { key.kind = gvk.kind }
+        return key
+    }
+}

@@ -81,8 +81,9 @@ import Testing
         let kept = try Self.configMap("kept", "a")
         let dropped = try Self.configMap("dropped", "a")
         let version = LiveVersion(uid: "u-1", resourceVersion: "3")
-        for manifest in [kept, dropped] {
-            first.prove(manifest.key, version: version, digest: try #require(SettledLedger.digest(manifest)))
+        let droppedVersion = LiveVersion(uid: "u-2", resourceVersion: "3")
+        for (manifest, at) in [(kept, version), (dropped, droppedVersion)] {
+            first.prove(manifest.key, version: at, digest: try #require(SettledLedger.digest(manifest)))
         }
         first.keep(only: [kept.key])
         #expect(first.save() == nil)
@@ -92,7 +93,9 @@ import Testing
         let second = SettledLedger(file: file, checker: Self.checker)
         #expect(second.count == 1)
         #expect(second.isSettled(kept.key, version: version, digest: try #require(SettledLedger.digest(kept))))
-        #expect(!second.isSettled(dropped.key, version: version, digest: try #require(SettledLedger.digest(dropped))))
+        #expect(
+            !second.isSettled(dropped.key, version: droppedVersion, digest: try #require(SettledLedger.digest(dropped)))
+        )
         // Another checker (another build's settle check) takes none of it.
         #expect(SettledLedger(file: file, checker: "test-checker/2").count == 0)
     }
@@ -111,7 +114,7 @@ import Testing
         let text = String(decoding: good, as: UTF8.self)
         for damaged in [
             String(text.prefix(text.count / 2)),
-            text.replacingOccurrences(of: digest, with: String(digest.prefix(10))),
+            text.replacingOccurrences(of: digest.description, with: String(digest.description.prefix(10))),
             "not a ledger",
         ] {
             try Data(damaged.utf8).write(to: URL(fileURLWithPath: file))
@@ -132,6 +135,42 @@ import Testing
         ledger.prove(manifest.key, version: version, digest: digest)
         #expect(ledger.save() != nil)
         #expect(ledger.isSettled(manifest.key, version: version, digest: digest))
+    }
+}
+
+/// Uids and resourceVersions kept compactly: each gives back exactly the text it was made from, and two are equal
+/// exactly when their texts are.
+@Suite struct OpaqueIDTests {
+    @Test func everyFormGivesBackItsTextAndComparesAsText() {
+        let texts = [
+            "", "0", "7", "41", "18446744073709551615", "9999999999999999999", "10000000000000000000", "007", "-1",
+            "12a", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "3F2504E0-4F89-11D3-9A0C-0305E82C3301",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c330", "3f2504e0x4f89-11d3-9a0c-0305e82c3301",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c330g", "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "00000000-0000-0000-0000-000000000000", "u-1", "ümlaut",
+        ]
+        for text in texts {
+            #expect(OpaqueID(text).description == text)
+            #expect(OpaqueID(text).isEmpty == text.isEmpty)
+        }
+        for a in texts {
+            for b in texts {
+                #expect((OpaqueID(a) == OpaqueID(b)) == (a == b), "\(a) vs \(b)")
+            }
+        }
+    }
+
+    @Test func aDigestGoesToHexAndBack() throws {
+        let manifest = try SettledLedgerTests.configMap("settings", "a")
+        let digest = try #require(SettledLedger.digest(manifest))
+        #expect(digest.description.utf8.count == 64)
+        #expect(ManifestDigest(hex: digest.description) == digest)
+        #expect(ManifestDigest(hex: digest.description.uppercased()) == nil)
+        #expect(ManifestDigest(hex: String(digest.description.dropLast())) == nil)
+        // SHA-256 of the empty input, as every other tool writes it.
+        #expect(
+            ManifestDigest(of: []).description
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     }
 }
 

@@ -488,21 +488,27 @@ struct RegionStatusTests {
         let other = ObjectKey(group: "", kind: "ConfigMap", namespace: "team-00", name: "b")
         let one = Array(#"{"a":1}"#.utf8)
         let two = Array(#"{"a":2}"#.utf8)
-        var sanJose: [ObjectKey: SharedObjects.Bytes]? = store.share([(key, one)])
-        var chicago: [ObjectKey: SharedObjects.Bytes]? = store.share([(key, one)])
-        #expect(sanJose?[key] === chicago?[key])  // one copy for both regions
+        func address(_ bytes: ArraySlice<UInt8>?) -> UnsafeRawPointer? {
+            bytes?.withUnsafeBytes { $0.baseAddress }
+        }
+        let sanJose = store.share([(key, one)], holder: "us-sanjose-1")
+        var chicago = store.share([(key, one)], holder: "us-chicago-1")
+        #expect(address(sanJose[key]) != nil && address(sanJose[key]) == address(chicago[key]))  // one copy
         // A region's own version is its own; the common one is still shared with whoever holds it. Of two objects
         // with one key, the first is kept.
-        chicago = store.share([(key, two), (other, Array("{}".utf8)), (other, Array("[]".utf8))])
-        #expect(chicago?[key] !== sanJose?[key] && chicago?[key].map { Array($0.bytes) } == two)
-        #expect(chicago?[other].map { Array($0.bytes) } == Array("{}".utf8))
-        #expect(sanJose?[key].map { Array($0.bytes) } == one)
+        chicago = store.share(
+            [(key, two), (other, Array("{}".utf8)), (other, Array("[]".utf8))], holder: "us-chicago-1")
+        #expect(address(chicago[key]) != address(sanJose[key]) && chicago[key].map { Array($0) } == two)
+        #expect(chicago[other].map { Array($0) } == Array("{}".utf8))
+        #expect(sanJose[key].map { Array($0) } == one)
         store.prune()
-        #expect(store.count == 2)  // both held by Chicago
-        chicago = nil
+        #expect(store.count == 2)  // both held by Chicago (and the key by San Jose)
+        _ = store.share([], holder: "us-chicago-1")
+        store.prune()
+        #expect(store.count == 1)  // San Jose still holds the key
+        _ = store.share([], holder: "us-sanjose-1")
         store.prune()
         #expect(store.count == 0)
-        #expect(sanJose?[key].map { Array($0.bytes) } == one)  // a region's own copy outlives the store's
-        sanJose = nil
+        #expect(sanJose[key].map { Array($0) } == one)  // a region's own copy outlives the store's
     }
 }

@@ -61,7 +61,7 @@ public final class LiveCache: Sendable {
     private struct Stored: Sendable {
         var json: PackedJSON
         var resourceVersion: String
-        var uid: String
+        var uid: OpaqueID
     }
 
     private struct Kind: Sendable {
@@ -239,7 +239,7 @@ public final class LiveCache: Sendable {
             versions.reserveCapacity(refs.count)
             for ref in refs {
                 guard let stored = state.kinds[ref.gvk]?.objects[ref.key] else { continue }
-                versions[ref.key] = LiveVersion(uid: stored.uid, resourceVersion: stored.resourceVersion)
+                versions[ref.key] = LiveVersion(uid: stored.uid, resourceVersion: OpaqueID(stored.resourceVersion))
             }
             return versions
         }
@@ -447,7 +447,8 @@ public final class LiveCache: Sendable {
             ? PackedJSON.packing(list.items.map(\.bytes), deflater: Deflater())
             : list.items.map { PackedJSON($0.bytes, deflater: nil) }
         for (item, json) in zip(list.items, packed) {
-            objects[item.key] = Stored(json: json, resourceVersion: item.resourceVersion, uid: item.uid)
+            objects[item.key.sharingStrings(of: gvk)] = Stored(
+                json: json, resourceVersion: item.resourceVersion, uid: OpaqueID(item.uid))
         }
         let (changed, subscribers) = state.withLock { state -> ([ObjectKey], [AsyncStream<ObjectKey>.Continuation]) in
             guard state.kinds[gvk]?.epoch == epoch else { return ([], []) }
@@ -481,7 +482,7 @@ public final class LiveCache: Sendable {
             return
         }
         guard let resource = try? Resource(body: event.object) else { return }
-        let key = resource.key
+        let key = resource.key.sharingStrings(of: gvk)
         let json =
             event.kind == .deleted
             ? nil : PackedJSON(event.object.jsonBytes, deflater: options.packObjects ? Deflater() : nil)
@@ -490,7 +491,7 @@ public final class LiveCache: Sendable {
             if let json {
                 state.kinds[gvk]?.objects[key] = Stored(
                     json: json, resourceVersion: version,
-                    uid: event.object[path: ["metadata", "uid"]]?.stringValue ?? "")
+                    uid: OpaqueID(event.object[path: ["metadata", "uid"]]?.stringValue ?? ""))
             } else {
                 state.kinds[gvk]?.objects[key] = nil
             }

@@ -67,18 +67,12 @@ extension RegionApplier {
         if applied.contains(where: { $0.ref.group == "admissionregistration.k8s.io" }) { return [] }
         let defined = ApplyOrder.definedKinds(applied)
         let candidates = applied.filter { live[$0.key] != nil && defined["\($0.ref.group)/\($0.kind)"] == nil }
-        return await withTaskGroup(of: ObjectKey?.self) { group in
-            for resource in candidates {
-                guard let current = live[resource.key] else { continue }
-                group.addTask {
-                    // A dry run that fails leaves the object to its own step, which reports it.
-                    (try? await dryRunMatches(resource, live: current)) == true ? resource.key : nil
-                }
-            }
-            var unchanged: Set<ObjectKey> = []
-            for await key in group { if let key { unchanged.insert(key) } }
-            return unchanged
+        let checked = candidates.compactMap { resource in live[resource.key].map { (resource, $0) } }
+        let keys = await concurrentMap(checked) { resource, current in
+            // A dry run that fails leaves the object to its own step, which reports it.
+            (try? await dryRunMatches(resource, live: current)) == true ? resource.key : nil
         }
+        return Set(keys.compactMap { $0 })
     }
 }
 

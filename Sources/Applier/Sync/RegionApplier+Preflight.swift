@@ -79,7 +79,7 @@ extension RegionApplier {
     /// made them ahead (nil: made here).
     public func preflight(
         _ plan: RegionPlan, inventory: Inventory?, adoptAll: Bool,
-        settled: SettledCheck? = nil, digests: [ObjectKey: String]? = nil
+        settled: SettledCheck? = nil, digests: [ObjectKey: ManifestDigest]? = nil
     ) async throws(ApplierError) -> Preflight {
         let settled = settled ?? self.settled
         var result = Preflight()
@@ -146,33 +146,27 @@ extension RegionApplier {
                 && (resource.namespace.isEmpty || !creating.contains(resource.namespace))
         }
         for resource in checked where proven.contains(resource.key) { result.unchanged.insert(resource.key) }
-        let verdicts = await withTaskGroup(of: (Resource, DryRunVerdict).self) { group in
-            for resource in checked where !proven.contains(resource.key) {
-                group.addTask {
-                    // Settled client-side first (in the child task: the checks of many objects use every core).
-                    if !webhooks, let settled, let current = live[resource.key], settled(resource, current) {
-                        return (resource, .unchanged)
-                    }
-                    let verdict: DryRunVerdict
-                    do throws(ApplierError) {
-                        // The same dry run `apply` would send (``dryRunMatches(_:live:)``); a create for a new one.
-                        let same: Bool
-                        if let current = live[resource.key] {
-                            same = try await dryRunMatches(resource, live: current)
-                        } else {
-                            _ = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
-                            same = false
-                        }
-                        verdict = same && !webhooks ? .unchanged : .accepted
-                    } catch {
-                        verdict = .refused(error)
-                    }
-                    return (resource, verdict)
-                }
+        let verdicts = await concurrentMap(checked.filter { !proven.contains($0.key) }) {
+            resource -> (Resource, DryRunVerdict) in
+            // Settled client-side first (in the child task: the checks of many objects use every core).
+            if !webhooks, let settled, let current = live[resource.key], settled(resource, current) {
+                return (resource, .unchanged)
             }
-            var verdicts: [(Resource, DryRunVerdict)] = []
-            for await verdict in group { verdicts.append(verdict) }
-            return verdicts
+            let verdict: DryRunVerdict
+            do throws(ApplierError) {
+                // The same dry run `apply` would send (``dryRunMatches(_:live:)``); a create for a new one.
+                let same: Bool
+                if let current = live[resource.key] {
+                    same = try await dryRunMatches(resource, live: current)
+                } else {
+                    _ = try await client.apply(resource, options: ApplyOptions(force: true, dryRun: true))
+                    same = false
+                }
+                verdict = same && !webhooks ? .unchanged : .accepted
+            } catch {
+                verdict = .refused(error)
+            }
+            return (resource, verdict)
         }
         for (resource, verdict) in verdicts {
             switch verdict {
@@ -225,7 +219,8 @@ extension RegionApplier {
 
     /// Notes in `ledger` that `resource` was found in sync with its live object (read in `live`).
     private static func prove(
-        _ resource: Resource, live: [ObjectKey: Resource], digests: [ObjectKey: String], in ledger: SettledLedger
+        _ resource: Resource, live: [ObjectKey: Resource], digests: [ObjectKey: ManifestDigest],
+        in ledger: SettledLedger
     ) {
         guard let current = live[resource.key], let version = LiveVersion(of: current.body),
             let digest = digests[resource.key]
@@ -253,19 +248,18 @@ extension RegionApplier {
         stable.subtract(changing)
         guard !stable.isEmpty else { return [] }
         let candidates = served.filter { stable.contains("\($0.ref.group)/\($0.kind)") }
-        return await withTaskGroup(of: ObjectKey?.self) { group in
-            var keys: [ObjectKey] = []
-            for resource in candidates {
-                if proven.contains(resource.key) {
-                    keys.append(resource.key)
-                    continue
-                }
-                guard let current = live[resource.key] else { continue }
-                group.addTask { settled(resource, current) ? resource.key : nil }
+        var keys: [ObjectKey] = []
+        var checked: [(Resource, Resource)] = []
+        for resource in candidates {
+            if proven.contains(resource.key) {
+                keys.append(resource.key)
+            } else if let current = live[resource.key] {
+                checked.append((resource, current))
             }
-            for await key in group { if let key { keys.append(key) } }
-            return keys
         }
+        keys += await concurrentMap(checked) { resource, current in settled(resource, current) ? resource.key : nil }
+            .compactMap { $0 }
+        return keys
     }
 
     private enum DryRunVerdict: Sendable {

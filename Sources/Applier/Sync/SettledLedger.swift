@@ -6,12 +6,16 @@ import SyncCore
 /// A live object's identity and version: any write gives it a new `resourceVersion`, and an object deleted and
 /// created again has a new `uid`.
 public struct LiveVersion: Sendable, Hashable {
-    public var uid: String
-    public var resourceVersion: String
+    public var uid: OpaqueID
+    public var resourceVersion: OpaqueID
 
-    public init(uid: String, resourceVersion: String) {
+    public init(uid: OpaqueID, resourceVersion: OpaqueID) {
         self.uid = uid
         self.resourceVersion = resourceVersion
+    }
+
+    public init(uid: String, resourceVersion: String) {
+        self.init(uid: OpaqueID(uid), resourceVersion: OpaqueID(resourceVersion))
     }
 
     /// The version `object` carries in its metadata; nil without a uid or a resourceVersion.
@@ -23,6 +27,61 @@ public struct LiveVersion: Sendable, Hashable {
     }
 }
 
+/// The SHA-256 of a manifest's JSON, in 32 bytes (a proof keeps it, not the manifest).
+public struct ManifestDigest: Sendable, Hashable, CustomStringConvertible {
+    private let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+    /// The digest of `bytes`.
+    public init(of bytes: [UInt8]) {
+        var words: [UInt64] = []
+        words.reserveCapacity(4)
+        var word: UInt64 = 0
+        for (index, byte) in SHA256.hash(data: bytes).enumerated() {
+            word = word << 8 | UInt64(byte)
+            if index % 8 == 7 {
+                words.append(word)
+                word = 0
+            }
+        }
+        (a, b, c, d) = (words[0], words[1], words[2], words[3])
+    }
+
+    /// The digest written as 64 lowercase hex digits (``description``); nil for any other text.
+    public init?(hex: String) {
+        let bytes = Array(hex.utf8)
+        guard bytes.count == 64 else { return nil }
+        var words: [UInt64] = []
+        words.reserveCapacity(4)
+        var word: UInt64 = 0
+        for (index, byte) in bytes.enumerated() {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            word = word << 4 | UInt64(value)
+            if index % 16 == 15 {
+                words.append(word)
+                word = 0
+            }
+        }
+        (a, b, c, d) = (words[0], words[1], words[2], words[3])
+    }
+
+    public var description: String {
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            for (index, word) in [a, b, c, d].enumerated() {
+                for nibble in 0..<16 {
+                    buffer[index * 16 + nibble] = digits[Int((word >> UInt64(60 - 4 * nibble)) & 0xf)]
+                }
+            }
+            return 64
+        }
+    }
+}
+
 /// What earlier passes proved settled in one region, kept so that an object nobody wrote since needs no check.
 ///
 /// A proof says: the manifest with this digest was found in sync with the live object at this uid and
@@ -30,20 +89,24 @@ public struct LiveVersion: Sendable, Hashable {
 /// While the live object keeps that uid and resourceVersion nothing has written it, so the same manifest is still
 /// in sync with it: the preflight takes it as unchanged without decoding or checking it again.
 ///
-/// - A proof counts only when the uid, the resourceVersion and the digest all match, the checker is the same, and
-///   it is younger than ``maxAge`` (a cluster restored from an etcd backup can hand out a resourceVersion again;
-///   after at most `maxAge` every object is checked in full once more).
+/// - A proof counts only when the uid, the resourceVersion, the object's key and the digest all match, the checker
+///   is the same, and it is younger than ``maxAge`` (a cluster restored from an etcd backup can hand out a
+///   resourceVersion again; after at most `maxAge` every object is checked in full once more).
 /// - Secrets have no proofs: no digest of their data is ever kept.
 /// - The file is a cache, never a record: missing, unreadable, damaged, or written by another checker, it is an
-///   empty ledger; a write that fails costs only speed. It holds object names, uids, resourceVersions, digests and
-///   times, nothing else. It is as trusted as the folder it is in (the Git cache's).
+///   empty ledger; a write that fails costs only speed. It holds uids, resourceVersions, digests, times and a hash
+///   of each object's key, nothing else. It is as trusted as the folder it is in (the Git cache's).
+/// - Proofs are kept by uid, in about a hundred bytes each and no heap block of their own: the agent holds one
+///   per object it manages, for as long as it runs.
 public final class SettledLedger: Sendable {
     /// The file's format; a file of another format is not read.
-    public static let format = 1
+    public static let format = 2
 
     struct Proof: Sendable, Hashable {
-        var version: LiveVersion
-        var digest: String
+        /// ``keyHash(_:)`` of the object's key.
+        var key: UInt64
+        var resourceVersion: OpaqueID
+        var digest: ManifestDigest
         /// Seconds since 1970 when it was proved.
         var time: Int64
     }
@@ -51,9 +114,10 @@ public final class SettledLedger: Sendable {
     private struct State: Sendable {
         /// The file was read (or there is none).
         var loaded = false
-        var proofs: [ObjectKey: Proof] = [:]
-        /// What the file holds (nil: not written by this ledger yet), so an unchanged ledger is not written again.
-        var written: [ObjectKey: Proof]?
+        /// By uid.
+        var proofs: [OpaqueID: Proof] = [:]
+        /// The proofs changed since the file was read or written.
+        var dirty = false
     }
 
     /// Where the proofs are kept between processes; nil keeps them in memory only.
@@ -87,50 +151,54 @@ public final class SettledLedger: Sendable {
             if let proofs {
                 // Proofs made in this process before the read are newer than the file's.
                 state.proofs.merge(proofs) { mine, _ in mine }
-                state.written = proofs
+            } else if file != nil {
+                state.dirty = true  // a missing or unusable file is replaced at the next save
             }
         }
     }
 
     /// The digest the ledger keys `resource`'s manifest by (SHA-256 of its JSON), or nil when it keeps no proof of
     /// it (a Secret).
-    public static func digest(_ resource: Resource) -> String? {
+    public static func digest(_ resource: Resource) -> ManifestDigest? {
         if resource.ref.group.isEmpty && resource.kind == "Secret" { return nil }
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in SHA256.hash(data: resource.body.jsonBytes) {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return ManifestDigest(of: resource.body.jsonBytes)
     }
 
     /// Whether a proof says `resource`'s manifest (of digest `digest`) is in sync with its live object at
     /// `version`.
-    public func isSettled(_ key: ObjectKey, version: LiveVersion, digest: String) -> Bool {
+    public func isSettled(_ key: ObjectKey, version: LiveVersion, digest: ManifestDigest) -> Bool {
         guard !version.uid.isEmpty, !version.resourceVersion.isEmpty else { return false }
         load()
         let now = clock()
         let seconds = maxAge.components.seconds
+        let hash = Self.keyHash(key)
         return state.withLock { state in
-            guard let proof = state.proofs[key] else { return false }
-            return proof.version == version && proof.digest == digest && proof.time <= now
-                && now - proof.time < seconds
+            guard let proof = state.proofs[version.uid] else { return false }
+            return proof.key == hash && proof.resourceVersion == version.resourceVersion && proof.digest == digest
+                && proof.time <= now && now - proof.time < seconds
         }
     }
 
     /// Notes that the manifest of digest `digest` was just found in sync with `key`'s live object at `version`.
-    public func prove(_ key: ObjectKey, version: LiveVersion, digest: String) {
+    public func prove(_ key: ObjectKey, version: LiveVersion, digest: ManifestDigest) {
+        guard !version.uid.isEmpty, !version.resourceVersion.isEmpty else { return }
         load()
-        let proof = Proof(version: version, digest: digest, time: clock())
-        state.withLock { $0.proofs[key] = proof }
+        let proof = Proof(
+            key: Self.keyHash(key), resourceVersion: version.resourceVersion, digest: digest, time: clock())
+        state.withLock { state in
+            if state.proofs.updateValue(proof, forKey: version.uid) != proof { state.dirty = true }
+        }
     }
 
     /// Keeps the proofs of `keys` and drops the rest (objects no longer in the plan, or about to be written).
     public func keep(only keys: Set<ObjectKey>) {
         load()
-        state.withLock { state in state.proofs = state.proofs.filter { keys.contains($0.key) } }
+        let hashes = Set(keys.map(Self.keyHash))
+        state.withLock { state in
+            let count = state.proofs.count
+            state.proofs = state.proofs.filter { hashes.contains($0.value.key) }
+            if state.proofs.count != count { state.dirty = true }
+        }
     }
 
     /// Writes the file, when there is one and the proofs changed since it was read or written. Never throws: a
@@ -138,10 +206,13 @@ public final class SettledLedger: Sendable {
     @discardableResult
     public func save() -> String? {
         load()
-        let (proofs, changed) = state.withLock { state in (state.proofs, state.written != state.proofs) }
+        let (proofs, changed) = state.withLock { state in (state.proofs, state.dirty) }
         guard let file, changed else { return nil }
         if let problem = Self.write(proofs, to: file, checker: checker) { return problem }
-        state.withLock { $0.written = proofs }
+        state.withLock { state in
+            // Proofs made during the write are not in the file yet.
+            if state.proofs == proofs { state.dirty = false }
+        }
         return nil
     }
 
@@ -152,8 +223,8 @@ public final class SettledLedger: Sendable {
     }
 
     /// The digest of each manifest in `resources` that the ledger may keep a proof of (``digest(_:)``), by key.
-    public static func digests(_ resources: [Resource]) -> [ObjectKey: String] {
-        var digests: [ObjectKey: String] = [:]
+    public static func digests(_ resources: [Resource]) -> [ObjectKey: ManifestDigest] {
+        var digests: [ObjectKey: ManifestDigest] = [:]
         digests.reserveCapacity(resources.count)
         for resource in resources {
             if let digest = digest(resource) { digests[resource.key] = digest }
@@ -161,35 +232,48 @@ public final class SettledLedger: Sendable {
         return digests
     }
 
+    /// A hash of `key` that stays the same across processes (FNV-1a over its fields), kept in a proof so that a
+    /// proof of one object is never taken for another's, and so that proofs can be dropped by key.
+    static func keyHash(_ key: ObjectKey) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for field in [key.group, key.kind, key.namespace, key.name] {
+            for byte in field.utf8 {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            hash = (hash ^ 0xff) &* 0x100_0000_01b3  // a byte no UTF-8 text holds ends each field
+        }
+        return hash
+    }
+
     /// The proofs in `file`, or nil when it is not a ledger of this format and checker.
-    private static func read(_ file: String, checker: String) -> [ObjectKey: Proof]? {
+    private static func read(_ file: String, checker: String) -> [OpaqueID: Proof]? {
         guard let data = FileManager.default.contents(atPath: file), let value = try? Value(json: data),
             value["format"]?.intValue.map(Int.init) == format, value["checker"]?.stringValue == checker,
             let rows = value["proofs"]?.arrayValue
         else { return nil }
-        var proofs: [ObjectKey: Proof] = [:]
+        var proofs: [OpaqueID: Proof] = [:]
         proofs.reserveCapacity(rows.count)
         for row in rows {
-            guard let fields = row.arrayValue, fields.count == 8,
-                let group = fields[0].stringValue, let kind = fields[1].stringValue,
-                let namespace = fields[2].stringValue, let name = fields[3].stringValue,
-                let uid = fields[4].stringValue, let resourceVersion = fields[5].stringValue,
-                let digest = fields[6].stringValue, digest.utf8.count == 64, let time = fields[7].intValue
+            guard let fields = row.arrayValue, fields.count == 5,
+                let uid = fields[0].stringValue, !uid.isEmpty,
+                let resourceVersion = fields[1].stringValue, !resourceVersion.isEmpty,
+                let digest = fields[2].stringValue.flatMap(ManifestDigest.init(hex:)),
+                let time = fields[3].intValue, let key = fields[4].intValue
             else { return nil }  // one damaged row: the whole file is not trusted
-            proofs[ObjectKey(group: group, kind: kind, namespace: namespace, name: name)] = Proof(
-                version: LiveVersion(uid: uid, resourceVersion: resourceVersion), digest: digest, time: time)
+            proofs[OpaqueID(uid)] = Proof(
+                key: UInt64(bitPattern: key), resourceVersion: OpaqueID(resourceVersion), digest: digest, time: time)
         }
         return proofs
     }
 
     /// Writes `proofs` to `file` through a new file renamed over it (a reader sees the old file or the new one),
     /// readable by its owner only; the problem, or nil.
-    private static func write(_ proofs: [ObjectKey: Proof], to file: String, checker: String) -> String? {
-        let rows: [Value] = proofs.sorted { $0.key < $1.key }.map { key, proof in
+    private static func write(_ proofs: [OpaqueID: Proof], to file: String, checker: String) -> String? {
+        let rows: [Value] = proofs.map { uid, proof in (uid.description, proof) }.sorted { $0.0 < $1.0 }.map {
+            uid, proof in
             .array([
-                .string(key.group), .string(key.kind), .string(key.namespace), .string(key.name),
-                .string(proof.version.uid), .string(proof.version.resourceVersion), .string(proof.digest),
-                .int(proof.time),
+                .string(uid), .string(proof.resourceVersion.description), .string(proof.digest.description),
+                .int(proof.time), .int(Int64(bitPattern: proof.key)),
             ])
         }
         let document: Value = .object([

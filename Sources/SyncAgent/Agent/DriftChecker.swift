@@ -118,6 +118,8 @@ struct DriftChecker: Service {
                 } else if !changed.isEmpty || interval {
                     trigger = changed.isEmpty ? "interval" : "watch"
                     await drift.check(changed.union(interval ? drift.drifted : []), sources: repository)
+                    // A new revision recorded (the pass's own inventory write) was rendered for the check.
+                    if drift.takeRendered() { HeapTrim.now() }
                 } else {
                     continue
                 }
@@ -163,9 +165,11 @@ struct RegionDrift {
     private var revision = ""
     /// The revision's objects for the region, each as its JSON (a parsed tree takes several times the memory; a
     /// watch event needs only the objects it names).
-    private var desired: [ObjectKey: SharedObjects.Bytes] = [:]
+    private var desired: [ObjectKey: ArraySlice<UInt8>] = [:]
     private let shared: SharedObjects
     private var desiredKinds: Set<GroupVersionKind> = []
+    /// A revision was rendered since ``takeRendered()`` was last asked (a pass's worth of garbage to trim).
+    private var renderedSinceAsked = false
     private var watched: Set<ObjectKey> = []
     /// Drifted objects by key, with what was reported of each.
     private(set) var found: [ObjectKey: ResourceDiff] = [:]
@@ -248,7 +252,8 @@ struct RegionDrift {
         if inventory.revision != revision {
             let snapshot = try await repository.loader(inventory.revision)
             let rendered = try snapshot.render(region: region.name)
-            desired = shared.share(rendered.map { ($0.key, $0.body.jsonBytes) })
+            desired = shared.share(rendered.map { ($0.key, $0.body.jsonBytes) }, holder: region.name)
+            renderedSinceAsked = true
             shared.prune()
             // Built by inserting: a Set made from the 5,000 refs would keep room for 5,000 kinds.
             desiredKinds = []
@@ -269,11 +274,17 @@ struct RegionDrift {
     /// The revision's objects among `keys` (all when nil), parsed again.
     private func resources(_ keys: Set<ObjectKey>?) -> [Resource] {
         let selected: [(key: ObjectKey, value: ArraySlice<UInt8>)] =
-            keys.map { keys in keys.compactMap { key in desired[key].map { (key, $0.bytes) } } }
-            ?? desired.map { ($0.key, $0.value.bytes) }
+            keys.map { keys in keys.compactMap { key in desired[key].map { (key, $0) } } }
+            ?? desired.map { ($0.key, $0.value) }
         return selected.sorted { $0.key < $1.key }.compactMap { _, bytes in
             (try? Value(json: bytes)).flatMap { try? Resource(body: $0) }
         }
+    }
+
+    /// Whether a revision was rendered since the last call.
+    mutating func takeRendered() -> Bool {
+        defer { renderedSinceAsked = false }
+        return renderedSinceAsked
     }
 
     private mutating func failed(_ error: any Error) {
@@ -306,50 +317,68 @@ struct RegionDrift {
 }
 
 /// The revision's objects as JSON, shared by the regions' drift states: an object that renders to the same bytes in
-/// several regions (most do: the common layer) is kept once. An entry no region holds any more is dropped at the
-/// next ``prune()``.
+/// several regions (most do: the common layer) is kept once, under one key. An entry no region holds any more is
+/// dropped at the next ``prune()``.
+///
+/// Nothing here is allocated per object: the bytes are slices of one block per revision (``ByteBlock``), and the
+/// regions' dictionaries reuse the store's keys. Thousands of small long-lived allocations made while a pass churns
+/// through memory would each keep a heap page resident at rest.
 final class SharedObjects: Sendable {
-    /// One object's JSON (a slice of the block its revision's new objects share, ``ByteBlock``).
-    final class Bytes: Sendable {
-        let bytes: ArraySlice<UInt8>
-        init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+    private struct State {
+        var entries: [ObjectKey: ArraySlice<UInt8>] = [:]
+        /// The keys each holder (a region) was last handed.
+        var held: [String: Set<ObjectKey>] = [:]
     }
 
-    private let entries = Mutex<[ObjectKey: Bytes]>([:])
+    private let state = Mutex(State())
 
     /// Each object's kept copy when one with the same bytes is kept; the others are kept from now on, in one block.
-    /// The first of two objects with one key wins.
-    func share(_ objects: [(key: ObjectKey, bytes: [UInt8])]) -> [ObjectKey: Bytes] {
-        entries.withLock { entries in
-            var result: [ObjectKey: Bytes] = [:]
+    /// The first of two objects with one key wins. `holder` (a region) holds these and no longer what it was
+    /// handed before.
+    func share(_ objects: [(key: ObjectKey, bytes: [UInt8])], holder: String) -> [ObjectKey: ArraySlice<UInt8>] {
+        state.withLock { state in
+            var result: [ObjectKey: ArraySlice<UInt8>] = [:]
             result.reserveCapacity(objects.count)
             var fresh: [(key: ObjectKey, bytes: [UInt8])] = []
             var taken: Set<ObjectKey> = []
             for object in objects where taken.insert(object.key).inserted {
-                if let kept = entries[object.key], kept.bytes.elementsEqual(object.bytes) {
-                    result[object.key] = kept
+                if let index = state.entries.index(forKey: object.key),
+                    state.entries[index].value.elementsEqual(object.bytes)
+                {
+                    let (key, bytes) = state.entries[index]
+                    result[key] = bytes
                 } else {
                     fresh.append(object)
                 }
             }
-            for (object, slice) in zip(fresh, ByteBlock.pack(fresh.map(\.bytes))) {
-                let bytes = Bytes(slice)
-                entries[object.key] = bytes
-                result[object.key] = bytes
+            // The fresh keys share their group and kind strings (a few distinct ones among thousands of keys).
+            var strings: [String: String] = [:]
+            func shared(_ text: String) -> String {
+                if let kept = strings[text] { return kept }
+                strings[text] = text
+                return text
             }
+            for (object, slice) in zip(fresh, ByteBlock.pack(fresh.map(\.bytes))) {
+                var key = object.key
+                key.group = shared(key.group)
+                key.kind = shared(key.kind)
+                state.entries[key] = slice
+                let index = state.entries.index(forKey: key)!
+                result[state.entries[index].key] = slice
+            }
+            state.held[holder] = Set(result.keys)
             return result
         }
     }
 
-    /// Drops the entries only this store still holds (no region's revision has them any more).
+    /// Drops the entries no holder was handed in its last ``share(_:holder:)``.
     func prune() {
-        entries.withLock { entries in
-            for key in Array(entries.keys) where isKnownUniquelyReferenced(&entries[key]!) {
-                entries[key] = nil
-            }
+        state.withLock { state in
+            let held = Array(state.held.values)
+            state.entries = state.entries.filter { entry in held.contains { $0.contains(entry.key) } }
         }
     }
 
     /// How many objects are kept (for tests).
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int { state.withLock { $0.entries.count } }
 }
