@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HTTPTypes
+import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -94,8 +95,12 @@ struct APIResponder: HTTPResponder {
             }
             return nil
         }
-        // A client certificate was already verified against kubesim's CA during the handshake.
-        let certificate = try? await context.channel.nioSSL_peerCertificate().get()
+        // A client certificate was already verified against kubesim's CA during the handshake. Over HTTP/2 the
+        // request comes on a stream channel; the TLS handler is its parent's, the connection's.
+        var certificate = try? await context.channel.nioSSL_peerCertificate().get()
+        if certificate == nil, let connection = context.channel.parent {
+            certificate = try? await connection.nioSSL_peerCertificate().get()
+        }
         return certificate != nil ? Authorization.admin : nil
     }
 
@@ -134,7 +139,9 @@ enum TLSSetup {
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(certificates.caPEM.utf8)))
         configuration.certificateVerification = .optionalVerification
-        configuration.applicationProtocols = ["http/1.1"]
+        // ALPN offers h2 and http/1.1, as kube-apiserver does (``RegionAPIServer`` serves both): a client that
+        // multiplexes its requests over one connection per region does so here too.
+        configuration.applicationProtocols = ["h2", "http/1.1"]
         return configuration
     }
 }
@@ -161,7 +168,7 @@ struct RegionAPIServer: Sendable {
                 let announce = !announced
                 announced = true
                 let app = Application(
-                    responder: APIResponder(region: region), server: try .tls(.http1(), tlsConfiguration: tls),
+                    responder: APIResponder(region: region), server: try .http2Upgrade(tlsConfiguration: tls),
                     configuration: ApplicationConfiguration(
                         address: .hostname("127.0.0.1", port: region.apiPort), serverName: nil),
                     onServerRunning: { _ in if announce { await onFirstListen() } },
