@@ -115,7 +115,16 @@ public struct RegionPlan: Sendable, Hashable, CustomStringConvertible {
             let workloads = objects.filter { ApplyOrder.isServingWorkload($0.ref) }.map(\.ref)
             let routes = objects.contains { $0.ref.group == "networking.istio.io" && $0.ref.kind == "VirtualService" }
             var waitedForWorkloads = workloads.isEmpty || !routes
-            for (position, object) in objects.enumerated() {
+            // The definitions' wait comes just before the first object of a kind they define: the built-in kinds
+            // between (configuration, services, workloads) are applied while the API server establishes them.
+            let defined = ApplyOrder.definedKinds(objects.map(\.resource))
+            var waitedForDefinitions = definitions.isEmpty
+            let establish = WaitStep(condition: .established, reason: .definitions, wave: wave, objects: definitions)
+            for object in objects {
+                if !waitedForDefinitions && defined["\(object.ref.group)/\(object.ref.kind)"] != nil {
+                    steps.append(.wait(establish))
+                    waitedForDefinitions = true
+                }
                 if !waitedForWorkloads && ApplyOrder.isIstioNetworking(object.ref) {
                     steps.append(
                         .wait(
@@ -124,13 +133,9 @@ public struct RegionPlan: Sendable, Hashable, CustomStringConvertible {
                     waitedForWorkloads = true
                 }
                 steps.append(.apply(object.resource, wave: wave))
-                let next = position + 1 < objects.count ? objects[position + 1].ref : nil
-                if ApplyOrder.isDefinition(object.ref) && !(next.map(ApplyOrder.isDefinition) ?? false) {
-                    steps.append(
-                        .wait(WaitStep(condition: .established, reason: .definitions, wave: wave, objects: definitions))
-                    )
-                }
             }
+            // No object of the new kinds in this wave: they are established before the wave is over.
+            if !waitedForDefinitions { steps.append(.wait(establish)) }
             if index + 1 < waves.count || !prunes.isEmpty {
                 steps.append(
                     .wait(WaitStep(condition: .ready, reason: .waveComplete, wave: wave, objects: objects.map(\.ref))))
