@@ -9,33 +9,7 @@ public func concurrentMap<Element: Sendable, Output: Sendable>(
     _ elements: [Element], width: Int = concurrencyWidth,
     _ transform: @escaping @Sendable (Element) async -> Output
 ) async -> [Output] {
-    await withTaskGroup(of: (Int, Output).self) { group in
-        var results: [Output?] = Array(repeating: nil, count: elements.count)
-        var next = 0
-        while next < min(max(width, 1), elements.count) {
-            let index = next
-            let element = elements[index]
-            group.addTask {
-                // Bound before the tuple is built (a Swift 6.3.1 -O miscompile, docs/compiler-crash.md).
-                let output = await transform(element)
-                return (index, output)
-            }
-            next += 1
-        }
-        while let (index, output) = await group.next() {
-            results[index] = output
-            if next < elements.count {
-                let index = next
-                let element = elements[index]
-                group.addTask {
-                    let output = await transform(element)
-                    return (index, output)
-                }
-                next += 1
-            }
-        }
-        return results.map { $0! }
-    }
+    await boundedMap(elements, width: width, stopAfter: { _ in false }, transform).map { $0! }
 }
 
 /// ``concurrentMap(_:width:_:)`` for a `transform` that throws: the first error is thrown once the tasks running
@@ -44,36 +18,18 @@ public func concurrentMap<Element: Sendable, Output: Sendable>(
     _ elements: [Element], width: Int = concurrencyWidth,
     _ transform: @escaping @Sendable (Element) async throws -> Output
 ) async throws -> [Output] {
-    let results = await withTaskGroup(of: (Int, Result<Output, any Error>).self) { group in
-        var results: [Result<Output, any Error>?] = Array(repeating: nil, count: elements.count)
-        var next = 0
-        var failed = false
-        while next < min(max(width, 1), elements.count) {
-            let index = next
-            let element = elements[index]
-            group.addTask {
-                let output = await Result { () async throws -> Output in try await transform(element) }
-                return (index, output)
-            }
-            next += 1
+    let results: [Result<Output, any Error>?] = await boundedMap(
+        elements, width: width,
+        stopAfter: { (result: Result<Output, any Error>) -> Bool in
+            if case .failure = result { return true }
+            return false
         }
-        while let (index, output) = await group.next() {
-            results[index] = output
-            if case .failure = output, !failed {
-                failed = true
-                group.cancelAll()
-            }
-            if !failed && next < elements.count {
-                let index = next
-                let element = elements[index]
-                group.addTask {
-                    let output = await Result { () async throws -> Output in try await transform(element) }
-                    return (index, output)
-                }
-                next += 1
-            }
+    ) { element -> Result<Output, any Error> in
+        do {
+            return Result<Output, any Error>.success(try await transform(element))
+        } catch {
+            return .failure(error)
         }
-        return results
     }
     var outputs: [Output] = []
     outputs.reserveCapacity(results.count)
@@ -91,13 +47,36 @@ public func concurrentMap<Element: Sendable, Output: Sendable>(
 /// a connection to the API server, and every core busy with the checks.
 public let concurrencyWidth = 64
 
-extension Result where Failure == any Error {
-    /// The outcome of `body`.
-    init(_ body: () async throws -> Success) async {
-        do {
-            self = .success(try await body())
-        } catch {
-            self = .failure(error)
+/// The window behind ``concurrentMap(_:width:_:)``: once an output makes `stopAfter` true, the tasks running are
+/// cancelled and no other is started (their outputs are nil).
+private func boundedMap<Element: Sendable, Output: Sendable>(
+    _ elements: [Element], width: Int, stopAfter: (Output) -> Bool,
+    _ transform: @escaping @Sendable (Element) async -> Output
+) async -> [Output?] {
+    await withTaskGroup(of: (Int, Output).self) { group in
+        var results: [Output?] = Array(repeating: nil, count: elements.count)
+        var next = 0
+        var stopped = false
+        func startNext() {
+            guard !stopped && next < elements.count else { return }
+            let index = next
+            let element = elements[index]
+            group.addTask {
+                // Bound before the tuple is built (a Swift 6.3.1 -O miscompile, docs/compiler-crash.md).
+                let output = await transform(element)
+                return (index, output)
+            }
+            next += 1
         }
+        while next < min(max(width, 1), elements.count) { startNext() }
+        while let (index, output) = await group.next() {
+            results[index] = output
+            if !stopped && stopAfter(output) {
+                stopped = true
+                group.cancelAll()
+            }
+            startNext()
+        }
+        return results
     }
 }
