@@ -65,14 +65,12 @@ enum ObjectID {
     /// The 40-hex form of an object id.
     static func hex(_ oid: UnsafePointer<git_oid>) -> String {
         withUnsafeBytes(of: oid.pointee.id) { bytes in
-            var text = ""
-            text.reserveCapacity(40)
-            let digits = Array("0123456789abcdef")
-            for byte in bytes {
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0x0F)])
+            String(unsafeUninitializedCapacity: 2 * bytes.count) { text in
+                for (index, byte) in bytes.enumerated() {
+                    Hex.write(UInt64(byte), digits: 2, into: text, at: 2 * index)
+                }
+                return 2 * bytes.count
             }
-            return text
         }
     }
 

@@ -49,7 +49,10 @@ enum Discovery {
             if !type.categories.isEmpty { entry["categories"] = .array(type.categories.map { .string($0) }) }
             entry["storageVersionHash"] = .string(String(stableHash(type.storageKey) % 1_000_000_000, radix: 36))
             resources.append(entry)
-            if type.hasStatusSubresource && (type.isCustom || type.group == "apps" || type.kind == "Service" || type.kind == "Namespace" || type.kind == "Pod") {
+            if type.hasStatusSubresource
+                && (type.isCustom || type.group == "apps" || type.kind == "Service" || type.kind == "Namespace"
+                    || type.kind == "Pod")
+            {
                 resources.append([
                     "name": .string("\(type.plural)/status"), "singularName": "", "namespaced": .bool(type.namespaced),
                     "kind": .string(type.kind), "verbs": ["get", "patch", "update"],
@@ -71,11 +74,4 @@ enum Discovery {
 }
 
 /// FNV-1a: a hash that stays the same across runs (Swift's `hashValue` does not).
-func stableHash(_ text: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in text.utf8 {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x100_0000_01b3
-    }
-    return hash
-}
+func stableHash(_ text: String) -> UInt64 { StableHash.of(text) }

@@ -84,11 +84,8 @@ public final class RegionConnections: Sendable {
     /// The region's ledger file in `folder`: named by the region, its server, kubeconfig and context, so that a
     /// region pointed at another cluster starts afresh.
     public static func ledgerFile(in folder: String, for region: RegionTarget, server: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable file name
         let identity = [region.name, server, region.kubeconfig ?? "", region.context ?? ""].joined(separator: "\u{0}")
-        for byte in identity.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
+        let hash = StableHash.of(identity)
         let safe = String(region.name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
         return "\(folder)/\(safe)-\(String(hash, radix: 16)).json"
     }

@@ -21,10 +21,7 @@ struct ConfigRepository: Sendable {
     init(_ repo: AgentConfig.Repo, cacheRoot: String?) {
         self.repo = repo
         let base = Self.cacheRoot(cacheRoot)
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a stable folder name per URL
-        for byte in repo.url.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
+        let hash = StableHash.of(repo.url)  // a stable folder name per URL
         cache = GitRepositoryCache(
             cacheAt: "\(base)/repos/\(String(hash, radix: 16))",
             remote: GitRemote(url: repo.url, credentials: repo.credentials, timeout: repo.timeout))

@@ -1,3 +1,5 @@
+import SyncCore
+
 /// A uid or a resourceVersion as the API server hands it out: opaque text to the client, kept without a heap block
 /// of its own in the forms servers use (a UUID, a decimal number), so that caches of thousands of objects do not
 /// hold thousands of small strings. `description` is exactly the text it was made from, and two are equal exactly
@@ -31,20 +33,15 @@ public struct OpaqueID: Sendable, Hashable, CustomStringConvertible {
         case .number(let number):
             return String(number)
         case .uuid(let high, let low):
-            let digits = Array("0123456789abcdef".utf8)
+            // 8-4-4-4-12 digits: the high word's 16, then the low word's.
             return String(unsafeUninitializedCapacity: 36) { buffer in
-                var at = 0
-                for index in 0..<32 {
-                    if index == 8 || index == 12 || index == 16 || index == 20 {
-                        buffer[at] = UInt8(ascii: "-")
-                        at += 1
-                    }
-                    let word = index < 16 ? high : low
-                    let shift = UInt64(60 - 4 * (index % 16))
-                    buffer[at] = digits[Int((word >> shift) & 0xf)]
-                    at += 1
-                }
-                return at
+                Hex.write(high >> 32, digits: 8, into: buffer, at: 0)
+                Hex.write(high >> 16, digits: 4, into: buffer, at: 9)
+                Hex.write(high, digits: 4, into: buffer, at: 14)
+                Hex.write(low >> 48, digits: 4, into: buffer, at: 19)
+                Hex.write(low, digits: 12, into: buffer, at: 24)
+                (buffer[8], buffer[13], buffer[18], buffer[23]) = (0x2D, 0x2D, 0x2D, 0x2D)  // "-"
+                return 36
             }
         }
     }
@@ -58,12 +55,7 @@ public struct OpaqueID: Sendable, Hashable, CustomStringConvertible {
                 guard byte == UInt8(ascii: "-") else { return nil }
                 continue
             }
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
-            default: return nil
-            }
+            guard let value = Hex.value(byte) else { return nil }
             if digit < 16 {
                 words.0 = words.0 << 4 | UInt64(value)
             } else {

@@ -33,50 +33,27 @@ public struct ManifestDigest: Sendable, Hashable, CustomStringConvertible {
 
     /// The digest of `bytes`.
     public init(of bytes: [UInt8]) {
-        var words: [UInt64] = []
-        words.reserveCapacity(4)
-        var word: UInt64 = 0
-        for (index, byte) in SHA256.hash(data: bytes).enumerated() {
-            word = word << 8 | UInt64(byte)
-            if index % 8 == 7 {
-                words.append(word)
-                word = 0
-            }
+        (a, b, c, d) = SHA256.hash(data: bytes).withUnsafeBytes { raw in
+            func word(_ at: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+            return (word(0), word(8), word(16), word(24))
         }
-        (a, b, c, d) = (words[0], words[1], words[2], words[3])
     }
 
     /// The digest written as 64 lowercase hex digits (``description``); nil for any other text.
     public init?(hex: String) {
         let bytes = Array(hex.utf8)
         guard bytes.count == 64 else { return nil }
-        var words: [UInt64] = []
-        words.reserveCapacity(4)
-        var word: UInt64 = 0
+        var words: [UInt64] = [0, 0, 0, 0]
         for (index, byte) in bytes.enumerated() {
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            word = word << 4 | UInt64(value)
-            if index % 16 == 15 {
-                words.append(word)
-                word = 0
-            }
+            guard let value = Hex.value(byte) else { return nil }
+            words[index / 16] = words[index / 16] << 4 | UInt64(value)
         }
         (a, b, c, d) = (words[0], words[1], words[2], words[3])
     }
 
     public var description: String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 64) { buffer in
-            for (index, word) in [a, b, c, d].enumerated() {
-                for nibble in 0..<16 {
-                    buffer[index * 16 + nibble] = digits[Int((word >> UInt64(60 - 4 * nibble)) & 0xf)]
-                }
-            }
+        String(unsafeUninitializedCapacity: 64) { buffer in
+            for (index, word) in [a, b, c, d].enumerated() { Hex.write(word, digits: 16, into: buffer, at: 16 * index) }
             return 64
         }
     }
@@ -235,14 +212,16 @@ public final class SettledLedger: Sendable {
     /// A hash of `key` that stays the same across processes (FNV-1a over its fields), kept in a proof so that a
     /// proof of one object is never taken for another's, and so that proofs can be dropped by key.
     static func keyHash(_ key: ObjectKey) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for field in [key.group, key.kind, key.namespace, key.name] {
-            for byte in field.utf8 {
-                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-            }
-            hash = (hash ^ 0xff) &* 0x100_0000_01b3  // a byte no UTF-8 text holds ends each field
+        var hash = StableHash()
+        func field(_ text: String) {
+            hash.combine(text)
+            hash.combine(0xff)  // a byte no UTF-8 text holds ends each field
         }
-        return hash
+        field(key.group)
+        field(key.kind)
+        field(key.namespace)
+        field(key.name)
+        return hash.value
     }
 
     /// The proofs in `file`, or nil when it is not a ledger of this format and checker.
