@@ -22,6 +22,34 @@ extension KubeClient {
         }
     }
 
+    /// The live object as it came, or nil when there is none: its JSON bytes and the version its metadata
+    /// carries, found by a scan that builds nothing (``JSONListScan/object(_:)``). A caller that a
+    /// ``SettledLedger`` proof spares the object never parses it.
+    public func getRawIfPresent(_ ref: ObjectRef) async throws(ApplierError) -> RawObject? {
+        let (resource, namespace) = try await locate(ref)
+        let operation = "get \(describe(ref, namespace))"
+        let response: HTTPResponse
+        do {
+            response = try await perform(
+                APIRequest(
+                    method: "GET", path: resource.path(namespace: namespace, name: ref.name), body: nil,
+                    contentType: nil, operation: operation))
+        } catch let error {
+            if error.status?.reason == .notFound { return nil }
+            throw error
+        }
+        let scan: JSONListScan.Item
+        do {
+            scan = try JSONListScan.object(response.body)
+        } catch {
+            throw .invalidResponse(operation: operation, message: "\(error)")
+        }
+        let version =
+            scan.uid.isEmpty || scan.resourceVersion.isEmpty
+            ? nil : LiveVersion(uid: scan.uid, resourceVersion: scan.resourceVersion)
+        return RawObject(bytes: response.body, version: version, operation: operation)
+    }
+
     /// The kind's resource, and the namespace to use: the object's, the context's for a namespaced kind written
     /// without one, none for a cluster-scoped kind.
     func locate(_ ref: ObjectRef) async throws(ApplierError) -> (APIResourceInfo, String?) {
@@ -35,5 +63,23 @@ extension KubeClient {
         var shown = ref
         shown.namespace = namespace ?? ""
         return shown.description
+    }
+}
+
+/// A live object's JSON as a GET returned it (``KubeClient/getRawIfPresent(_:)``), and its version.
+public struct RawObject: Sendable {
+    public let bytes: [UInt8]
+    /// `metadata.uid` and `metadata.resourceVersion`; nil when either is missing.
+    public let version: LiveVersion?
+    /// "get v1/ConfigMap default/settings", for errors.
+    let operation: String
+
+    /// The object parsed, as ``KubeClient/get(_:)`` reads it; throws `.invalidResponse` when it is not one.
+    public func value() throws(ApplierError) -> Value {
+        do {
+            return try Resource(body: try Value(json: bytes)).body
+        } catch {
+            throw .invalidResponse(operation: operation, message: "\(error)")
+        }
     }
 }

@@ -22,17 +22,36 @@ public func isInSyncWithoutDryRun(desired: Resource, live: Value, options: DiffO
 
 /// The comparison of `desired` with `live` when ``isInSyncWithoutDryRun(desired:live:options:)`` holds (no
 /// changes, compared client-side, classed by `ownership`); nil when the object needs the server's dry-run.
-public func diffWithoutDryRun(desired: Resource, live: Value, options: DiffOptions, ownership: Ownership)
-    -> ResourceDiff?
-{
+///
+/// `bookkeepingWrites` answers a diff's question (would an apply change a value?) rather than the settle check's
+/// (would it write at all?): it also takes a manifest that sets no field (a Namespace by its name alone) on an
+/// object where this manager applied none, even when live has no managedFields. Such an apply changes no value:
+/// the server only records the fields live already has, as `before-first-apply`, and the dry-run shows nothing
+/// else. The settle check never takes it, since that record is a write.
+public func diffWithoutDryRun(
+    desired: Resource, live: Value, options: DiffOptions, ownership: Ownership, bookkeepingWrites: Bool = false
+) -> ResourceDiff? {
     // Webhook mutations asked to be shown (`ignoreMutationWebhook` off) are only visible in a dry-run.
     guard options.ignoreMutationWebhook, Bookkeeping.lastAppliedConfiguration(of: live) == nil else { return nil }
-    guard appliesNothingNew(desired: desired, live: live, fieldManager: options.fieldManager) else { return nil }
+    guard
+        appliesNothingNew(desired: desired, live: live, fieldManager: options.fieldManager)
+            || (bookkeepingWrites && setsNoField(desired: desired, live: live, fieldManager: options.fieldManager))
+    else { return nil }
     var clientSide = options
     clientSide.mode = .clientSide
     clientSide.ignore = []  // a change an ignore rule would hide still goes to the server: the cautious side
     let result = diff(desired: desired, live: live, predicted: nil, options: clientSide, ownership: ownership)
     return result.changes.isEmpty ? result : nil
+}
+
+/// Whether the manifest sets no field and `fieldManager` owns none by an apply: the apply would neither set nor
+/// remove a value (Secrets excluded: their data is compared in two forms).
+func setsNoField(desired: Resource, live: Value, fieldManager: String) -> Bool {
+    guard !SecretMasking.applies(to: desired.key) else { return false }
+    let applied = ManagedFieldsEntry.fieldsV1(of: live) { $0 == fieldManager && $1 == "Apply" }
+    guard !applied.contains(where: { FieldSets.hasPaths(fieldsV1: $0) }) else { return false }
+    let schema = BuiltinSchemas.schema(for: desired.body)
+    return FieldSets.of(Bookkeeping.strip(desired.body), schema: schema, hasStatusSubresource: true).isEmpty
 }
 
 /// Whether `fieldManager` has applied this object before (an Apply entry with fields) and every field it owns by

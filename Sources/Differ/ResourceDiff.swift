@@ -91,9 +91,11 @@ public struct ResourceDiff: Sendable, Hashable, CustomStringConvertible {
     public var changes: [FieldChange]
     /// How it was compared.
     public var mode: DiffOptions.Mode
-    /// The live object as compared (bookkeeping removed, Secret values masked); nil when missing.
+    /// The live object as compared (bookkeeping removed, Secret values masked); nil when missing, and for an
+    /// object in sync by a settled proof (never read in full).
     public var live: Value?
-    /// What the object would be after a sync (as compared, masked); nil for an extra object (pruned).
+    /// What the object would be after a sync (as compared, masked); nil for an extra object (pruned), and for an
+    /// object in sync by a settled proof.
     public var target: Value?
 
     /// A result from its parts.

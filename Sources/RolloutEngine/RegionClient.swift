@@ -40,9 +40,14 @@ public struct RegionClient: Sendable {
     /// With `cache` current for the kinds involved, live objects are read from it (no list, no get); only objects
     /// that look changed are sent to the server (their dry run). `only` restricts the comparison to those objects
     /// (the drift checker re-compares what a watch event touched).
+    ///
+    /// With `ledger` (what syncs in this region proved settled, ``SettledLedger``), an object of the inventory read
+    /// one by one that a proof settles is in sync without being parsed or compared: nobody wrote it since a sync
+    /// found this very manifest in sync with it. Only where the proof answers the question asked: server-side,
+    /// for the field manager `syncagent`, webhook mutations ignored, and no admission webhook in `desired`.
     public func diff(
         desired all: [Resource], options: DiffOptions, inventory: Inventory?, cache: LiveCache? = nil,
-        only: Set<ObjectKey>? = nil
+        only: Set<ObjectKey>? = nil, ledger: SettledLedger? = nil
     ) async throws -> RegionDiff {
         // Kinds the cluster does not serve: reported as `kind-not-served` (or `missing-live` when a CRD in the
         // revision defines them), and everything else still compared.
@@ -85,16 +90,27 @@ public struct RegionClient: Sendable {
                 for item in items { listed[item.key] = item.body }
             }
         }
+        let proofs = ledger.flatMap { Self.proves(options, desired: all) ? $0 : nil }
         return try await compare(
             selected, desired: desired, extraRefs: extraRefs, options: options, ownership: ownership,
-            notServed: notServed, listed: listed, listedGroups: listedGroups, fromCache: false)
+            notServed: notServed, listed: listed, listedGroups: listedGroups, fromCache: false,
+            proofs: proofs.map { ($0, inventory?.keys ?? []) })
+    }
+
+    /// Whether a settled ledger's proofs (``RegionConnections/settleChecker``) answer a diff with `options`: they
+    /// are the client-side settle check's, for the manager `syncagent`, which stands for a server-side dry run
+    /// only where webhook mutations are ignored and no admission webhook is being configured.
+    static func proves(_ options: DiffOptions, desired: [Resource]) -> Bool {
+        options.mode == .serverSide && options.fieldManager == "syncagent" && options.ignoreMutationWebhook
+            && !desired.contains { $0.ref.group == "admissionregistration.k8s.io" }
     }
 
     /// The comparison once the live objects are known (`fromCache`: all of them are in `listed`, absent ones do not
     /// exist) or partly known (`listedGroups` were listed; the rest are read one by one).
     private func compare(
         _ selected: [Resource], desired: [Resource], extraRefs: [ObjectRef], options: DiffOptions, ownership: Ownership,
-        notServed: Set<ObjectKey>, listed: [ObjectKey: Value], listedGroups: Set<GroupKey> = [], fromCache: Bool
+        notServed: Set<ObjectKey>, listed: [ObjectKey: Value], listedGroups: Set<GroupKey> = [], fromCache: Bool,
+        proofs: (ledger: SettledLedger, owned: Set<ObjectKey>)? = nil
     ) async throws -> RegionDiff {
         let dryRun = options.mode == .serverSide
         var live: [Value] = []
@@ -117,13 +133,28 @@ public struct RegionClient: Sendable {
             switch item {
             case .desired(let resource, let wasListed, let known):
                 let found: Value?
-                if wasListed { found = known } else { found = try await client.getIfPresent(resource.ref)?.body }
+                if wasListed {
+                    found = known
+                } else if let proofs, proofs.owned.contains(resource.key), let digest = SettledLedger.digest(resource) {
+                    guard let raw = try await client.getRawIfPresent(resource.ref) else { return (nil, nil, nil) }
+                    if let version = raw.version,
+                        proofs.ledger.isSettled(resource.key, version: version, digest: digest)
+                    {
+                        // Never parsed: in sync by the proof, as the client-side check found it then.
+                        let settled = ResourceDiff(
+                            ref: resource.ref, drift: .inSync, changes: [], mode: .clientSide, live: nil, target: nil)
+                        return (nil, nil, settled)
+                    }
+                    found = try raw.value()
+                } else {
+                    found = try await client.getIfPresent(resource.ref)?.body
+                }
                 guard let found else { return (nil, nil, nil) }
                 guard dryRun else { return (found, nil, nil) }
                 // Client-side first: an object that certainly needs no change skips the dry-run (and is reported
                 // as compared client-side); only objects that look changed are confirmed by the server.
                 if let done = Differ.diffWithoutDryRun(
-                    desired: resource, live: found, options: options, ownership: ownership)
+                    desired: resource, live: found, options: options, ownership: ownership, bookkeepingWrites: true)
                 {
                     return (found, nil, done)
                 }

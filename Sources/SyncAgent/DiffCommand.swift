@@ -1,3 +1,4 @@
+import Applier
 import RolloutEngine
 import ArgumentParser
 import Differ
@@ -41,6 +42,12 @@ struct DiffCommand: AsyncParsableCommand {
     @Flag(help: "Normalise client-side instead of a server-side dry-run apply (for read-only credentials).")
     var readOnly = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Parse and compare every object, even one that a sync on this machine proved in sync and nobody wrote "
+                + "since (by default such an object is in sync by that proof)."))
+    var full = false
+
     @Option(
         name: [.short, .customLong("output")],
         help: "text, json, or markdown (a pull-request comment: summary table, a collapsible section per object).")
@@ -68,7 +75,8 @@ struct DiffCommand: AsyncParsableCommand {
                 Task.detached { _ = try? await source.render(region: first) }
             }
             report = try await DiffReport.gather(
-                agent: agent, only: regions, options: options, logger: Logger(label: "syncagent")
+                agent: agent, only: regions, options: options, logger: Logger(label: "syncagent"),
+                ledgerFolder: full ? nil : DiffReport.ledgerFolder(agent)
             ) { region, _ in try await source.render(region: region) }
         }
         do {
@@ -164,9 +172,16 @@ extension ManifestSource {
 }
 
 extension DiffReport {
-    /// Compares every selected region concurrently; `desired` renders a region's resources.
+    /// Where `sync` and `run` keep each region's settled ledger (``SettledLedger``) on this machine.
+    static func ledgerFolder(_ agent: AgentConfig) -> String {
+        ConfigRepository.cacheRoot(agent.agent.cache) + "/settled"
+    }
+
+    /// Compares every selected region concurrently; `desired` renders a region's resources. With `ledgerFolder`,
+    /// each region's settled ledger there (read only) spares the objects its proofs settle
+    /// (``RegionClient/diff(desired:options:inventory:cache:only:ledger:)``).
     static func gather(
-        agent: AgentConfig, only: [String], options: DiffOptions, logger: Logger,
+        agent: AgentConfig, only: [String], options: DiffOptions, logger: Logger, ledgerFolder: String? = nil,
         desired: @escaping @Sendable (String, Inventory?) async throws -> [Resource]
     ) async throws -> DiffReport {
         let unknown = only.filter { name in !agent.regions.contains { $0.name == name } }
@@ -182,9 +197,19 @@ extension DiffReport {
                 group.addTask {
                     do {
                         let client = try RegionClient(region, logger: logger)
+                        let ledger = ledgerFolder.map { folder in
+                            SettledLedger(
+                                file: RegionConnections.ledgerFile(
+                                    in: folder, for: region, server: client.client.context.server),
+                                checker: RegionConnections.settleChecker)
+                        }
+                        // Read beside the inventory's request, off the path of the first proof asked for.
+                        let reading = ledger.map { ledger in Task.detached { ledger.load() } }
                         let inventory = try await client.inventory()
                         let resources = try await desired(region.name, inventory)
-                        let result = try await client.diff(desired: resources, options: options, inventory: inventory)
+                        await reading?.value
+                        let result = try await client.diff(
+                            desired: resources, options: options, inventory: inventory, ledger: ledger)
                         return (region.name, result, inventory?.revision)
                     } catch let error as ValidationError {
                         throw error

@@ -30,7 +30,8 @@ struct DriftCommand: AsyncParsableCommand {
         options.ignore = agent.ignore
         let sources = SnapshotCache(repository: agent.repo.map { ConfigRepository($0, cacheRoot: agent.agent.cache) })
         let report = try await DiffReport.gather(
-            agent: agent, only: [], options: options, logger: Logger(label: "syncagent")
+            agent: agent, only: [], options: options, logger: Logger(label: "syncagent"),
+            ledgerFolder: DiffReport.ledgerFolder(agent)
         ) { region, inventory in
             guard let inventory else {
                 throw ValidationError(

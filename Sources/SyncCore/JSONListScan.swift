@@ -63,6 +63,19 @@ public struct JSONListScan: Sendable {
         }
     }
 
+    /// A lone object (a GET's response body) scanned as a list's item: its identity and versions, without
+    /// building it. Throws where `bytes` are not one JSON object.
+    public static func object(_ bytes: [UInt8]) throws(JSONError) -> Item {
+        var reader = JSONReader(bytes: bytes)
+        reader.skipWhitespace()
+        let found = try item(&reader)
+        reader.skipWhitespace()
+        if reader.index != bytes.count {
+            throw JSONError(message: "unexpected data after the value", offset: reader.index)
+        }
+        return found
+    }
+
     private static func item(_ reader: inout JSONReader) throws(JSONError) -> Item {
         let start = reader.index
         guard reader.peek == UInt8(ascii: "{") else {

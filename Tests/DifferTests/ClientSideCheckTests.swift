@@ -113,6 +113,48 @@ import TestSupport
         #expect(!isInSyncWithoutDryRun(desired: byName, live: try namespace(appliedLabel)))
     }
 
+    /// A diff asks whether an apply would change a value, not whether it would write: a Namespace by its name alone
+    /// on a Namespace without managedFields (as the server leaves one created by that very apply) is in sync with no
+    /// dry run, though the settle check still sends it (its first apply records `before-first-apply`). A label to
+    /// set, a label syncagent applied before, or a Secret still go to the server.
+    @Test func aDiffTakesAnApplyThatWouldWriteOnlyBookkeeping() throws {
+        func live(_ metadata: String, kind: String = "Namespace") throws -> Value {
+            try YAML.loadValue(
+                Array("apiVersion: v1\nkind: \(kind)\nmetadata: \(metadata)\nspec: {finalizers: [kubernetes]}\n".utf8),
+                file: "live.yaml")
+        }
+        let options = DiffOptions(mode: .serverSide)
+        let created = try live(
+            "{name: team-00, uid: u-1, resourceVersion: '8', labels: {kubernetes.io/metadata.name: team-00}}")
+        let byName = try resource("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-00}\n")
+        #expect(diffWithoutDryRun(desired: byName, live: created, options: options, ownership: .everything) == nil)
+        let shown = diffWithoutDryRun(
+            desired: byName, live: created, options: options, ownership: .everything, bookkeepingWrites: true)
+        #expect(shown?.drift == .inSync)
+        #expect(shown?.changes == [])
+        #expect(!isInSyncWithoutDryRun(desired: byName, live: created))
+
+        let labelled = try resource("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-00, labels: {team: a}}\n")
+        #expect(
+            diffWithoutDryRun(
+                desired: labelled, live: created, options: options, ownership: .everything, bookkeepingWrites: true)
+                == nil)
+        let appliedLabel = try live(
+            """
+            {name: team-00, labels: {team: a}, managedFields: [{manager: syncagent, operation: Apply, apiVersion: v1, \
+            fieldsType: FieldsV1, fieldsV1: {"f:metadata": {"f:labels": {"f:team": {}}}}}]}
+            """)
+        #expect(
+            diffWithoutDryRun(
+                desired: byName, live: appliedLabel, options: options, ownership: .everything, bookkeepingWrites: true)
+                == nil)
+        let secret = try resource("apiVersion: v1\nkind: Secret\nmetadata: {name: token, namespace: team-00}\n")
+        #expect(
+            diffWithoutDryRun(
+                desired: secret, live: try live("{name: token, namespace: team-00}", kind: "Secret"), options: options,
+                ownership: .everything, bookkeepingWrites: true) == nil)
+    }
+
     @Test func aChangedImageOrAnAddedContainerPortAsksTheServer() throws {
         let image = Self.desired.replacingOccurrences(of: "nginx:1.27", with: "nginx:1.28")
         #expect(!isInSyncWithoutDryRun(desired: try resource(image), live: try Self.live()))

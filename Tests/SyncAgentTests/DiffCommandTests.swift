@@ -1,4 +1,6 @@
+import Applier
 import Foundation
+import RolloutEngine
 import SyncCore
 import TestSupport
 import Testing
@@ -105,6 +107,75 @@ struct DiffCommandTests {
         #expect(
             driftJSON.resource(region: region, kind: "VirtualService", name: "reviews")?["changes"]?.arrayValue?.first?[
                 "manager"] == "kubectl-edit")
+    }
+
+    /// A diff on the machine that synced takes the sync's settled proofs (`SettledLedger`): an object nobody wrote
+    /// since a sync found this very manifest in sync with it is in sync without being read in full. A hand edit (a
+    /// new resourceVersion) or another manifest (another digest) is compared in full as ever, and `--full` takes no
+    /// proof at all. The proof is trusted as far as its uid, resourceVersion and digest go: a forged one shows it.
+    @Test func aDiffTakesTheSyncsSettledProofsButNeverOverAWriteOrAnotherManifest() async throws {
+        let cache = try TemporaryDirectory(prefix: "diff-ledger")
+        let mesh = try await DiffMesh(configExtra: "agent: {cache: \(cache.path)}\n")
+        let sync = try await mesh.syncagent(["sync", "--dir", mesh.meshPath])
+        #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+        let folder = cache.path + "/settled"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+        let sanJose = try #require(files.first { $0.hasPrefix("us-sanjose-1-") }.map { folder + "/" + $0 })
+        let proofs = try Value(json: try #require(FileManager.default.contents(atPath: sanJose)))["proofs"]
+        #expect((proofs?.arrayValue?.count ?? 0) >= 20, "\(files)")
+        let clean = try await mesh.syncagent(["diff", "--dir", mesh.meshPath])
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+
+        // Another manifest: its digest is not the proof's.
+        let copy = try mesh.meshCopy()
+        let gateway = copy + "/base/40-gateway.yaml"
+        let text = try String(contentsOfFile: gateway, encoding: .utf8)
+        try text.replacingOccurrences(of: "number: 80\n", with: "number: 8080\n")
+            .write(toFile: gateway, atomically: true, encoding: .utf8)
+        let changed = try await mesh.syncagent(["diff", "--dir", copy, "-o", "json"])
+        #expect(changed.status == 1, "\(changed.stderr)")
+        for region in DiffMesh.regionNames {
+            #expect(
+                try Value(json: changed.stdout).resource(region: region, kind: "Gateway", name: "bookinfo-gateway")?[
+                    "class"] == "modified", "\(changed.stdout)")
+        }
+
+        // A hand edit: a new resourceVersion, so the proof no longer stands.
+        try await mesh.kubectl([
+            "patch", "deployment", "reviews-v1", "-n", "bookinfo", "--type", "merge", "-p", #"{"spec":{"replicas":3}}"#,
+        ])
+        let edited = try await mesh.syncagent(["diff", "--dir", mesh.meshPath])
+        #expect(edited.status == 1, "\(edited.stderr)")
+        #expect(edited.stdout.contains("# us-sanjose-1: modified apps/v1/Deployment bookinfo/reviews-v1"))
+        #expect(edited.stdout.contains(".spec.replicas: 3 → 1"), "\(edited.stdout)")
+
+        // A proof forged for the changed Gateway at its live uid and resourceVersion is taken (nobody wrote the
+        // object since, so the proof's word stands); `--full` reads it and finds the change.
+        let rendered = try Value(
+            json: try await runChecked([
+                mesh.syncagent, "render", "--dir", copy, "--region", "us-sanjose-1", "-o", "json",
+            ]))
+        let items = rendered["items"]?.arrayValue ?? []
+        let desired = try Resource(
+            body: try #require(
+                items.first { $0["kind"] == "Gateway" && $0[path: ["metadata", "name"]] == "bookinfo-gateway" }))
+        let live = try Value(
+            json: try await mesh.kubectl(["get", "gateway", "bookinfo-gateway", "-n", "bookinfo", "-o", "json"]))
+        let ledger = SettledLedger(file: sanJose, checker: RegionConnections.settleChecker)
+        ledger.prove(
+            desired.key, version: try #require(LiveVersion(of: live)),
+            digest: try #require(SettledLedger.digest(desired)))
+        #expect(ledger.save() == nil)
+        let trusted = try await mesh.syncagent(["diff", "--dir", copy, "--region", "us-sanjose-1", "-o", "json"])
+        #expect(
+            try Value(json: trusted.stdout).resource(
+                region: "us-sanjose-1", kind: "Gateway", name: "bookinfo-gateway")?[
+                    "class"] == "in-sync", "\(trusted.stdout)\(trusted.stderr)")
+        let full = try await mesh.syncagent(["diff", "--dir", copy, "--region", "us-sanjose-1", "--full", "-o", "json"])
+        #expect(full.status == 1, "\(full.stderr)")
+        #expect(
+            try Value(json: full.stdout).resource(region: "us-sanjose-1", kind: "Gateway", name: "bookinfo-gateway")?[
+                "class"] == "modified", "\(full.stdout)")
     }
 
     @Test func extraAndUnmanagedConflictNeedTheInventory() async throws {
