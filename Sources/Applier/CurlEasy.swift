@@ -273,18 +273,33 @@ private let headerCallback: syncagent_curl_data_callback = { data, size, count, 
     guard let data, let context else { return 0 }
     let state = Unmanaged<TransferState>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) {
-        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-    }
-    if line.hasPrefix("HTTP/") {
-        state.headers = [:]  // a new response (after a 100 Continue, or through a proxy's CONNECT)
-        // "HTTP/2 200" or "HTTP/1.1 200 OK": the code is the second word.
-        let words = line.split(separator: " ", maxSplits: 2)
-        state.status = words.count > 1 ? Int(words[1].prefix(3)) ?? 0 : 0
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        state.headers[name] = value
+    data.withMemoryRebound(to: UInt8.self, capacity: length) { start in
+        let line = UnsafeBufferPointer(start: start, count: length)
+        if line.starts(with: "HTTP/".utf8) {
+            state.headers = [:]  // a new response (after a 100 Continue, or through a proxy's CONNECT)
+            // "HTTP/2 200" or "HTTP/1.1 200 OK": the code is the second word.
+            let words = String(decoding: line, as: UTF8.self).split(separator: " ", maxSplits: 2)
+            state.status = words.count > 1 ? Int(words[1].prefix(3)) ?? 0 : 0
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            // Byte by byte (a header line is ASCII): the name in lowercase, the value without the optional
+            // whitespace around it and the line's end.
+            let name = String(decoding: line[..<colon].lazy.map(asciiLowercase), as: UTF8.self)
+            var first = colon + 1
+            var end = length
+            while first < end, isOptionalWhitespace(line[first]) { first += 1 }
+            while end > first, isOptionalWhitespace(line[end - 1]) { end -= 1 }
+            state.headers[name] = String(decoding: line[first..<end], as: UTF8.self)
+        }
     }
     return length
+}
+
+/// `byte` in lowercase when it is an ASCII capital letter.
+private func asciiLowercase(_ byte: UInt8) -> UInt8 {
+    (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+}
+
+/// Space, tab, or a line's end.
+private func isOptionalWhitespace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
 }

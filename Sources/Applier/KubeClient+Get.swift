@@ -74,6 +74,20 @@ public struct RawObject: Sendable {
     /// "get v1/ConfigMap default/settings", for errors.
     let operation: String
 
+    init(bytes: [UInt8], version: LiveVersion?, operation: String) {
+        self.bytes = bytes
+        self.version = version
+        self.operation = operation
+    }
+
+    /// An item of a list read as bytes (``KubeClient/listRaw(_:namespace:pageSize:)``), of `gvk`.
+    public init(listed item: RawResourceList.Item, of gvk: GroupVersionKind) {
+        let version =
+            item.uid.isEmpty || item.resourceVersion.isEmpty
+            ? nil : LiveVersion(uid: item.uid, resourceVersion: item.resourceVersion)
+        self.init(bytes: item.bytes, version: version, operation: "list \(gvk) (\(item.key))")
+    }
+
     /// The object parsed, as ``KubeClient/get(_:)`` reads it; throws `.invalidResponse` when it is not one.
     public func value() throws(ApplierError) -> Value {
         do {

@@ -24,6 +24,8 @@ public struct RawResourceList: Sendable {
 
     public var items: [Item]
     public var resourceVersion: String
+    /// Whether these are all the kind's objects: false when a limit on pages stopped the list early.
+    public var complete = true
 }
 
 extension KubeClient {
@@ -62,11 +64,17 @@ extension KubeClient {
     /// Every object of a kind as ``list(_:namespace:labelSelector:fieldSelector:pageSize:)`` reads them, but kept
     /// as the bytes that came (``JSONListScan``): no item is parsed into a value or printed again. An item the scan
     /// cannot key (no `metadata.name`) fails the list as a parsed one would.
-    public func listRaw(_ gvk: GroupVersionKind, namespace: String? = nil, pageSize: Int = 500)
+    ///
+    /// `maxPages` stops after that many pages: the list is then `complete` only when the last page read was the
+    /// last there is.
+    public func listRaw(_ gvk: GroupVersionKind, namespace: String? = nil, pageSize: Int = 500, maxPages: Int? = nil)
         async throws(ApplierError) -> RawResourceList
     {
         var items: [RawResourceList.Item] = []
-        let resourceVersion = try await pages(gvk, namespace: namespace, pageSize: pageSize) {
+        var complete = true
+        let resourceVersion = try await pages(
+            gvk, namespace: namespace, pageSize: pageSize, maxPages: maxPages, stopped: { complete = false }
+        ) {
             (response, operation) throws(ApplierError) in
             let scan: JSONListScan
             do {
@@ -98,14 +106,16 @@ extension KubeClient {
             }
             return (scan.continueToken, scan.resourceVersion.isEmpty ? nil : scan.resourceVersion)
         }
-        return RawResourceList(items: items, resourceVersion: resourceVersion)
+        return RawResourceList(items: items, resourceVersion: resourceVersion, complete: complete)
     }
 
     /// Lists page by page: `page` reads each response and returns its `continue` token ("" on the last page) and
-    /// `resourceVersion`; returns the last `resourceVersion` seen.
+    /// `resourceVersion`; returns the last `resourceVersion` seen. After `maxPages` pages with more to come, stops
+    /// and calls `stopped`.
     private func pages(
         _ gvk: GroupVersionKind, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
-        pageSize: Int, _ page: (HTTPResponse, String) throws(ApplierError) -> (String, String?)
+        pageSize: Int, maxPages: Int? = nil, stopped: () -> Void = {},
+        _ page: (HTTPResponse, String) throws(ApplierError) -> (String, String?)
     ) async throws(ApplierError) -> String {
         let resource = try await resource(for: gvk)
         let scope = resource.namespaced ? namespace : nil
@@ -114,6 +124,7 @@ extension KubeClient {
         if let labelSelector { operation += " with labels \(labelSelector)" }
         var continueToken = ""
         var resourceVersion = ""
+        var read = 0
         repeat {
             var query: [(String, String)] = []
             if let labelSelector, !labelSelector.isEmpty { query.append(("labelSelector", labelSelector)) }
@@ -127,6 +138,11 @@ extension KubeClient {
             let (next, version) = try page(response, operation)
             continueToken = next
             resourceVersion = version ?? resourceVersion
+            read += 1
+            if !continueToken.isEmpty, let maxPages, read >= maxPages {
+                stopped()
+                break
+            }
         } while !continueToken.isEmpty
         return resourceVersion
     }

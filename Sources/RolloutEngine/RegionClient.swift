@@ -62,32 +62,37 @@ public struct RegionClient: Sendable {
             !desiredKeys.contains($0.key) && (only?.contains($0.key) ?? true)
         }
         let ownership = Ownership(inventory: inventory)
-        var listed: [ObjectKey: Value] = [:]
+        var listed: [ObjectKey: Listed] = [:]
         // From the cache when it is current for every kind (an extra whose kind is no longer served is gone).
         if let cache {
             let unservedExtras = try await client.unservedKinds(Set(extraRefs.map(\.gvk)))
             let extras = extraRefs.filter { !unservedExtras.contains($0.gvk) }
             if let cached = cache.objects(desired.map(\.ref) + extras) {
-                for (_, object) in cached { listed[object.key] = object.body }
+                for (_, object) in cached { listed[object.key] = .parsed(object.body) }
                 return try await compare(
                     selected, desired: desired, extraRefs: extras, options: options, ownership: ownership,
                     notServed: notServed, listed: listed, fromCache: true)
             }
         }
-        // Many objects of one kind in one namespace: one list instead of a get each.
+        // Several objects of one kind in one namespace: one list instead of a get each, kept as bytes (an item is
+        // parsed only when compared: not when a proof settles it, nor when it is no desired object). One page of at
+        // most twice the objects wanted (and 8 more): a namespace holding many others of the kind is not read
+        // whole, its objects not on that page are read one by one. Never Secrets: others' data is not read.
         var listedGroups: Set<GroupKey> = []
         let groups = Dictionary(grouping: desired) { GroupKey(gvk: $0.ref.gvk, namespace: $0.namespace) }
-        try await withThrowingTaskGroup(of: (GroupKey, [Resource]).self) { group in
-            for (key, members) in groups where members.count >= 8 && !key.namespace.isEmpty {
+        try await withThrowingTaskGroup(of: (GroupKey, RawResourceList).self) { group in
+            for (key, members) in groups
+            where members.count >= 2 && !key.namespace.isEmpty && !(key.gvk.group.isEmpty && key.gvk.kind == "Secret") {
                 group.addTask {
                     // Bound before the tuple is built (a Swift 6.3.1 -O miscompile, docs/compiler-crash.md).
-                    let items = try await client.list(key.gvk, namespace: key.namespace).items
-                    return (key, items)
+                    let list = try await client.listRaw(
+                        key.gvk, namespace: key.namespace, pageSize: 2 * members.count + 8, maxPages: 1)
+                    return (key, list)
                 }
             }
-            for try await (key, items) in group {
-                listedGroups.insert(key)
-                for item in items { listed[item.key] = item.body }
+            for try await (key, list) in group {
+                if list.complete { listedGroups.insert(key) }
+                for item in list.items { listed[item.key] = .raw(RawObject(listed: item, of: key.gvk)) }
             }
         }
         let proofs = ledger.flatMap { Self.proves(options, desired: all) ? $0 : nil }
@@ -105,11 +110,17 @@ public struct RegionClient: Sendable {
             && !desired.contains { $0.ref.group == "admissionregistration.k8s.io" }
     }
 
+    /// A live object as it was read: parsed (from the cache), or the bytes a list returned.
+    private enum Listed: Sendable {
+        case parsed(Value)
+        case raw(RawObject)
+    }
+
     /// The comparison once the live objects are known (`fromCache`: all of them are in `listed`, absent ones do not
     /// exist) or partly known (`listedGroups` were listed; the rest are read one by one).
     private func compare(
         _ selected: [Resource], desired: [Resource], extraRefs: [ObjectRef], options: DiffOptions, ownership: Ownership,
-        notServed: Set<ObjectKey>, listed: [ObjectKey: Value], listedGroups: Set<GroupKey> = [], fromCache: Bool,
+        notServed: Set<ObjectKey>, listed: [ObjectKey: Listed], listedGroups: Set<GroupKey> = [], fromCache: Bool,
         proofs: (ledger: SettledLedger, owned: Set<ObjectKey>)? = nil
     ) async throws -> RegionDiff {
         let dryRun = options.mode == .serverSide
@@ -117,34 +128,43 @@ public struct RegionClient: Sendable {
         var predicted: [ObjectKey: Value] = [:]
         var compared: [ObjectKey: ResourceDiff] = [:]
         enum Work: Sendable {
-            case desired(Resource, wasListed: Bool, known: Value?)
-            case extra(ObjectRef, known: Value?)
+            case desired(Resource, wasListed: Bool, known: Listed?)
+            case extra(ObjectRef, known: Listed?)
         }
         var work: [Work] = desired.map { resource in
             .desired(
                 resource,
-                wasListed: fromCache
+                wasListed: fromCache || listed[resource.key] != nil
                     || listedGroups.contains(GroupKey(gvk: resource.ref.gvk, namespace: resource.namespace)),
                 known: listed[resource.key])
         }
         work += extraRefs.map { .extra($0, known: listed[$0.key]) }
         let client = client
+        /// An object of the inventory that a proof settles, when the proofs answer this diff.
+        @Sendable func settled(_ resource: Resource, _ raw: RawObject) -> ResourceDiff? {
+            guard let proofs, proofs.owned.contains(resource.key), let version = raw.version,
+                let digest = SettledLedger.digest(resource),
+                proofs.ledger.isSettled(resource.key, version: version, digest: digest)
+            else { return nil }
+            // Never parsed: in sync by the proof, as the client-side check found it then.
+            return ResourceDiff(
+                ref: resource.ref, drift: .inSync, changes: [], mode: .clientSide, live: nil, target: nil)
+        }
         let outcomes = try await concurrentMap(work) { item -> (Value?, (ObjectKey, Value)?, ResourceDiff?) in
             switch item {
             case .desired(let resource, let wasListed, let known):
                 let found: Value?
                 if wasListed {
-                    found = known
-                } else if let proofs, proofs.owned.contains(resource.key), let digest = SettledLedger.digest(resource) {
-                    guard let raw = try await client.getRawIfPresent(resource.ref) else { return (nil, nil, nil) }
-                    if let version = raw.version,
-                        proofs.ledger.isSettled(resource.key, version: version, digest: digest)
-                    {
-                        // Never parsed: in sync by the proof, as the client-side check found it then.
-                        let settled = ResourceDiff(
-                            ref: resource.ref, drift: .inSync, changes: [], mode: .clientSide, live: nil, target: nil)
-                        return (nil, nil, settled)
+                    switch known {
+                    case nil: found = nil
+                    case .parsed(let value): found = value
+                    case .raw(let raw):
+                        if let done = settled(resource, raw) { return (nil, nil, done) }
+                        found = try raw.value()
                     }
+                } else if proofs != nil {
+                    guard let raw = try await client.getRawIfPresent(resource.ref) else { return (nil, nil, nil) }
+                    if let done = settled(resource, raw) { return (nil, nil, done) }
                     found = try raw.value()
                 } else {
                     found = try await client.getIfPresent(resource.ref)?.body
@@ -162,7 +182,8 @@ public struct RegionClient: Sendable {
                     resource, options: ApplyOptions(force: true, dryRun: true, fieldManager: options.fieldManager))
                 return (found, (resource.key, response.resource.body), nil)
             case .extra(let ref, let known):
-                if fromCache { return (known, nil, nil) }
+                if fromCache, case .parsed(let value) = known { return (value, nil, nil) }
+                if fromCache { return (nil, nil, nil) }
                 // An inventory object whose kind is no longer served (its CRD was removed) is gone with it.
                 do throws(ApplierError) {
                     return (try await client.getIfPresent(ref)?.body, nil, nil)

@@ -68,16 +68,24 @@ struct DiffCommand: AsyncParsableCommand {
             let agent = try AgentConfig.load(file: config)
             var options = DiffOptions(mode: readOnly ? .clientSide : .serverSide)
             options.ignore = agent.ignore
-            let source = try await DesiredSource(agent: agent, ref: ref, dir: dir)
-            // The render's part shared by the regions starts at once, beside the regions' connections and
-            // inventory reads; each region's render then takes it from the snapshot's memo.
+            // The desired state is read (the folder, or the commit fetched) and its render's part shared by the
+            // regions begun at once, beside the regions' connections, TLS handshakes and inventory reads; each
+            // region's render then takes it from the snapshot's memo.
+            let (ref, dir) = (ref, dir)
+            let loading = Task.detached { try await DesiredSource(agent: agent, ref: ref, dir: dir) }
             if let first = agent.regions.first(where: { regions.isEmpty || regions.contains($0.name) })?.name {
-                Task.detached { _ = try? await source.render(region: first) }
+                Task.detached { _ = try? await loading.value.render(region: first) }
             }
-            report = try await DiffReport.gather(
-                agent: agent, only: regions, options: options, logger: Logger(label: "syncagent"),
-                ledgerFolder: full ? nil : DiffReport.ledgerFolder(agent)
-            ) { region, _ in try await source.render(region: region) }
+            do {
+                report = try await DiffReport.gather(
+                    agent: agent, only: regions, options: options, logger: Logger(label: "syncagent"),
+                    ledgerFolder: full ? nil : DiffReport.ledgerFolder(agent)
+                ) { region, _ in try await loading.value.render(region: region) }
+            } catch {
+                // A desired state that cannot be read is the error to report, not the regions' wrapping of it.
+                if case .failure(let unreadable) = await loading.result { throw unreadable }
+                throw error
+            }
         }
         do {
             try Self.print(report, output)
@@ -147,8 +155,9 @@ struct DesiredSource: Sendable {
 
     init(agent: AgentConfig, ref: String?, dir: String?) async throws {
         if let dir {
-            // Read once, rendered once for every region (the snapshot memoizes what the regions share).
-            source = .git(try Snapshot.directory(dir))
+            // Read once (off the pool), rendered once for every region (the snapshot memoizes what the regions
+            // share).
+            source = .git(try await offThePool { try Snapshot.directory(dir) })
             return
         }
         guard let repo = agent.repo else {

@@ -21,6 +21,13 @@ import Testing
         let missing = try curl.perform(HTTPRequest(url: server.url + "/nope", connection: connection))
         #expect(missing.status == 404)
         #expect(missing.newConnections == 0)
+
+        // Header names in lowercase; values without the whitespace around them and the line's end.
+        let padded = try curl.perform(
+            HTTPRequest(url: server.url + "/status/503?retryAfter=%20%207%09%20", connection: connection))
+        #expect(padded.status == 503)
+        #expect(padded.headers["retry-after"] == "7", "\(padded.headers)")
+        #expect(padded.headers["Retry-After"] == nil)
     }
 
     @Test func refusedConnectionIsATransportError() throws {
