@@ -47,7 +47,7 @@ public struct RegionClient: Sendable {
     /// for the field manager `syncagent`, webhook mutations ignored, and no admission webhook in `desired`.
     public func diff(
         desired all: [Resource], options: DiffOptions, inventory: Inventory?, cache: LiveCache? = nil,
-        only: Set<ObjectKey>? = nil, ledger: SettledLedger? = nil
+        only: Set<ObjectKey>? = nil, ledger: SettledLedger? = nil, readAhead: ReadAhead? = nil
     ) async throws -> RegionDiff {
         // Kinds the cluster does not serve: reported as `kind-not-served` (or `missing-live` when a CRD in the
         // revision defines them), and everything else still compared.
@@ -62,24 +62,71 @@ public struct RegionClient: Sendable {
             !desiredKeys.contains($0.key) && (only?.contains($0.key) ?? true)
         }
         let ownership = Ownership(inventory: inventory)
-        var listed: [ObjectKey: Listed] = [:]
         // From the cache when it is current for every kind (an extra whose kind is no longer served is gone).
         if let cache {
             let unservedExtras = try await client.unservedKinds(Set(extraRefs.map(\.gvk)))
             let extras = extraRefs.filter { !unservedExtras.contains($0.gvk) }
             if let cached = cache.objects(desired.map(\.ref) + extras) {
+                var listed: [ObjectKey: Listed] = [:]
                 for (_, object) in cached { listed[object.key] = .parsed(object.body) }
                 return try await compare(
                     selected, desired: desired, extraRefs: extras, options: options, ownership: ownership,
                     notServed: notServed, listed: listed, fromCache: true)
             }
         }
-        // Several objects of one kind in one namespace: one list instead of a get each, kept as bytes (an item is
-        // parsed only when compared: not when a proof settles it, nor when it is no desired object). One page of at
-        // most twice the objects wanted (and 8 more): a namespace holding many others of the kind is not read
-        // whole, its objects not on that page are read one by one. Never Secrets: others' data is not read.
-        var listedGroups: Set<GroupKey> = []
-        let groups = Dictionary(grouping: desired) { GroupKey(gvk: $0.ref.gvk, namespace: $0.namespace) }
+        // What was read ahead (the inventory's objects, while the revision rendered), then the rest.
+        var read = readAhead ?? ReadAhead()
+        read.merge(
+            try await self.read(
+                desired.filter { !read.knows($0.key, namespace: $0.namespace, gvk: $0.ref.gvk) }.map(\.ref),
+                single: false))
+        let proofs = ledger.flatMap { Self.proves(options, desired: all) ? $0 : nil }
+        return try await compare(
+            selected, desired: desired, extraRefs: extraRefs, options: options, ownership: ownership,
+            notServed: notServed, listed: read.listed, listedGroups: read.listedGroups, absent: read.absent,
+            fromCache: false,
+            proofs: proofs.map { ($0, inventory?.keys ?? []) })
+    }
+
+    /// Live objects read ahead for ``diff(desired:options:inventory:cache:only:ledger:readAhead:)``.
+    public struct ReadAhead: Sendable {
+        fileprivate var listed: [ObjectKey: Listed] = [:]
+        /// Groups listed whole: an object of one that is not in `listed` does not exist.
+        fileprivate var listedGroups: Set<GroupKey> = []
+        /// Objects read one by one and found missing.
+        fileprivate var absent: Set<ObjectKey> = []
+
+        public init() {}
+
+        fileprivate func knows(_ key: ObjectKey, namespace: String, gvk: GroupVersionKind) -> Bool {
+            listed[key] != nil || absent.contains(key)
+                || listedGroups.contains(GroupKey(gvk: gvk, namespace: namespace))
+        }
+
+        fileprivate mutating func merge(_ other: ReadAhead) {
+            listed.merge(other.listed) { mine, _ in mine }
+            listedGroups.formUnion(other.listedGroups)
+            absent.formUnion(other.absent)
+        }
+    }
+
+    /// The live objects `inventory` names, of kinds the cluster serves, read as ``diff`` reads objects (bounded
+    /// lists, GETs, kept as bytes): a one-shot diff reads them while the revision renders, and the diff then reads
+    /// only what the revision adds.
+    public func readAhead(_ inventory: Inventory) async throws -> ReadAhead {
+        let unserved = try await client.unservedKinds(Set(inventory.objects.map(\.gvk)))
+        return try await read(inventory.objects.filter { !unserved.contains($0.gvk) }, single: true)
+    }
+
+    /// Reads `refs`: several of one kind in one namespace by one list instead of a get each, kept as bytes (an
+    /// item is parsed only when compared: not when a proof settles it, nor when it is no desired object). One page
+    /// of at most twice the objects wanted (and 8 more): a namespace holding many others of the kind is not read
+    /// whole, its objects not on that page are read one by one. Never Secrets: others' data is not read. With
+    /// `single`, the objects no list covers are read by a GET each; otherwise they are left to ``compare``.
+    private func read(_ refs: [ObjectRef], single: Bool) async throws -> ReadAhead {
+        var read = ReadAhead()
+        let client = client
+        let groups = Dictionary(grouping: refs) { GroupKey(gvk: $0.gvk, namespace: $0.namespace) }
         try await withThrowingTaskGroup(of: (GroupKey, RawResourceList).self) { group in
             for (key, members) in groups
             where members.count >= 2 && !key.namespace.isEmpty && !(key.gvk.group.isEmpty && key.gvk.kind == "Secret") {
@@ -91,15 +138,17 @@ public struct RegionClient: Sendable {
                 }
             }
             for try await (key, list) in group {
-                if list.complete { listedGroups.insert(key) }
-                for item in list.items { listed[item.key] = .raw(RawObject(listed: item, of: key.gvk)) }
+                if list.complete { read.listedGroups.insert(key) }
+                for item in list.items { read.listed[item.key] = .raw(RawObject(listed: item, of: key.gvk)) }
             }
         }
-        let proofs = ledger.flatMap { Self.proves(options, desired: all) ? $0 : nil }
-        return try await compare(
-            selected, desired: desired, extraRefs: extraRefs, options: options, ownership: ownership,
-            notServed: notServed, listed: listed, listedGroups: listedGroups, fromCache: false,
-            proofs: proofs.map { ($0, inventory?.keys ?? []) })
+        guard single else { return read }
+        let rest = refs.filter { !read.knows($0.key, namespace: $0.namespace, gvk: $0.gvk) }
+        let found = try await concurrentMap(rest) { ref in (ref.key, try await client.getRawIfPresent(ref)) }
+        for (key, raw) in found {
+            if let raw { read.listed[key] = .raw(raw) } else { read.absent.insert(key) }
+        }
+        return read
     }
 
     /// Whether a settled ledger's proofs (``RegionConnections/settleChecker``) answer a diff with `options`: they
@@ -110,8 +159,8 @@ public struct RegionClient: Sendable {
             && !desired.contains { $0.ref.group == "admissionregistration.k8s.io" }
     }
 
-    /// A live object as it was read: parsed (from the cache), or the bytes a list returned.
-    private enum Listed: Sendable {
+    /// A live object as it was read: parsed (from the cache), or the bytes a list or a GET returned.
+    fileprivate enum Listed: Sendable {
         case parsed(Value)
         case raw(RawObject)
     }
@@ -120,7 +169,8 @@ public struct RegionClient: Sendable {
     /// exist) or partly known (`listedGroups` were listed; the rest are read one by one).
     private func compare(
         _ selected: [Resource], desired: [Resource], extraRefs: [ObjectRef], options: DiffOptions, ownership: Ownership,
-        notServed: Set<ObjectKey>, listed: [ObjectKey: Listed], listedGroups: Set<GroupKey> = [], fromCache: Bool,
+        notServed: Set<ObjectKey>, listed: [ObjectKey: Listed], listedGroups: Set<GroupKey> = [],
+        absent: Set<ObjectKey> = [], fromCache: Bool,
         proofs: (ledger: SettledLedger, owned: Set<ObjectKey>)? = nil
     ) async throws -> RegionDiff {
         let dryRun = options.mode == .serverSide
@@ -134,7 +184,7 @@ public struct RegionClient: Sendable {
         var work: [Work] = desired.map { resource in
             .desired(
                 resource,
-                wasListed: fromCache || listed[resource.key] != nil
+                wasListed: fromCache || listed[resource.key] != nil || absent.contains(resource.key)
                     || listedGroups.contains(GroupKey(gvk: resource.ref.gvk, namespace: resource.namespace)),
                 known: listed[resource.key])
         }
@@ -182,8 +232,13 @@ public struct RegionClient: Sendable {
                     resource, options: ApplyOptions(force: true, dryRun: true, fieldManager: options.fieldManager))
                 return (found, (resource.key, response.resource.body), nil)
             case .extra(let ref, let known):
-                if fromCache, case .parsed(let value) = known { return (value, nil, nil) }
-                if fromCache { return (nil, nil, nil) }
+                switch known {
+                case .parsed(let value): return (value, nil, nil)
+                case .raw(let raw): return (try raw.value(), nil, nil)
+                case nil:
+                    let group = GroupKey(gvk: ref.gvk, namespace: ref.namespace)
+                    if fromCache || absent.contains(ref.key) || listedGroups.contains(group) { return (nil, nil, nil) }
+                }
                 // An inventory object whose kind is no longer served (its CRD was removed) is gone with it.
                 do throws(ApplierError) {
                     return (try await client.getIfPresent(ref)?.body, nil, nil)

@@ -215,10 +215,19 @@ extension DiffReport {
                         // Read beside the inventory's request, off the path of the first proof asked for.
                         let reading = ledger.map { ledger in Task.detached { ledger.load() } }
                         let inventory = try await client.inventory()
-                        let resources = try await desired(region.name, inventory)
+                        // The live objects the inventory names are read while the revision renders.
+                        let ahead = inventory.map { inventory in Task { try await client.readAhead(inventory) } }
+                        let resources: [Resource]
+                        do {
+                            resources = try await desired(region.name, inventory)
+                        } catch {
+                            ahead?.cancel()
+                            throw error
+                        }
                         await reading?.value
                         let result = try await client.diff(
-                            desired: resources, options: options, inventory: inventory, ledger: ledger)
+                            desired: resources, options: options, inventory: inventory, ledger: ledger,
+                            readAhead: try await ahead?.value)
                         return (region.name, result, inventory?.revision)
                     } catch let error as ValidationError {
                         throw error

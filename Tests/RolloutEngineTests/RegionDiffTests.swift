@@ -45,7 +45,8 @@ import Testing
         let desired = try ours.map { try Resource(body: try Value(json: Array($0.utf8))) }
         let inventory = Inventory(revision: "r1", time: "2026-01-01T00:00:00Z", objects: desired.map(\.ref))
         let region = RegionTarget(name: "us-sanjose-1", kubeconfig: cluster.kubeconfigPath, context: "us-sanjose-1")
-        let result = try await RegionClient(region, logger: Logger(label: "test")).diff(
+        let client = try RegionClient(region, logger: Logger(label: "test"))
+        let result = try await client.diff(
             desired: desired, options: DiffOptions(mode: .serverSide), inventory: inventory)
         let classes = Dictionary(uniqueKeysWithValues: result.resources.map { ($0.ref.name, $0.drift) })
         #expect(
@@ -55,13 +56,16 @@ import Testing
                 "s-1": .inSync,
             ], "\(result)")
 
-        let requests = try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").compactMap {
-            line -> (verb: String, uri: String)? in
-            guard let event = try? Value(json: Array(line.utf8)), event["userAgent"]?.stringValue == "syncagent",
-                let verb = event["verb"]?.stringValue, let uri = event["requestURI"]?.stringValue
-            else { return nil }
-            return (verb, uri)
+        func auditedRequests(from start: Int = 0) throws -> [(verb: String, uri: String)] {
+            try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").dropFirst(start).compactMap {
+                line -> (verb: String, uri: String)? in
+                guard let event = try? Value(json: Array(line.utf8)), event["userAgent"]?.stringValue == "syncagent",
+                    let verb = event["verb"]?.stringValue, let uri = event["requestURI"]?.stringValue
+                else { return nil }
+                return (verb, uri)
+            }
         }
+        let requests = try auditedRequests()
         let crowdedLists = requests.filter {
             $0.verb == "list" && $0.uri.hasPrefix("/api/v1/namespaces/crowded/configmaps")
         }
@@ -77,5 +81,24 @@ import Testing
         #expect(quiet.map(\.verb) == ["list"] && quiet.first?.uri.hasSuffix("limit=12") == true, "\(requests)")
         let secrets = requests.filter { $0.uri.hasPrefix("/api/v1/namespaces/quiet/secrets") }
         #expect(secrets.map(\.verb).sorted() == ["get", "get"], "\(requests)")
+
+        // Read ahead from the inventory (as a one-shot diff does while the revision renders): the same objects
+        // read the same way, none twice, the same result.
+        let before = try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").count
+        let ahead = try await client.readAhead(inventory)
+        let again = try await client.diff(
+            desired: desired, options: DiffOptions(mode: .serverSide), inventory: inventory, readAhead: ahead)
+        #expect(again.resources.map(\.drift) == result.resources.map(\.drift))
+        let reads = try auditedRequests(from: before).filter { $0.verb == "list" || $0.verb == "get" }
+        let objectReads = reads.filter {
+            $0.uri.hasPrefix("/api/v1/namespaces/crowded/") || $0.uri.hasPrefix("/api/v1/namespaces/quiet/")
+        }
+        #expect(objectReads.count == Set(objectReads.map(\.uri)).count, "\(reads)")
+        #expect(
+            Set(objectReads.map(\.uri))
+                == Set(
+                    requests.filter { $0.verb == "list" || $0.verb == "get" }.map(\.uri).filter {
+                        $0.hasPrefix("/api/v1/namespaces/crowded/") || $0.hasPrefix("/api/v1/namespaces/quiet/")
+                    }), "\(reads)")
     }
 }
