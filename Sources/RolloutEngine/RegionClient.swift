@@ -41,9 +41,10 @@ public struct RegionClient: Sendable {
     /// that look changed are sent to the server (their dry run). `only` restricts the comparison to those objects
     /// (the drift checker re-compares what a watch event touched).
     ///
-    /// With `ledger` (what syncs in this region proved settled, ``SettledLedger``), an object of the inventory read
-    /// one by one that a proof settles is in sync without being parsed or compared: nobody wrote it since a sync
-    /// found this very manifest in sync with it. Only where the proof answers the question asked: server-side,
+    /// Without a cache, objects are read by bounded lists and GETs (``read(_:single:)``), those `readAhead` holds
+    /// excepted. With `ledger` (what syncs in this region proved settled, ``SettledLedger``), an object of the
+    /// inventory read so that a proof settles is in sync without being parsed or compared: nobody wrote it since a
+    /// sync found this very manifest in sync with it. Only where the proof answers the question asked: server-side,
     /// for the field manager `syncagent`, webhook mutations ignored, and no admission webhook in `desired`.
     public func diff(
         desired all: [Resource], options: DiffOptions, inventory: Inventory?, cache: LiveCache? = nil,
@@ -166,7 +167,9 @@ public struct RegionClient: Sendable {
     }
 
     /// The comparison once the live objects are known (`fromCache`: all of them are in `listed`, absent ones do not
-    /// exist) or partly known (`listedGroups` were listed; the rest are read one by one).
+    /// exist) or partly known (those in `listed`, those known `absent`, and every one of the `listedGroups`, listed
+    /// whole; the rest are read one by one). With `proofs`, an object of `owned` read as bytes that a proof settles
+    /// is not parsed.
     private func compare(
         _ selected: [Resource], desired: [Resource], extraRefs: [ObjectRef], options: DiffOptions, ownership: Ownership,
         notServed: Set<ObjectKey>, listed: [ObjectKey: Listed], listedGroups: Set<GroupKey> = [],

@@ -186,9 +186,10 @@ extension DiffReport {
         ConfigRepository.cacheRoot(agent.agent.cache) + "/settled"
     }
 
-    /// Compares every selected region concurrently; `desired` renders a region's resources. With `ledgerFolder`,
-    /// each region's settled ledger there (read only) spares the objects its proofs settle
-    /// (``RegionClient/diff(desired:options:inventory:cache:only:ledger:)``).
+    /// Compares every selected region concurrently; `desired` renders a region's resources. Each region reads the
+    /// live objects its inventory names while the revision renders (``RegionClient/readAhead(_:)``). With
+    /// `ledgerFolder`, each region's settled ledger there (read only) spares the objects its proofs settle
+    /// (``RegionClient/diff(desired:options:inventory:cache:only:ledger:readAhead:)``).
     static func gather(
         agent: AgentConfig, only: [String], options: DiffOptions, logger: Logger, ledgerFolder: String? = nil,
         desired: @escaping @Sendable (String, Inventory?) async throws -> [Resource]
