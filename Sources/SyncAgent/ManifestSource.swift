@@ -2,6 +2,7 @@ import RolloutEngine
 import ArgumentParser
 import Differ
 import Foundation
+import Synchronization
 import GitSource
 import SyncCore
 
@@ -36,9 +37,17 @@ enum ManifestSource {
         }
         let root = URL(fileURLWithPath: dir)
         let prefix = ConfigPath.onDisk(dir)  // `./mesh/`, `mesh//`: `mesh`; `./`: `.`
+        // A folder (or file) that cannot be read stops the walk: a revision missing its files must never be
+        // rendered, diffed or synced (a sync would prune what they define).
+        let unreadable = Mutex<(path: String, reason: String)?>(nil)
         guard
             let walker = FileManager.default.enumerator(
-                at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey], options: [.skipsHiddenFiles])
+                at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey], options: [.skipsHiddenFiles],
+                errorHandler: { url, error in
+                    let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription
+                    unreadable.withLock { $0 = $0 ?? (url.path, reason ?? error.localizedDescription) }
+                    return false
+                })
         else { throw ValidationError("\(dir): cannot read the folder") }
         var files: [ManifestFile] = []
         var bytes = 0
@@ -63,6 +72,9 @@ enum ManifestSource {
             let content = try readFile(url.path, expectedSize: size)
             bytes += content.count
             files.append(ManifestFile(path: path, bytes: content))
+        }
+        if let (path, reason) = unreadable.withLock({ $0 }) {
+            throw ValidationError("\(path): cannot be read (\(reason)); nothing was rendered from \(dir)")
         }
         return files
     }

@@ -26,6 +26,41 @@ import Testing
         #expect(many.stderr.contains("many/many.yaml:40000:1: more than 20000 objects in the revision"))
     }
 
+    /// A folder that cannot be read stops the render with its name: a revision missing its files is never rendered
+    /// (a sync from it would prune what they define). Symbolic links, to a file or a folder, are never followed,
+    /// so nothing outside the folder is read. (As root, the binary runs as `nobody`, whom permissions bind.)
+    @Test func anUnreadableFolderStopsTheRenderAndLinksAreNotFollowed() async throws {
+        let work = try TemporaryDirectory(prefix: "render-unreadable")
+        let outside = try TemporaryDirectory(prefix: "render-outside")
+        _ = try work.write("folder/top.yaml", "{apiVersion: v1, kind: ConfigMap, metadata: {name: top}}\n")
+        _ = try work.write("folder/locked/x.yaml", "{apiVersion: v1, kind: ConfigMap, metadata: {name: locked}}\n")
+        _ = try outside.write("x.yaml", "{apiVersion: v1, kind: ConfigMap, metadata: {name: outside}}\n")
+        let fileManager = FileManager.default
+        try fileManager.createSymbolicLink(
+            atPath: work.path + "/folder/link.yaml", withDestinationPath: outside.path + "/x.yaml")
+        try fileManager.createSymbolicLink(atPath: work.path + "/folder/linked", withDestinationPath: outside.path)
+        for path in [work.path, work.path + "/folder", outside.path] {
+            try fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        }
+        let asUser = getuid() == 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : []
+        let folder = work.path + "/folder"
+
+        let readable = try await run(asUser + [syncagent, "render", "--dir", folder, "-o", "json"])
+        #expect(readable.status == 0, "\(readable.stderr)")
+        let names = try Value(json: readable.stdout)["items"]?.arrayValue?.compactMap {
+            $0[path: ["metadata", "name"]]?.stringValue
+        }
+        #expect(names == ["locked", "top"], "links are not followed: \(readable.stdout)")
+
+        try fileManager.setAttributes([.posixPermissions: 0o000], ofItemAtPath: folder + "/locked")
+        defer { try? fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder + "/locked") }
+        let locked = try await run(asUser + [syncagent, "render", "--dir", folder, "-o", "json"])
+        #expect(locked.status == 2)
+        #expect(locked.stdout.isEmpty)
+        #expect(locked.stderr.contains("\(folder)/locked: cannot be read ("), "\(locked.stderr)")
+        #expect(locked.stderr.contains("nothing was rendered from \(folder)"), "\(locked.stderr)")
+    }
+
     @Test func rendersTheExampleConfigForEachRegion() async throws {
         for (region, other) in [("us-sanjose-1", "us-chicago-1"), ("us-chicago-1", "us-sanjose-1")] {
             let output = try await run([syncagent, "render", "--dir", mesh, "--region", region, "-o", "json"])
