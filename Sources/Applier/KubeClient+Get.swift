@@ -3,13 +3,19 @@ import SyncCore
 extension KubeClient {
     /// The live object; throws `.api` with reason `NotFound` when there is none.
     public func get(_ ref: ObjectRef) async throws(ApplierError) -> Resource {
+        let (response, operation) = try await fetch(ref)
+        return try decodeResource(response, operation: operation)
+    }
+
+    /// The GET of `ref` and its operation's name ("get v1/ConfigMap default/settings").
+    private func fetch(_ ref: ObjectRef) async throws(ApplierError) -> (HTTPResponse, String) {
         let (resource, namespace) = try await locate(ref)
         let operation = "get \(describe(ref, namespace))"
         let response = try await perform(
             APIRequest(
                 method: "GET", path: resource.path(namespace: namespace, name: ref.name), body: nil, contentType: nil,
                 operation: operation))
-        return try decodeResource(response, operation: operation)
+        return (response, operation)
     }
 
     /// The live object, or nil when there is none.
@@ -26,14 +32,10 @@ extension KubeClient {
     /// carries, found by a scan that builds nothing (``JSONListScan/object(_:)``). A caller that a
     /// ``SettledLedger`` proof spares the object never parses it.
     public func getRawIfPresent(_ ref: ObjectRef) async throws(ApplierError) -> RawObject? {
-        let (resource, namespace) = try await locate(ref)
-        let operation = "get \(describe(ref, namespace))"
         let response: HTTPResponse
+        let operation: String
         do {
-            response = try await perform(
-                APIRequest(
-                    method: "GET", path: resource.path(namespace: namespace, name: ref.name), body: nil,
-                    contentType: nil, operation: operation))
+            (response, operation) = try await fetch(ref)
         } catch let error {
             if error.status?.reason == .notFound { return nil }
             throw error
@@ -44,10 +46,8 @@ extension KubeClient {
         } catch {
             throw .invalidResponse(operation: operation, message: "\(error)")
         }
-        let version =
-            scan.uid.isEmpty || scan.resourceVersion.isEmpty
-            ? nil : LiveVersion(uid: scan.uid, resourceVersion: scan.resourceVersion)
-        return RawObject(bytes: response.body, version: version, operation: operation)
+        return RawObject(
+            bytes: response.body, version: LiveVersion(scanned: scan.uid, scan.resourceVersion), operation: operation)
     }
 
     /// The kind's resource, and the namespace to use: the object's, the context's for a namespaced kind written
@@ -82,10 +82,9 @@ public struct RawObject: Sendable {
 
     /// An item of a list read as bytes (``KubeClient/listRaw(_:namespace:pageSize:)``), of `gvk`.
     public init(listed item: RawResourceList.Item, of gvk: GroupVersionKind) {
-        let version =
-            item.uid.isEmpty || item.resourceVersion.isEmpty
-            ? nil : LiveVersion(uid: item.uid, resourceVersion: item.resourceVersion)
-        self.init(bytes: item.bytes, version: version, operation: "list \(gvk) (\(item.key))")
+        self.init(
+            bytes: item.bytes, version: LiveVersion(scanned: item.uid, item.resourceVersion),
+            operation: "list \(gvk) (\(item.key))")
     }
 
     /// The object parsed, as ``KubeClient/get(_:)`` reads it; throws `.invalidResponse` when it is not one.

@@ -20,10 +20,15 @@ public struct LiveVersion: Sendable, Hashable {
 
     /// The version `object` carries in its metadata; nil without a uid or a resourceVersion.
     public init?(of object: Value) {
-        guard let uid = object[path: ["metadata", "uid"]]?.stringValue, !uid.isEmpty,
-            let version = object[path: ["metadata", "resourceVersion"]]?.stringValue, !version.isEmpty
-        else { return nil }
-        self.init(uid: uid, resourceVersion: version)
+        self.init(
+            scanned: object[path: ["metadata", "uid"]]?.stringValue ?? "",
+            object[path: ["metadata", "resourceVersion"]]?.stringValue ?? "")
+    }
+
+    /// The version of a uid and a resourceVersion as read (empty when missing); nil when either is missing.
+    public init?(scanned uid: String, _ resourceVersion: String) {
+        guard !uid.isEmpty, !resourceVersion.isEmpty else { return nil }
+        self.init(uid: uid, resourceVersion: resourceVersion)
     }
 }
 
