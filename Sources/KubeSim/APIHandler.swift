@@ -113,7 +113,6 @@ struct APIHandler: Sendable {
             if !subresource.isEmpty && subresource != "status" && !(subresource == "scale" && RegionState.hasScale(type)) {
                 throw .pathNotFound()
             }
-            let wantsTable = request.accept.contains("as=Table")
             guard let name else {
                 // Collection verbs.
                 if type.namespaced && namespace == nil && request.method != "GET" { throw .methodNotAllowed(request.method, request.path) }
@@ -121,8 +120,10 @@ struct APIHandler: Sendable {
                 case "GET" where ["true", "1"].contains(request.query["watch"] ?? ""):
                     return try state.watch(type, namespace: namespace, request: request)
                 case "GET":
-                    let response = try state.list(type, namespace: namespace, query: request.query)
-                    return wantsTable ? Tables.table(fromList: response, type: type, request: request) : response
+                    let form = try ResponseForm.negotiate(request.accept, list: true)
+                    let response = try state.list(
+                        type, namespace: namespace, query: request.query, metadataOnly: form == .partialMetadata)
+                    return form == .table ? Tables.table(fromList: response, type: type, request: request) : response
                 case "POST":
                     return try state.create(ResourceTarget(type: type, namespace: namespace ?? "", name: ""), request: request)
                 case "DELETE":
@@ -142,8 +143,11 @@ struct APIHandler: Sendable {
             }
             switch request.method {
             case "GET":
-                let response = try state.get(target)
-                return wantsTable ? Tables.table(fromObject: response, type: type, request: request) : response
+                switch try ResponseForm.negotiate(request.accept, list: false) {
+                case .objects: return try state.get(target)
+                case .table: return Tables.table(fromObject: try state.get(target), type: type, request: request)
+                case .partialMetadata: return try state.getMetadata(target)
+                }
             case "PUT": return try state.update(target, request: request)
             case "PATCH": return try state.patch(target, request: request)
             case "DELETE":

@@ -41,7 +41,19 @@ extension RegionState {
         return APIResponse(status: 200, body: RegionState.render(object, as: target.type))
     }
 
-    func list(_ type: ResourceType, namespace: String?, query: [String: String]) throws(APIError) -> APIResponse {
+    /// The object's metadata alone (`as=PartialObjectMetadata`).
+    func getMetadata(_ target: ResourceTarget) throws(APIError) -> APIResponse {
+        guard let object = store.get(target.type.storageKey, namespace: target.namespace, name: target.name) else {
+            throw .notFound(target.type.plural, group: target.type.group, name: target.name)
+        }
+        return APIResponse(status: 200, body: ResponseForm.partialObject(object.value))
+    }
+
+    /// The objects of a kind; with `metadataOnly`, a `meta.k8s.io/v1` PartialObjectMetadataList of their metadata
+    /// (`as=PartialObjectMetadataList`), selected and paged the same way.
+    func list(_ type: ResourceType, namespace: String?, query: [String: String], metadataOnly: Bool = false)
+        throws(APIError) -> APIResponse
+    {
         let labels = try query["labelSelector"].map { (text) throws(APIError) in try LabelSelector(text) }
         let fields = try query["fieldSelector"].map { (text) throws(APIError) in try FieldSelector(text, kind: type.kind) }
         var objects = store.list(type.storageKey, namespace: namespace)
@@ -75,12 +87,14 @@ extension RegionState {
         var metadata: Value = ["resourceVersion": .string(String(store.resourceVersion))]
         if !next.isEmpty { metadata["continue"] = .string(next) }
         if let remaining { metadata["remainingItemCount"] = .int(remaining) }
-        out += Array("{\"kind\":\"\(type.kind)List\",\"apiVersion\":\"\(type.apiVersion)\",\"metadata\":".utf8)
+        let (listKind, listVersion) =
+            metadataOnly ? ("PartialObjectMetadataList", "meta.k8s.io/v1") : ("\(type.kind)List", type.apiVersion)
+        out += Array("{\"kind\":\"\(listKind)\",\"apiVersion\":\"\(listVersion)\",\"metadata\":".utf8)
         out += metadata.jsonBytes
         out += Array(",\"items\":[".utf8)
         for (index, object) in objects.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += RegionState.render(object, as: type)
+            out += metadataOnly ? ResponseForm.partialObject(object.value) : RegionState.render(object, as: type)
         }
         out += Array("]}".utf8)
         return APIResponse(status: 200, body: out)

@@ -92,16 +92,18 @@ public final class KubeSimCluster: @unchecked Sendable {
         return output.stdout
     }
 
-    /// An HTTPS request with curl: the status code and body. `token: false` sends no credentials.
+    /// An HTTPS request with curl: the status code and body. `token: false` sends no credentials; `accept` is the
+    /// `Accept` header (none by default).
     public func request(
         _ method: String, _ path: String, body: String? = nil, contentType: String = "application/json",
-        token: Bool = true, region: String = "us-sanjose-1"
+        token: Bool = true, region: String = "us-sanjose-1", accept: String? = nil
     ) throws -> (status: Int, body: String) {
         guard let port = apiPorts[region] else { throw TestSupportError("no region \(region)") }
         var arguments = [
             "curl", "-sS", "--cacert", caPath, "-X", method, "-w", "\n%{http_code}", "-H",
             "Content-Type: \(contentType)",
         ]
+        if let accept { arguments += ["-H", "Accept: \(accept)"] }
         if token { arguments += ["-H", "Authorization: Bearer \(try self.token(region))"] }
         if body != nil { arguments += ["--data-binary", "@-"] }
         arguments.append("https://127.0.0.1:\(port)\(path)")
@@ -136,13 +138,14 @@ public final class KubeSimCluster: @unchecked Sendable {
         try await blocking { try self.kubectlChecked(arguments, region: region, input: input) }
     }
 
-    /// ``request(_:_:body:contentType:token:region:)`` from async code, off the cooperative pool.
+    /// ``request(_:_:body:contentType:token:region:accept:)`` from async code, off the cooperative pool.
     public func request(
         _ method: String, _ path: String, body: String? = nil, contentType: String = "application/json",
-        token: Bool = true, region: String = "us-sanjose-1"
+        token: Bool = true, region: String = "us-sanjose-1", accept: String? = nil
     ) async throws -> (status: Int, body: String) {
         try await blocking {
-            try self.request(method, path, body: body, contentType: contentType, token: token, region: region)
+            try self.request(
+                method, path, body: body, contentType: contentType, token: token, region: region, accept: accept)
         }
     }
 
