@@ -20,6 +20,9 @@ public struct RawResourceList: Sendable {
         public var bytes: [UInt8]
         /// `metadata.uid` ("" when missing).
         public var uid = ""
+        /// Only the item's identity and versions came (`bytes` is empty): the list was asked for metadata only and
+        /// the server gave it (``KubeClient/listRaw(_:namespace:pageSize:maxPages:metadataOnly:)``).
+        public var metadataOnly = false
     }
 
     public var items: [Item]
@@ -67,13 +70,19 @@ extension KubeClient {
     ///
     /// `maxPages` stops after that many pages: the list is then `complete` only when the last page read was the
     /// last there is.
-    public func listRaw(_ gvk: GroupVersionKind, namespace: String? = nil, pageSize: Int = 500, maxPages: Int? = nil)
-        async throws(ApplierError) -> RawResourceList
-    {
+    ///
+    /// With `metadataOnly`, asks for the items' metadata alone (`as=PartialObjectMetadataList`, the objects
+    /// themselves where the server cannot): for a caller that needs to know which objects exist at which versions
+    /// and reads the bodies of a few. Items that came as metadata are marked so and hold no bytes.
+    public func listRaw(
+        _ gvk: GroupVersionKind, namespace: String? = nil, pageSize: Int = 500, maxPages: Int? = nil,
+        metadataOnly: Bool = false
+    ) async throws(ApplierError) -> RawResourceList {
         var items: [RawResourceList.Item] = []
         var complete = true
         let resourceVersion = try await pages(
-            gvk, namespace: namespace, pageSize: pageSize, maxPages: maxPages, stopped: { complete = false }
+            gvk, namespace: namespace, pageSize: pageSize, maxPages: maxPages,
+            accept: metadataOnly ? Self.metadataListAccept : "application/json", stopped: { complete = false }
         ) {
             (response, operation) throws(ApplierError) in
             let scan: JSONListScan
@@ -82,12 +91,15 @@ extension KubeClient {
             } catch {
                 throw .invalidResponse(operation: operation, message: "\(error)")
             }
+            let metadata = metadataOnly && scan.kind == "PartialObjectMetadataList"
             for item in scan.items {
                 guard !item.name.isEmpty else {
                     throw .invalidResponse(operation: operation, message: "an item is not an object: no metadata.name")
                 }
                 let bytes: [UInt8]
-                if item.complete {
+                if metadata {
+                    bytes = []
+                } else if item.complete {
                     bytes = Array(response.body[item.range])
                 } else if item.typed {
                     // Its own apiVersion or kind (maybe empty): read it as ``list`` does.
@@ -102,7 +114,7 @@ extension KubeClient {
                 items.append(
                     RawResourceList.Item(
                         key: ObjectKey(group: gvk.group, kind: gvk.kind, namespace: item.namespace, name: item.name),
-                        resourceVersion: item.resourceVersion, bytes: bytes, uid: item.uid))
+                        resourceVersion: item.resourceVersion, bytes: bytes, uid: item.uid, metadataOnly: metadata))
             }
             return (scan.continueToken, scan.resourceVersion.isEmpty ? nil : scan.resourceVersion)
         }
@@ -114,7 +126,7 @@ extension KubeClient {
     /// and calls `stopped`.
     private func pages(
         _ gvk: GroupVersionKind, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil,
-        pageSize: Int, maxPages: Int? = nil, stopped: () -> Void = {},
+        pageSize: Int, maxPages: Int? = nil, accept: String = "application/json", stopped: () -> Void = {},
         _ page: (HTTPResponse, String) throws(ApplierError) -> (String, String?)
     ) async throws(ApplierError) -> String {
         let resource = try await resource(for: gvk)
@@ -134,7 +146,7 @@ extension KubeClient {
             let response = try await perform(
                 APIRequest(
                     method: "GET", path: resource.path(namespace: scope) + PathEncoding.query(query), body: nil,
-                    contentType: nil, operation: operation))
+                    contentType: nil, operation: operation, accept: accept))
             let (next, version) = try page(response, operation)
             continueToken = next
             resourceVersion = version ?? resourceVersion
@@ -146,6 +158,10 @@ extension KubeClient {
         } while !continueToken.isEmpty
         return resourceVersion
     }
+
+    /// A list's metadata alone (`meta.k8s.io/v1` PartialObjectMetadataList), or else the objects: a server that
+    /// cannot give the first answers with the second (the real server's media type negotiation).
+    static let metadataListAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
 
     /// The item with `apiVersion` and `kind` first, as a lone object would have them.
     static func typed(_ item: Value, _ gvk: GroupVersionKind) -> Value {

@@ -171,7 +171,7 @@ public final class KubeClient: Sendable {
     }
 
     private func httpRequest(_ request: APIRequest, credentials: RequestCredentials) -> HTTPRequest {
-        var headers: [(String, String)] = [("Accept", "application/json"), ("User-Agent", options.userAgent)]
+        var headers: [(String, String)] = [("Accept", request.accept), ("User-Agent", options.userAgent)]
         if let contentType = request.contentType { headers.append(("Content-Type", contentType)) }
         if let authorization = credentials.authorization { headers.append(("Authorization", authorization.text)) }
         if let user = context.impersonateUser { headers.append(("Impersonate-User", user)) }
@@ -216,4 +216,6 @@ struct APIRequest: Sendable {
     var contentType: String?
     /// What is being done, for error messages: "get v1/ConfigMap default/settings".
     var operation: String
+    /// The `Accept` header: the media types the response may come in, the first the server can give chosen.
+    var accept = "application/json"
 }

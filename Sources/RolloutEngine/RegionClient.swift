@@ -75,13 +75,13 @@ public struct RegionClient: Sendable {
                     notServed: notServed, listed: listed, fromCache: true)
             }
         }
+        let proofs = ledger.flatMap { Self.proves(options, desired: all) ? $0 : nil }
         // What was read ahead (the inventory's objects, while the revision rendered), then the rest.
         var read = readAhead ?? ReadAhead()
         read.merge(
             try await self.read(
                 desired.filter { !read.knows($0.key, namespace: $0.namespace, gvk: $0.ref.gvk) }.map(\.ref),
-                single: false))
-        let proofs = ledger.flatMap { Self.proves(options, desired: all) ? $0 : nil }
+                single: false, metadata: proofs != nil))
         return try await compare(
             selected, desired: desired, extraRefs: extraRefs, options: options, ownership: ownership,
             notServed: notServed, listed: read.listed, listedGroups: read.listedGroups, absent: read.absent,
@@ -114,9 +114,13 @@ public struct RegionClient: Sendable {
     /// The live objects `inventory` names, of kinds the cluster serves, read as ``diff`` reads objects (bounded
     /// lists, GETs, kept as bytes): a one-shot diff reads them while the revision renders, and the diff then reads
     /// only what the revision adds.
-    public func readAhead(_ inventory: Inventory) async throws -> ReadAhead {
+    ///
+    /// `forProofs`: the diff will take a settled ledger's proofs (``proves(_:desired:)``), so cluster-scoped kinds may
+    /// be listed for their metadata alone (``read(_:single:metadata:)``).
+    public func readAhead(_ inventory: Inventory, forProofs: Bool = false) async throws -> ReadAhead {
         let unserved = try await client.unservedKinds(Set(inventory.objects.map(\.gvk)))
-        return try await read(inventory.objects.filter { !unserved.contains($0.gvk) }, single: true)
+        return try await read(
+            inventory.objects.filter { !unserved.contains($0.gvk) }, single: true, metadata: forProofs)
     }
 
     /// Reads `refs`: several of one kind in one namespace by one list instead of a get each, kept as bytes (an
@@ -124,23 +128,79 @@ public struct RegionClient: Sendable {
     /// of at most twice the objects wanted (and 8 more): a namespace holding many others of the kind is not read
     /// whole, its objects not on that page are read one by one. Never Secrets: others' data is not read. With
     /// `single`, the objects no list covers are read by a GET each; otherwise they are left to ``compare``.
-    private func read(_ refs: [ObjectRef], single: Bool) async throws -> ReadAhead {
+    ///
+    /// Several Namespaces are listed too (small objects, and often name-only manifests, which no proof settles). With
+    /// `metadata` (proofs will answer the diff), lists that would read many objects not ours ask for metadata alone:
+    /// several objects of another cluster-scoped kind (a cluster's CustomResourceDefinitions are megabytes, most of
+    /// them not ours), and a kind with one object in each of several namespaces (one list across the namespaces
+    /// instead of a GET each). An object a proof settles is then never read whole; the others are read by a GET each
+    /// when compared. A list the credentials may not make (403) leaves its objects to GETs.
+    private func read(_ refs: [ObjectRef], single: Bool, metadata: Bool = false) async throws -> ReadAhead {
         var read = ReadAhead()
         let client = client
         let groups = Dictionary(grouping: refs) { GroupKey(gvk: $0.gvk, namespace: $0.namespace) }
-        try await withThrowingTaskGroup(of: (GroupKey, RawResourceList).self) { group in
-            for (key, members) in groups
-            where members.count >= 2 && !key.namespace.isEmpty && !(key.gvk.group.isEmpty && key.gvk.kind == "Secret") {
+        /// One bounded list: `namespace` nil lists a cluster-scoped kind, or a namespaced kind in every namespace;
+        /// `covers` are the groups it answers for when complete.
+        struct Listing: Sendable {
+            var gvk: GroupVersionKind
+            var namespace: String?
+            var wanted: Int
+            var metadataOnly: Bool
+            var covers: [GroupKey]
+        }
+        var listings: [Listing] = []
+        var singles: [GroupVersionKind: [GroupKey]] = [:]
+        for (key, members) in groups where !(key.gvk.group.isEmpty && key.gvk.kind == "Secret") {
+            if !key.namespace.isEmpty {
+                if members.count >= 2 {
+                    listings.append(
+                        Listing(
+                            gvk: key.gvk, namespace: key.namespace, wanted: members.count, metadataOnly: false,
+                            covers: [key]))
+                } else if metadata {
+                    singles[key.gvk, default: []].append(key)
+                }
+            } else if members.count >= 2 && (metadata || key.gvk == Self.namespaceKind) {
+                listings.append(
+                    Listing(
+                        gvk: key.gvk, namespace: nil, wanted: members.count,
+                        metadataOnly: key.gvk != Self.namespaceKind, covers: [key]))
+            }
+        }
+        for (gvk, keys) in singles where keys.count >= 2 {
+            listings.append(Listing(gvk: gvk, namespace: nil, wanted: keys.count, metadataOnly: true, covers: keys))
+        }
+        try await withThrowingTaskGroup(of: (Listing, RawResourceList?).self) { group in
+            for listing in listings {
                 group.addTask {
-                    // Bound before the tuple is built (a Swift 6.3.1 -O miscompile, docs/compiler-crash.md).
-                    let list = try await client.listRaw(
-                        key.gvk, namespace: key.namespace, pageSize: 2 * members.count + 8, maxPages: 1)
-                    return (key, list)
+                    // A list with no namespace reads a cluster-scoped kind for objects written without one, and a
+                    // namespaced kind for objects written with one (a namespaced kind written without a namespace
+                    // is in the context's, which such a list would not name; a cluster-scoped kind written with a
+                    // namespace is not in it).
+                    let namespaced = try await client.resource(for: listing.gvk).namespaced
+                    let spansNamespaces = listing.covers.contains { !$0.namespace.isEmpty }
+                    guard namespaced == spansNamespaces else { return (listing, nil) }
+                    do throws(ApplierError) {
+                        // Bound before the tuple is built (a Swift 6.3.1 -O miscompile, docs/compiler-crash.md).
+                        let list = try await client.listRaw(
+                            listing.gvk, namespace: listing.namespace, pageSize: 2 * listing.wanted + 8, maxPages: 1,
+                            metadataOnly: listing.metadataOnly)
+                        return (listing, list)
+                    } catch {
+                        if error.status?.reason == .forbidden { return (listing, nil) }
+                        throw error
+                    }
                 }
             }
-            for try await (key, list) in group {
-                if list.complete { read.listedGroups.insert(key) }
-                for item in list.items { read.listed[item.key] = .raw(RawObject(listed: item, of: key.gvk)) }
+            for try await (listing, list) in group {
+                guard let list else { continue }
+                if list.complete { read.listedGroups.formUnion(listing.covers) }
+                for item in list.items {
+                    read.listed[item.key] =
+                        item.metadataOnly
+                        ? .metadata(LiveVersion(scanned: item.uid, item.resourceVersion))
+                        : .raw(RawObject(listed: item, of: listing.gvk))
+                }
             }
         }
         guard single else { return read }
@@ -155,15 +215,19 @@ public struct RegionClient: Sendable {
     /// Whether a settled ledger's proofs (``RegionConnections/settleChecker``) answer a diff with `options`: they
     /// are the client-side settle check's, for the manager `syncagent`, which stands for a server-side dry run
     /// only where webhook mutations are ignored and no admission webhook is being configured.
-    static func proves(_ options: DiffOptions, desired: [Resource]) -> Bool {
+    public static func proves(_ options: DiffOptions, desired: [Resource]) -> Bool {
         options.mode == .serverSide && options.fieldManager == "syncagent" && options.ignoreMutationWebhook
             && !desired.contains { $0.ref.group == "admissionregistration.k8s.io" }
     }
 
-    /// A live object as it was read: parsed (from the cache), or the bytes a list or a GET returned.
+    private static let namespaceKind = GroupVersionKind(group: "", version: "v1", kind: "Namespace")
+
+    /// A live object as it was read: parsed (from the cache), the bytes a list or a GET returned, or only that it
+    /// exists and at which version (a metadata list: nil when its uid or resourceVersion is missing).
     fileprivate enum Listed: Sendable {
         case parsed(Value)
         case raw(RawObject)
+        case metadata(LiveVersion?)
     }
 
     /// The comparison once the live objects are known (`fromCache`: all of them are in `listed`, absent ones do not
@@ -194,8 +258,8 @@ public struct RegionClient: Sendable {
         work += extraRefs.map { .extra($0, known: listed[$0.key]) }
         let client = client
         /// An object of the inventory that a proof settles, when the proofs answer this diff.
-        @Sendable func settled(_ resource: Resource, _ raw: RawObject) -> ResourceDiff? {
-            guard let proofs, proofs.owned.contains(resource.key), let version = raw.version,
+        @Sendable func settled(_ resource: Resource, _ version: LiveVersion?) -> ResourceDiff? {
+            guard let proofs, proofs.owned.contains(resource.key), let version,
                 let digest = SettledLedger.digest(resource),
                 proofs.ledger.isSettled(resource.key, version: version, digest: digest)
             else { return nil }
@@ -212,12 +276,18 @@ public struct RegionClient: Sendable {
                     case nil: found = nil
                     case .parsed(let value): found = value
                     case .raw(let raw):
-                        if let done = settled(resource, raw) { return (nil, nil, done) }
+                        if let done = settled(resource, raw.version) { return (nil, nil, done) }
+                        found = try raw.value()
+                    case .metadata(let version):
+                        if let done = settled(resource, version) { return (nil, nil, done) }
+                        // Not settled: read whole (and again the proof: it may have been written since).
+                        guard let raw = try await client.getRawIfPresent(resource.ref) else { return (nil, nil, nil) }
+                        if let done = settled(resource, raw.version) { return (nil, nil, done) }
                         found = try raw.value()
                     }
                 } else if proofs != nil {
                     guard let raw = try await client.getRawIfPresent(resource.ref) else { return (nil, nil, nil) }
-                    if let done = settled(resource, raw) { return (nil, nil, done) }
+                    if let done = settled(resource, raw.version) { return (nil, nil, done) }
                     found = try raw.value()
                 } else {
                     found = try await client.getIfPresent(resource.ref)?.body
@@ -238,6 +308,7 @@ public struct RegionClient: Sendable {
                 switch known {
                 case .parsed(let value): return (value, nil, nil)
                 case .raw(let raw): return (try raw.value(), nil, nil)
+                case .metadata: break  // read whole below
                 case nil:
                     let group = GroupKey(gvk: ref.gvk, namespace: ref.namespace)
                     if fromCache || absent.contains(ref.key) || listedGroups.contains(group) { return (nil, nil, nil) }

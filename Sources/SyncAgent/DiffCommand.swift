@@ -217,7 +217,10 @@ extension DiffReport {
                         let reading = ledger.map { ledger in Task.detached { ledger.load() } }
                         let inventory = try await client.inventory()
                         // The live objects the inventory names are read while the revision renders.
-                        let ahead = inventory.map { inventory in Task { try await client.readAhead(inventory) } }
+                        let forProofs = ledger != nil && RegionClient.proves(options, desired: [])
+                        let ahead = inventory.map { inventory in
+                            Task { try await client.readAhead(inventory, forProofs: forProofs) }
+                        }
                         let resources: [Resource]
                         do {
                             resources = try await desired(region.name, inventory)

@@ -31,6 +31,8 @@ public struct JSONListScan: Sendable {
     public var resourceVersion = ""
     /// The list's `metadata.continue` ("" when missing: the last page).
     public var continueToken = ""
+    /// The list's `kind` ("" when missing): `PartialObjectMetadataList` when only the items' metadata came.
+    public var kind = ""
 
     /// Scans `bytes`; throws where they are not JSON, or not an object whose `items` is an array of objects.
     public init(_ bytes: [UInt8]) throws(JSONError) {
@@ -53,6 +55,8 @@ public struct JSONListScan: Sendable {
                     default: try reader.skipValue()
                     }
                 }
+            case "kind":
+                kind = try reader.stringOrSkip() ?? ""
             default:
                 try reader.skipValue()
             }

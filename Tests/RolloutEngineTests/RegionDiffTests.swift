@@ -101,4 +101,167 @@ import Testing
                         $0.hasPrefix("/api/v1/namespaces/crowded/") || $0.hasPrefix("/api/v1/namespaces/quiet/")
                     }), "\(reads)")
     }
+
+    /// With a settled ledger's proofs, lists that would read many objects not ours ask for metadata alone: several
+    /// objects of a cluster-scoped kind (one list, not a GET each) and a kind with one object in each of several
+    /// namespaces (one list across them). A proof settles an object without its body; an object written since is
+    /// read whole and compared. Namespaces are listed whole (no proof settles a name-only one). Without proofs,
+    /// neither metadata list is made; credentials that may not list across namespaces get a GET each.
+    @Test func proofsLetListsCarryMetadataAloneAndTheUnsettledAreReadWhole() async throws {
+        let work = try TemporaryDirectory(prefix: "region-diff-metadata")
+        let audit = work.path + "/audit.log"
+        let cluster = try await KubeSimCluster(regions: ["us-sanjose-1"], extraArguments: ["--audit-log", audit])
+        for namespace in ["ns-a", "ns-b", "ns-c"] {
+            try await cluster.kubectlChecked(["create", "namespace", namespace])
+        }
+        func clusterRole(_ name: String) -> String {
+            #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"\#(name)"},"#
+                + #""rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]}"#
+        }
+        func configMap(_ namespace: String, _ name: String) -> String {
+            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(name)","namespace":"\#(namespace)"},"#
+                + #""data":{"a":"1"}}"#
+        }
+        func namespace(_ name: String) -> String {
+            #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"\#(name)"}}"#
+        }
+        let ours = [
+            clusterRole("ours-1"), clusterRole("ours-2"), namespace("ns-a"), namespace("ns-b"),
+            configMap("ns-a", "one"), configMap("ns-b", "one"),
+        ]
+        for manifest in ours + [clusterRole("theirs"), configMap("ns-c", "theirs")] {
+            try await cluster.kubectlChecked(
+                ["apply", "--server-side", "--field-manager", "syncagent", "-f", "-"], input: manifest)
+        }
+        let desired = try ours.map { try Resource(body: try Value(json: Array($0.utf8))) }
+        let inventory = Inventory(revision: "r1", time: "2026-01-01T00:00:00Z", objects: desired.map(\.ref))
+        let region = RegionTarget(name: "us-sanjose-1", kubeconfig: cluster.kubeconfigPath, context: "us-sanjose-1")
+        let client = try RegionClient(region, logger: Logger(label: "test"))
+
+        // What a sync would have proved: every object but the name-only Namespaces, at its live version.
+        let ledger = SettledLedger(file: nil, checker: RegionConnections.settleChecker)
+        for resource in desired where resource.kind != "Namespace" {
+            let live = try await client.client.get(resource.ref)
+            let version = try #require(LiveVersion(of: live.body))
+            ledger.prove(resource.key, version: version, digest: try #require(SettledLedger.digest(resource)))
+        }
+        // Written since by hand: no longer settled by its proof.
+        try await cluster.kubectlChecked(
+            [
+                "patch", "clusterrole", "ours-2", "--type", "json", "-p",
+                #"[{"op":"replace","path":"/rules/0/verbs","value":["get","list"]}]"#,
+            ])
+        try await cluster.kubectlChecked(["patch", "configmap", "one", "-n", "ns-b", "-p", #"{"data":{"a":"2"}}"#])
+
+        func auditedRequests(from start: Int) throws -> [(verb: String, uri: String)] {
+            try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").dropFirst(start).compactMap {
+                line -> (verb: String, uri: String)? in
+                guard let event = try? Value(json: Array(line.utf8)), event["userAgent"]?.stringValue == "syncagent",
+                    let verb = event["verb"]?.stringValue, let uri = event["requestURI"]?.stringValue
+                else { return nil }
+                return (verb, uri)
+            }
+        }
+        func auditLines() throws -> Int {
+            try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").count
+        }
+        func classes(_ result: RegionDiff) -> [String: DriftClass] {
+            Dictionary(uniqueKeysWithValues: result.resources.map { ("\($0.ref.namespace)/\($0.ref.name)", $0.drift) })
+        }
+        let expected: [String: DriftClass] = [
+            "/ours-1": .inSync, "/ours-2": .modified, "/ns-a": .inSync, "/ns-b": .inSync, "ns-a/one": .inSync,
+            "ns-b/one": .modified,
+        ]
+        let objectReads: ((verb: String, uri: String)) -> Bool = { request in
+            (request.verb == "get" || request.verb == "list")
+                && ["/apis/rbac.authorization.k8s.io/v1/clusterroles", "/api/v1/namespaces", "/api/v1/configmaps"]
+                    .contains { request.uri.hasPrefix($0) }
+                && !request.uri.contains("syncagent-system")
+        }
+
+        // One-shot diff as `syncagent diff` makes it: the inventory's objects read ahead, then the diff.
+        var start = try auditLines()
+        let ahead = try await client.readAhead(inventory, forProofs: true)
+        let proved = try await client.diff(
+            desired: desired, options: DiffOptions(mode: .serverSide), inventory: inventory, ledger: ledger,
+            readAhead: ahead)
+        #expect(classes(proved) == expected, "\(proved)")
+        let reads = try auditedRequests(from: start).filter(objectReads)
+        #expect(
+            Set(reads.map { "\($0.verb) \($0.uri)" }) == [
+                "list /apis/rbac.authorization.k8s.io/v1/clusterroles?limit=12", "list /api/v1/namespaces?limit=12",
+                "list /api/v1/configmaps?limit=12",
+                // Written since their proofs: read whole.
+                "get /apis/rbac.authorization.k8s.io/v1/clusterroles/ours-2",
+                "get /api/v1/namespaces/ns-b/configmaps/one",
+            ] && reads.count == 5, "\(reads)")
+
+        // The metadata lists carried no bodies; the same list without metadataOnly does.
+        let roles = GroupVersionKind(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole")
+        let metadataOnly = try await client.client.listRaw(roles, metadataOnly: true)
+        #expect(!metadataOnly.items.isEmpty && metadataOnly.items.allSatisfy { $0.metadataOnly && $0.bytes.isEmpty })
+        #expect(metadataOnly.items.allSatisfy { !$0.uid.isEmpty && !$0.resourceVersion.isEmpty })
+        let whole = try await client.client.listRaw(roles)
+        #expect(whole.items.allSatisfy { !$0.metadataOnly && !$0.bytes.isEmpty })
+
+        // Without proofs: no metadata lists; ClusterRoles and the lone ConfigMaps by a GET each.
+        start = try auditLines()
+        let unproved = try await client.diff(
+            desired: desired, options: DiffOptions(mode: .serverSide), inventory: inventory)
+        #expect(classes(unproved) == expected, "\(unproved)")
+        let plain = try auditedRequests(from: start).filter(objectReads)
+        #expect(
+            Set(plain.map { "\($0.verb) \($0.uri)" }) == [
+                "list /api/v1/namespaces?limit=12",
+                "get /apis/rbac.authorization.k8s.io/v1/clusterroles/ours-1",
+                "get /apis/rbac.authorization.k8s.io/v1/clusterroles/ours-2",
+                "get /api/v1/namespaces/ns-a/configmaps/one", "get /api/v1/namespaces/ns-b/configmaps/one",
+            ] && plain.count == 5, "\(plain)")
+
+        // Credentials that may read but not list ConfigMaps across namespaces: the lone ConfigMaps by a GET each.
+        try await cluster.kubectlChecked(
+            ["apply", "-f", "-"],
+            input: """
+                {"apiVersion": "v1", "kind": "List", "items": [
+                 {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "panda"},
+                  "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "patch"]},
+                   {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "patch"]},
+                   {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"],
+                    "verbs": ["get", "list", "patch"]}]},
+                 {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                  "metadata": {"name": "panda"},
+                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "panda"},
+                  "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "panda"}]}]}
+                """)
+        let token = try cluster.token()
+        let port = try #require(cluster.apiPorts["us-sanjose-1"])
+        let pandaConfig = try work.write(
+            "panda.kubeconfig",
+            """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: c
+              cluster: {server: "https://127.0.0.1:\(port)", certificate-authority: "\(cluster.caPath)"}
+            users:
+            - name: panda
+              user: {token: "\(token)", as: panda}
+            contexts:
+            - name: panda
+              context: {cluster: c, user: panda}
+            current-context: panda
+            """)
+        let panda = try RegionClient(
+            RegionTarget(name: "us-sanjose-1", kubeconfig: pandaConfig.path, context: "panda"),
+            logger: Logger(label: "test"))
+        start = try auditLines()
+        let limited = try await panda.diff(
+            desired: desired, options: DiffOptions(mode: .serverSide), inventory: inventory, ledger: ledger,
+            readAhead: try await panda.readAhead(inventory, forProofs: true))
+        #expect(classes(limited) == expected, "\(limited)")
+        let pandaReads = try auditedRequests(from: start).filter(objectReads)
+        #expect(
+            pandaReads.filter { $0.uri.hasPrefix("/api/v1/namespaces/ns-") && $0.verb == "get" }.count == 2,
+            "\(pandaReads)")
+    }
 }
