@@ -9,6 +9,17 @@ import Testing
 
 /// How `RegionClient.diff` reads live objects from kubesim, seen in kubesim's audit log.
 @Suite struct RegionDiffTests {
+    /// syncagent's requests in kubesim's audit log `audit`, from its line `start` on: verb and request URI.
+    static func syncagentRequests(_ audit: String, from start: Int) throws -> [(verb: String, uri: String)] {
+        try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").dropFirst(start).compactMap {
+            line -> (verb: String, uri: String)? in
+            guard let event = try? Value(json: Array(line.utf8)), event["userAgent"]?.stringValue == "syncagent",
+                let verb = event["verb"]?.stringValue, let uri = event["requestURI"]?.stringValue
+            else { return nil }
+            return (verb, uri)
+        }
+    }
+
     /// Several objects of one kind in one namespace are listed: one page of at most twice as many as wanted, and 8
     /// more. A namespace holding many others of the kind is never read whole: ours that are not on that page are
     /// read one by one and compared as any other. Secrets are never listed (others' data is not read).
@@ -57,13 +68,7 @@ import Testing
             ], "\(result)")
 
         func auditedRequests(from start: Int = 0) throws -> [(verb: String, uri: String)] {
-            try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").dropFirst(start).compactMap {
-                line -> (verb: String, uri: String)? in
-                guard let event = try? Value(json: Array(line.utf8)), event["userAgent"]?.stringValue == "syncagent",
-                    let verb = event["verb"]?.stringValue, let uri = event["requestURI"]?.stringValue
-                else { return nil }
-                return (verb, uri)
-            }
+            try Self.syncagentRequests(audit, from: start)
         }
         let requests = try auditedRequests()
         let crowdedLists = requests.filter {
@@ -154,13 +159,7 @@ import Testing
         try await cluster.kubectlChecked(["patch", "configmap", "one", "-n", "ns-b", "-p", #"{"data":{"a":"2"}}"#])
 
         func auditedRequests(from start: Int) throws -> [(verb: String, uri: String)] {
-            try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").dropFirst(start).compactMap {
-                line -> (verb: String, uri: String)? in
-                guard let event = try? Value(json: Array(line.utf8)), event["userAgent"]?.stringValue == "syncagent",
-                    let verb = event["verb"]?.stringValue, let uri = event["requestURI"]?.stringValue
-                else { return nil }
-                return (verb, uri)
-            }
+            try Self.syncagentRequests(audit, from: start)
         }
         func auditLines() throws -> Int {
             try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").count
