@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import SyncCore
 import Testing
+import TestSupport
 
 @testable import Applier
 
@@ -18,11 +19,6 @@ import Testing
             ])
     }
 
-    static func folder() throws -> String {
-        let path = NSTemporaryDirectory() + "settled-ledger-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
 
     @Test func aProofCountsOnlyForTheSameObjectVersionAndManifest() throws {
         let ledger = SettledLedger(file: nil, checker: Self.checker)
@@ -76,7 +72,9 @@ import Testing
     }
 
     @Test func theFileKeepsWhatIsKeptForTheNextProcessOwnerOnly() throws {
-        let file = try Self.folder() + "/deep/region.json"
+        let folder = try TemporaryDirectory(prefix: "settled-ledger")
+        defer { withExtendedLifetime(folder) {} }
+        let file = folder.path + "/deep/region.json"
         let first = SettledLedger(file: file, checker: Self.checker)
         let kept = try Self.configMap("kept", "a")
         let dropped = try Self.configMap("dropped", "a")
@@ -101,7 +99,9 @@ import Testing
     }
 
     @Test func aDamagedFileProvesNothingAndIsReplaced() throws {
-        let file = try Self.folder() + "/region.json"
+        let folder = try TemporaryDirectory(prefix: "settled-ledger")
+        defer { withExtendedLifetime(folder) {} }
+        let file = folder.path + "/region.json"
         let manifest = try Self.configMap("settings", "a")
         let digest = try #require(SettledLedger.digest(manifest))
         let version = LiveVersion(uid: "u-1", resourceVersion: "3")
