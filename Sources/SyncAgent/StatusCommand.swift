@@ -1,3 +1,4 @@
+import Applier
 import RolloutEngine
 import ArgumentParser
 import Differ
@@ -72,6 +73,7 @@ struct RegionState: Sendable {
         diffOptions.ignore = agent.ignore
         let options = diffOptions
         let sources = SnapshotCache(repository: repository)
+        let ledgerFolder = DiffReport.ledgerFolder(agent)
         return await withTaskGroup(of: (Int, RegionState).self) { group in
             for (index, region) in agent.regions.enumerated() {
                 group.addTask {
@@ -91,9 +93,24 @@ struct RegionState: Sendable {
                         if let inventory = state.inventory, !inventory.revision.isEmpty,
                             !inventory.revision.hasPrefix(Snapshot.localPrefix)
                         {
-                            let snapshot = try await sources.snapshot(inventory.revision)
-                            let desired = try snapshot.render(region: region.name)
-                            let diff = try await client.diff(desired: desired, options: options, inventory: inventory)
+                            // As `diff` reads (``DiffReport/gather``): the settled ledger of this machine's syncs
+                            // (read only), and the inventory's objects read while the revision renders.
+                            let ledger = SettledLedger(
+                                file: RegionConnections.ledgerFile(
+                                    in: ledgerFolder, for: region, server: client.client.context.server),
+                                checker: RegionConnections.settleChecker)
+                            let forProofs = RegionClient.proves(options, desired: [])
+                            let ahead = Task { try await client.readAhead(inventory, forProofs: forProofs) }
+                            let desired: [Resource]
+                            do {
+                                desired = try await sources.snapshot(inventory.revision).render(region: region.name)
+                            } catch {
+                                ahead.cancel()
+                                throw error
+                            }
+                            let diff = try await client.diff(
+                                desired: desired, options: options, inventory: inventory, ledger: ledger,
+                                readAhead: try await ahead.value)
                             state.diff = diff
                             state.drifted = diff.resources.filter { $0.drift.isDrift }.count
                         }

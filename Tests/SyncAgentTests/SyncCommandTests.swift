@@ -61,6 +61,14 @@ struct SyncCommandTests {
             #expect(status[region]?["drifted"]?.intValue == 0)
             #expect(status[region]?["objects"]?.intValue == Int64(SyncMesh.objectCount))
         }
+        // status reads as diff does, the settled ledger's proofs included: an object written since its proof (a
+        // hand edit in one region) is read whole and counted; the objects proved are not.
+        _ = try await mesh.cluster.kubectlChecked(
+            ["label", "deployment", "ratings-v1", "-n", "bookinfo", "version=v9", "--overwrite"],
+            region: "us-chicago-1")
+        let edited = try await mesh.status()
+        #expect(edited["us-chicago-1"]?["drifted"]?.intValue == 1, "\(edited)")
+        #expect(edited["us-sanjose-1"]?["drifted"]?.intValue == 0, "\(edited)")
     }
 
     @Test func aReadinessTimeoutStopsAtThePrimaryAndRollsItBack() async throws {
