@@ -196,10 +196,13 @@ public struct RegionClient: Sendable {
                 guard let list else { continue }
                 if list.complete { read.listedGroups.formUnion(listing.covers) }
                 for item in list.items {
-                    read.listed[item.key] =
-                        item.metadataOnly
-                        ? .metadata(LiveVersion(scanned: item.uid, item.resourceVersion))
-                        : .raw(RawObject(listed: item, of: listing.gvk))
+                    if !item.metadataOnly {
+                        read.listed[item.key] = .raw(RawObject(listed: item, of: listing.gvk))
+                    } else if read.listed[item.key] == nil {
+                        // Never over an object's bytes: a list across namespaces also holds those of namespaces
+                        // listed whole.
+                        read.listed[item.key] = .metadata(LiveVersion(scanned: item.uid, item.resourceVersion))
+                    }
                 }
             }
         }
