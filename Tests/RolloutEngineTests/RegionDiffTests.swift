@@ -20,6 +20,51 @@ import Testing
         }
     }
 
+    /// One kubesim region writing an audit log (its path returned) in a new folder, with `namespaces` created.
+    static func auditedCluster(_ prefix: String, namespaces: [String]) async throws -> (
+        TemporaryDirectory, String, KubeSimCluster
+    ) {
+        let work = try TemporaryDirectory(prefix: prefix)
+        let audit = work.path + "/audit.log"
+        let cluster = try await KubeSimCluster(regions: ["us-sanjose-1"], extraArguments: ["--audit-log", audit])
+        for namespace in namespaces {
+            try await cluster.kubectlChecked(["create", "namespace", namespace])
+        }
+        return (work, audit, cluster)
+    }
+
+    static func configMap(_ namespace: String, _ name: String) -> String {
+        #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(name)","namespace":"\#(namespace)"},"#
+            + #""data":{"a":"1"}}"#
+    }
+
+    /// `ours` and `others` applied server-side as `syncagent`; `ours` as desired resources, their inventory, and a
+    /// client of the region.
+    static func applied(_ ours: [String], others: [String] = [], in cluster: KubeSimCluster) async throws -> (
+        desired: [Resource], inventory: Inventory, client: RegionClient
+    ) {
+        for manifest in ours + others {
+            try await cluster.kubectlChecked(
+                ["apply", "--server-side", "--field-manager", "syncagent", "-f", "-"], input: manifest)
+        }
+        let desired = try ours.map { try Resource(body: try Value(json: Array($0.utf8))) }
+        let inventory = Inventory(revision: "r1", time: "2026-01-01T00:00:00Z", objects: desired.map(\.ref))
+        let region = RegionTarget(name: "us-sanjose-1", kubeconfig: cluster.kubeconfigPath, context: "us-sanjose-1")
+        return (desired, inventory, try RegionClient(region, logger: Logger(label: "test")))
+    }
+
+    /// A ledger holding what a sync would have proved of `resources`: each in sync at its live version.
+    static func proofs(of resources: [Resource], client: RegionClient) async throws -> SettledLedger {
+        let ledger = SettledLedger(file: nil, checker: RegionConnections.settleChecker)
+        for resource in resources {
+            let live = try await client.client.get(resource.ref)
+            ledger.prove(
+                resource.key, version: try #require(LiveVersion(of: live.body)),
+                digest: try #require(SettledLedger.digest(resource)))
+        }
+        return ledger
+    }
+
     /// Several objects of one kind in one namespace are listed: one page of at most twice as many as wanted, and 8
     /// more. A namespace holding many others of the kind is never read whole: ours that are not on that page are
     /// read one by one and compared as any other. Secrets are never listed (others' data is not read).
@@ -113,43 +158,24 @@ import Testing
     /// read whole and compared. Namespaces are listed whole (no proof settles a name-only one). Without proofs,
     /// neither metadata list is made; credentials that may not list across namespaces get a GET each.
     @Test func proofsLetListsCarryMetadataAloneAndTheUnsettledAreReadWhole() async throws {
-        let work = try TemporaryDirectory(prefix: "region-diff-metadata")
-        let audit = work.path + "/audit.log"
-        let cluster = try await KubeSimCluster(regions: ["us-sanjose-1"], extraArguments: ["--audit-log", audit])
-        for namespace in ["ns-a", "ns-b", "ns-c"] {
-            try await cluster.kubectlChecked(["create", "namespace", namespace])
-        }
+        let (work, audit, cluster) = try await Self.auditedCluster(
+            "region-diff-metadata", namespaces: ["ns-a", "ns-b", "ns-c"])
+        defer { withExtendedLifetime(work) {} }
         func clusterRole(_ name: String) -> String {
             #"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"\#(name)"},"#
                 + #""rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]}"#
         }
-        func configMap(_ namespace: String, _ name: String) -> String {
-            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(name)","namespace":"\#(namespace)"},"#
-                + #""data":{"a":"1"}}"#
-        }
         func namespace(_ name: String) -> String {
             #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"\#(name)"}}"#
         }
-        let ours = [
-            clusterRole("ours-1"), clusterRole("ours-2"), namespace("ns-a"), namespace("ns-b"),
-            configMap("ns-a", "one"), configMap("ns-b", "one"),
-        ]
-        for manifest in ours + [clusterRole("theirs"), configMap("ns-c", "theirs")] {
-            try await cluster.kubectlChecked(
-                ["apply", "--server-side", "--field-manager", "syncagent", "-f", "-"], input: manifest)
-        }
-        let desired = try ours.map { try Resource(body: try Value(json: Array($0.utf8))) }
-        let inventory = Inventory(revision: "r1", time: "2026-01-01T00:00:00Z", objects: desired.map(\.ref))
-        let region = RegionTarget(name: "us-sanjose-1", kubeconfig: cluster.kubeconfigPath, context: "us-sanjose-1")
-        let client = try RegionClient(region, logger: Logger(label: "test"))
-
+        let (desired, inventory, client) = try await Self.applied(
+            [
+                clusterRole("ours-1"), clusterRole("ours-2"), namespace("ns-a"), namespace("ns-b"),
+                Self.configMap("ns-a", "one"), Self.configMap("ns-b", "one"),
+            ],
+            others: [clusterRole("theirs"), Self.configMap("ns-c", "theirs")], in: cluster)
         // What a sync would have proved: every object but the name-only Namespaces, at its live version.
-        let ledger = SettledLedger(file: nil, checker: RegionConnections.settleChecker)
-        for resource in desired where resource.kind != "Namespace" {
-            let live = try await client.client.get(resource.ref)
-            let version = try #require(LiveVersion(of: live.body))
-            ledger.prove(resource.key, version: version, digest: try #require(SettledLedger.digest(resource)))
-        }
+        let ledger = try await Self.proofs(of: desired.filter { $0.kind != "Namespace" }, client: client)
         // Written since by hand: no longer settled by its proof.
         try await cluster.kubectlChecked(
             [
@@ -267,36 +293,16 @@ import Testing
     /// A list across namespaces for metadata also holds the objects of a namespace listed whole: those keep their
     /// bytes, so one that no proof settles is compared from them, never read again.
     @Test func aMetadataListNeverReplacesTheBytesOfANamespaceListedWhole() async throws {
-        let work = try TemporaryDirectory(prefix: "region-diff-overlap")
-        let audit = work.path + "/audit.log"
-        let cluster = try await KubeSimCluster(regions: ["us-sanjose-1"], extraArguments: ["--audit-log", audit])
-        for namespace in ["ns-a", "ns-b", "ns-x"] {
-            try await cluster.kubectlChecked(["create", "namespace", namespace])
-        }
-        func configMap(_ namespace: String, _ name: String) -> String {
-            #"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"\#(name)","namespace":"\#(namespace)"},"#
-                + #""data":{"a":"1"}}"#
-        }
-        let ours = [
-            configMap("ns-a", "one"), configMap("ns-b", "one"), configMap("ns-x", "pair-1"),
-            configMap("ns-x", "pair-2"),
-        ]
-        for manifest in ours {
-            try await cluster.kubectlChecked(
-                ["apply", "--server-side", "--field-manager", "syncagent", "-f", "-"], input: manifest)
-        }
-        let desired = try ours.map { try Resource(body: try Value(json: Array($0.utf8))) }
-        let inventory = Inventory(revision: "r1", time: "2026-01-01T00:00:00Z", objects: desired.map(\.ref))
-        let region = RegionTarget(name: "us-sanjose-1", kubeconfig: cluster.kubeconfigPath, context: "us-sanjose-1")
-        let client = try RegionClient(region, logger: Logger(label: "test"))
+        let (work, audit, cluster) = try await Self.auditedCluster(
+            "region-diff-overlap", namespaces: ["ns-a", "ns-b", "ns-x"])
+        defer { withExtendedLifetime(work) {} }
+        let (desired, inventory, client) = try await Self.applied(
+            [
+                Self.configMap("ns-a", "one"), Self.configMap("ns-b", "one"), Self.configMap("ns-x", "pair-1"),
+                Self.configMap("ns-x", "pair-2"),
+            ], in: cluster)
         // Proofs of the lone ConfigMaps only: the pair in ns-x is compared in full.
-        let ledger = SettledLedger(file: nil, checker: RegionConnections.settleChecker)
-        for resource in desired where resource.namespace != "ns-x" {
-            let live = try await client.client.get(resource.ref)
-            ledger.prove(
-                resource.key, version: try #require(LiveVersion(of: live.body)),
-                digest: try #require(SettledLedger.digest(resource)))
-        }
+        let ledger = try await Self.proofs(of: desired.filter { $0.namespace != "ns-x" }, client: client)
         for attempt in 0..<5 {
             let start = try String(contentsOfFile: audit, encoding: .utf8).split(separator: "\n").count
             let result = try await client.diff(
