@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import HTTPTypes
 import HummingbirdHTTP2
 import HummingbirdTLS
@@ -75,10 +76,21 @@ struct APIResponder: HTTPResponder {
             if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
         }
         if let watch = response.watch {
-            // Chunked, one event a line, as the real server streams a watch.
+            // Chunked, one event a line, as the real server streams a watch. It ends when the region goes down, so
+            // that the region's server shuts down gracefully (``RegionAPIServer``).
+            let faults = region.faults
             return Response(
                 status: HTTPResponse.Status(code: response.status), headers: headers,
-                body: ResponseBody { writer in try await watch.write(to: &writer) })
+                body: ResponseBody { writer in
+                    let ender = Task {
+                        for await down in faults.downStates() where down {
+                            watch.continuation.finish()
+                            return
+                        }
+                    }
+                    defer { ender.cancel() }
+                    try await watch.write(to: &writer)
+                })
         }
         return Response(
             status: HTTPResponse.Status(code: response.status), headers: headers,
@@ -154,13 +166,12 @@ struct RegionAPIServer: Sendable {
     let onFirstListen: @Sendable () async -> Void
 
     func run() async throws {
-        var running: Task<Void, any Error>? = nil
+        var running: (group: ServiceGroup, task: Task<Void, any Error>)? = nil
         var announced = false
         for await down in region.faults.downStates() {
             if down {
-                if let task = running {
-                    task.cancel()
-                    _ = await task.result
+                if let server = running {
+                    await Self.stop(server)
                     running = nil
                     region.logger.info("region down: API port closed", metadata: ["region": "\(region.name)"])
                 }
@@ -173,12 +184,27 @@ struct RegionAPIServer: Sendable {
                         address: .hostname("127.0.0.1", port: region.apiPort), serverName: nil),
                     onServerRunning: { _ in if announce { await onFirstListen() } },
                     logger: quietLogger(region.logger))
-                running = Task { try await app.runService(gracefulShutdownSignals: []) }
+                let group = ServiceGroup(
+                    configuration: ServiceGroupConfiguration(
+                        services: [app], gracefulShutdownSignals: [], logger: quietLogger(region.logger)))
+                running = (group, Task { try await group.run() })
             }
             if Task.isCancelled { break }
         }
-        running?.cancel()
-        _ = await running?.result
+        if let server = running { await Self.stop(server) }
+    }
+
+    /// Shuts a region's server down gracefully: the port closes at once, each connection ends its streams (a
+    /// region's watches end as it goes down). Cancelled instead after 2 s. A server only cancelled could drop a
+    /// connection's writer unfinished, which swift-nio traps on: the whole process, every region, died with it.
+    private static func stop(_ server: (group: ServiceGroup, task: Task<Void, any Error>)) async {
+        await server.group.triggerGracefulShutdown()
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(2))
+            server.task.cancel()
+        }
+        _ = await server.task.result
+        deadline.cancel()
     }
 }
 
