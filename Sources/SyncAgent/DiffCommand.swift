@@ -181,6 +181,33 @@ extension ManifestSource {
 }
 
 extension DiffReport {
+    /// The settled ledger that `sync` and `run` keep in `folder` for `client`'s region (read only here).
+    static func ledger(in folder: String, of client: RegionClient) -> SettledLedger {
+        SettledLedger(
+            file: RegionConnections.ledgerFile(in: folder, for: client.region, server: client.client.context.server),
+            checker: RegionConnections.settleChecker)
+    }
+
+    /// `client`'s region compared with the resources `render` gives: the live objects `inventory` names are read
+    /// while it renders (for metadata alone where `ledger`'s proofs will answer), then the rest.
+    static func compare(
+        _ client: RegionClient, inventory: Inventory?, options: DiffOptions, ledger: SettledLedger?,
+        render: @Sendable () async throws -> [Resource]
+    ) async throws -> RegionDiff {
+        let forProofs = ledger != nil && RegionClient.proves(options, desired: [])
+        let ahead = inventory.map { inventory in Task { try await client.readAhead(inventory, forProofs: forProofs) } }
+        let resources: [Resource]
+        do {
+            resources = try await render()
+        } catch {
+            ahead?.cancel()
+            throw error
+        }
+        return try await client.diff(
+            desired: resources, options: options, inventory: inventory, ledger: ledger,
+            readAhead: try await ahead?.value)
+    }
+
     /// Where `sync` and `run` keep each region's settled ledger (``SettledLedger``) on this machine.
     static func ledgerFolder(_ agent: AgentConfig) -> String {
         ConfigRepository.cacheRoot(agent.agent.cache) + "/settled"
@@ -207,31 +234,17 @@ extension DiffReport {
                 group.addTask {
                     do {
                         let client = try RegionClient(region, logger: logger)
-                        let ledger = ledgerFolder.map { folder in
-                            SettledLedger(
-                                file: RegionConnections.ledgerFile(
-                                    in: folder, for: region, server: client.client.context.server),
-                                checker: RegionConnections.settleChecker)
-                        }
+                        let ledger = ledgerFolder.map { Self.ledger(in: $0, of: client) }
                         // Read beside the inventory's request, off the path of the first proof asked for.
                         let reading = ledger.map { ledger in Task.detached { ledger.load() } }
                         let inventory = try await client.inventory()
-                        // The live objects the inventory names are read while the revision renders.
-                        let forProofs = ledger != nil && RegionClient.proves(options, desired: [])
-                        let ahead = inventory.map { inventory in
-                            Task { try await client.readAhead(inventory, forProofs: forProofs) }
+                        let result = try await Self.compare(
+                            client, inventory: inventory, options: options, ledger: ledger
+                        ) {
+                            let resources = try await desired(region.name, inventory)
+                            await reading?.value
+                            return resources
                         }
-                        let resources: [Resource]
-                        do {
-                            resources = try await desired(region.name, inventory)
-                        } catch {
-                            ahead?.cancel()
-                            throw error
-                        }
-                        await reading?.value
-                        let result = try await client.diff(
-                            desired: resources, options: options, inventory: inventory, ledger: ledger,
-                            readAhead: try await ahead?.value)
                         return (region.name, result, inventory?.revision)
                     } catch let error as ValidationError {
                         throw error

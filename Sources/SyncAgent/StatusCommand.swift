@@ -1,4 +1,3 @@
-import Applier
 import RolloutEngine
 import ArgumentParser
 import Differ
@@ -95,22 +94,10 @@ struct RegionState: Sendable {
                         {
                             // As `diff` reads (``DiffReport/gather``): the settled ledger of this machine's syncs
                             // (read only), and the inventory's objects read while the revision renders.
-                            let ledger = SettledLedger(
-                                file: RegionConnections.ledgerFile(
-                                    in: ledgerFolder, for: region, server: client.client.context.server),
-                                checker: RegionConnections.settleChecker)
-                            let forProofs = RegionClient.proves(options, desired: [])
-                            let ahead = Task { try await client.readAhead(inventory, forProofs: forProofs) }
-                            let desired: [Resource]
-                            do {
-                                desired = try await sources.snapshot(inventory.revision).render(region: region.name)
-                            } catch {
-                                ahead.cancel()
-                                throw error
-                            }
-                            let diff = try await client.diff(
-                                desired: desired, options: options, inventory: inventory, ledger: ledger,
-                                readAhead: try await ahead.value)
+                            let diff = try await DiffReport.compare(
+                                client, inventory: inventory, options: options,
+                                ledger: DiffReport.ledger(in: ledgerFolder, of: client)
+                            ) { try await sources.snapshot(inventory.revision).render(region: region.name) }
                             state.diff = diff
                             state.drifted = diff.resources.filter { $0.drift.isDrift }.count
                         }
